@@ -1,0 +1,327 @@
+"""The objective evidence a strategic review weighs (§2.9): Treatment Outcomes Profile, drug tests and
+pharmacy reports."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from patients.models.choices import CoreDomain, Substance
+from patients.models.record import TreatmentEpisode
+
+# --- Treatment Outcomes Profile ------------------------------------------------------------------------------
+
+# Section 1 substances: (field prefix, label, unit of the average amount on a using day).
+TOP_SUBSTANCES = (
+    ("alcohol", "Alcohol", "units"),
+    ("opiates", "Opiates (illicit)", "grams"),
+    ("crack", "Crack", "grams"),
+    ("cocaine", "Cocaine", "grams"),
+    ("amphetamines", "Amphetamines", "grams"),
+    ("cannabis", "Cannabis", "spliffs"),
+    ("other", "Other problem substance", "grams"),
+)
+TOP_WEEKS = (4, 3, 2, 1)  # as the form prints them; week 1 is the most recent
+TOP_DAYS_28 = ("injecting_days", "shoplifting_days", "drug_selling_days", "paid_work_days", "education_days")
+TOP_RATINGS = ("psychological_health", "physical_health", "quality_of_life")
+TOP_YES_NO = (
+    "shared_needle", "shared_paraphernalia", "theft_from_vehicle", "theft_other_property", "fraud_forgery_handling",
+    "assault_violence", "acute_housing_problem", "eviction_risk",
+)
+# The four sections of the form map onto the four core domains (DESIGN.md, Domain).
+TOP_SECTION_DOMAINS = {
+    1: CoreDomain.DRUG_ALCOHOL_USE,
+    2: CoreDomain.DRUG_ALCOHOL_USE,
+    3: CoreDomain.OFFENDING,
+    4: CoreDomain.SOCIAL_FUNCTIONING,
+}
+TOP_MAX_AMOUNT = 999
+
+
+def _week_days(label):
+    return models.PositiveSmallIntegerField(label, null=True, blank=True, validators=[MaxValueValidator(7)])
+
+
+def _amount(label):
+    return models.DecimalField(
+        label, max_digits=6, decimal_places=1, null=True, blank=True, validators=[MaxValueValidator(TOP_MAX_AMOUNT)]
+    )
+
+
+def _days_28(label):
+    return models.PositiveSmallIntegerField(label, null=True, blank=True, validators=[MaxValueValidator(28)])
+
+
+def _rating(label):
+    return models.PositiveSmallIntegerField(
+        label, null=True, blank=True, validators=[MaxValueValidator(20)], help_text="0 (poor) to 20 (good)."
+    )
+
+
+def _yes_no(label):
+    return models.BooleanField(label, null=True, blank=True)
+
+
+class TopStage(models.TextChoices):
+    START = "start", "Treatment start"
+    REVIEW = "review", "Review"
+    EXIT = "exit", "Treatment exit"
+    POST_EXIT = "post_exit", "Post-treatment exit"
+
+
+def _top_range_constraints():
+    """Database constraints for every item of the form: nothing out of range can be stored by any path."""
+    constraints = []
+    for prefix, _label, _unit in TOP_SUBSTANCES:
+        for week in TOP_WEEKS:
+            name = f"{prefix}_week{week}"
+            constraints.append(
+                models.CheckConstraint(name=f"top_{name}_0_7", condition=Q(**{f"{name}__lte": 7}) | Q(**{f"{name}__isnull": True}))
+            )
+        name = f"{prefix}_amount"
+        constraints.append(
+            models.CheckConstraint(
+                name=f"top_{name}_range",
+                condition=Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__gte": 0, f"{name}__lte": TOP_MAX_AMOUNT}),
+            )
+        )
+    for name in TOP_DAYS_28:
+        constraints.append(
+            models.CheckConstraint(name=f"top_{name}_0_28", condition=Q(**{f"{name}__lte": 28}) | Q(**{f"{name}__isnull": True}))
+        )
+    for name in TOP_RATINGS:
+        constraints.append(
+            models.CheckConstraint(name=f"top_{name}_0_20", condition=Q(**{f"{name}__lte": 20}) | Q(**{f"{name}__isnull": True}))
+        )
+    return constraints
+
+
+class TopAssessment(models.Model):
+    """One completed Treatment Outcomes Profile. Every item may be left unanswered (null), which is not zero."""
+
+    episode = models.ForeignKey(TreatmentEpisode, on_delete=models.CASCADE, related_name="top_assessments")
+    assessed_on = models.DateField()
+    stage = models.CharField(max_length=16, choices=TopStage.choices)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # Section 1: substance use, days used in each of the past four weeks and the average amount on a using day.
+    alcohol_week4, alcohol_week3, alcohol_week2, alcohol_week1 = (_week_days(f"Alcohol, week {w}") for w in TOP_WEEKS)
+    alcohol_amount = _amount("Alcohol, units on a using day")
+    opiates_week4, opiates_week3, opiates_week2, opiates_week1 = (_week_days(f"Opiates, week {w}") for w in TOP_WEEKS)
+    opiates_amount = _amount("Opiates, grams on a using day")
+    crack_week4, crack_week3, crack_week2, crack_week1 = (_week_days(f"Crack, week {w}") for w in TOP_WEEKS)
+    crack_amount = _amount("Crack, grams on a using day")
+    cocaine_week4, cocaine_week3, cocaine_week2, cocaine_week1 = (_week_days(f"Cocaine, week {w}") for w in TOP_WEEKS)
+    cocaine_amount = _amount("Cocaine, grams on a using day")
+    amphetamines_week4, amphetamines_week3, amphetamines_week2, amphetamines_week1 = (
+        _week_days(f"Amphetamines, week {w}") for w in TOP_WEEKS
+    )
+    amphetamines_amount = _amount("Amphetamines, grams on a using day")
+    cannabis_week4, cannabis_week3, cannabis_week2, cannabis_week1 = (_week_days(f"Cannabis, week {w}") for w in TOP_WEEKS)
+    cannabis_amount = _amount("Cannabis, spliffs on a using day")
+    other_substance_name = models.CharField("Other problem substance", max_length=100, blank=True, default="")
+    other_week4, other_week3, other_week2, other_week1 = (_week_days(f"Other substance, week {w}") for w in TOP_WEEKS)
+    other_amount = _amount("Other substance, amount on a using day")
+
+    # Section 2: injecting risk behaviour.
+    injecting_days = _days_28("Days injected (past 4 weeks)")
+    shared_needle = _yes_no("Injected with a needle or syringe used by someone else")
+    shared_paraphernalia = _yes_no("Injected with a spoon, water or filter used by someone else")
+
+    # Section 3: crime.
+    shoplifting_days = _days_28("Days of shoplifting")
+    drug_selling_days = _days_28("Days of selling drugs")
+    theft_from_vehicle = _yes_no("Theft from or of a vehicle")
+    theft_other_property = _yes_no("Other property theft or burglary")
+    fraud_forgery_handling = _yes_no("Fraud, forgery or handling stolen goods")
+    assault_violence = _yes_no("Committed assault or violence")
+
+    # Section 4: health and social functioning.
+    psychological_health = _rating("Psychological health")
+    physical_health = _rating("Physical health")
+    quality_of_life = _rating("Overall quality of life")
+    paid_work_days = _days_28("Days of paid work")
+    education_days = _days_28("Days attended college or school")
+    acute_housing_problem = _yes_no("Acute housing problem")
+    eviction_risk = _yes_no("At risk of eviction")
+
+    class Meta:
+        ordering = ["-assessed_on"]
+        indexes = [models.Index(fields=["episode", "assessed_on"])]
+        constraints = _top_range_constraints()
+
+    def __str__(self):
+        return f"TOP {self.get_stage_display().lower()} {self.assessed_on:%d %b %Y}"
+
+    def clean(self):
+        super().clean()
+        if self.other_substance_name == "" and any(
+            getattr(self, f"other_week{w}") not in (None, 0) for w in TOP_WEEKS
+        ):
+            raise ValidationError({"other_substance_name": "Name the other problem substance whose use is recorded."})
+
+    def days_used(self, prefix: str) -> int | None:
+        """Days used in the past 28 (0-28), or None when any week was not answered."""
+        weeks = [getattr(self, f"{prefix}_week{w}") for w in TOP_WEEKS]
+        return None if any(w is None for w in weeks) else sum(weeks)
+
+    def get_additional_data(self):
+        return {"patient_id": self.episode.patient_id}
+
+
+# --- Drug tests ------------------------------------------------------------------------------------------------
+
+
+class TestMethod(models.TextChoices):
+    URINE = "urine", "Urine"
+    ORAL_FLUID = "oral_fluid", "Oral fluid (saliva)"
+    BREATH = "breath", "Breath"
+    SWEAT = "sweat", "Sweat"
+    OTHER = "other", "Other"
+
+
+class TestResult(models.TextChoices):
+    POSITIVE = "positive", "Positive"
+    NEGATIVE = "negative", "Negative"
+    INCONCLUSIVE = "inconclusive", "Inconclusive / invalid sample"
+
+
+class DrugTest(models.Model):
+    """A sample tested for several substances (§2.9: compliance, stopping problem use, corroborating self-report)."""
+
+    episode = models.ForeignKey(TreatmentEpisode, on_delete=models.CASCADE, related_name="drug_tests")
+    taken_on = models.DateField()
+    method = models.CharField(max_length=16, choices=TestMethod.choices)
+    note = models.TextField(blank=True, default="")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-taken_on"]
+        indexes = [models.Index(fields=["episode", "taken_on"])]
+
+    def __str__(self):
+        return f"{self.get_method_display()} test {self.taken_on:%d %b %Y}"
+
+    def get_additional_data(self):
+        return {"patient_id": self.episode.patient_id}
+
+
+class DrugTestResult(models.Model):
+    test = models.ForeignKey(DrugTest, on_delete=models.CASCADE, related_name="results")
+    substance = models.CharField(max_length=32, choices=Substance.choices)
+    result = models.CharField(max_length=16, choices=TestResult.choices)
+    expected_because_prescribed = models.BooleanField(
+        default=False, help_text="The substance is prescribed, so a positive result is expected."
+    )
+
+    class Meta:
+        ordering = ["substance"]
+        constraints = [
+            models.UniqueConstraint(fields=["test", "substance"], name="one_result_per_substance_per_test"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_substance_display()}: {self.get_result_display()}"
+
+    @property
+    def is_unexpected(self) -> bool:
+        """A positive for something not prescribed, or a negative for a prescribed medicine (non-compliance)."""
+        if self.result == TestResult.POSITIVE:
+            return not self.expected_because_prescribed
+        return self.result == TestResult.NEGATIVE and self.expected_because_prescribed
+
+
+# --- Pharmacy reports ------------------------------------------------------------------------------------------
+
+# Three or more consecutive missed doses of an opioid substitute: tolerance may be lost and the prescriber must
+# be told before dosing resumes (DESIGN.md, Domain; App. C 1 deterioration of adherence).
+MISSED_DOSE_SAFETY_RUN = 3
+
+
+class PharmacyReport(models.Model):
+    """A dispensing pharmacist's report of one period's doses (§2.9)."""
+
+    episode = models.ForeignKey(TreatmentEpisode, on_delete=models.CASCADE, related_name="pharmacy_reports")
+    pharmacy_name = models.CharField(max_length=200)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    doses_due = models.PositiveSmallIntegerField()
+    supervised_doses_taken = models.PositiveSmallIntegerField()
+    take_home_doses_collected = models.PositiveSmallIntegerField(default=0)
+    concerns = models.TextField(blank=True, default="")
+    # Longest run of consecutive missed days, derived from the missed-dose dates when the report is recorded
+    # (patients.services.pharmacy_report_record); stored so that safety events are found by an indexed filter.
+    missed_dose_run = models.PositiveSmallIntegerField(default=0)
+    prescriber_informed_on = models.DateField(null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-period_end"]
+        indexes = [
+            models.Index(fields=["episode", "period_end"]),
+            models.Index(fields=["period_end"], name="pharmacy_safety_events", condition=Q(missed_dose_run__gte=3)),
+        ]
+        constraints = [
+            models.CheckConstraint(name="pharmacy_period_in_order", condition=Q(period_end__gte=F("period_start"))),
+            models.CheckConstraint(
+                name="pharmacy_doses_taken_within_due",
+                condition=Q(supervised_doses_taken__lte=F("doses_due") - F("take_home_doses_collected")),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.pharmacy_name}, {self.period_start:%d %b} to {self.period_end:%d %b %Y}"
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.period_start and self.period_end:
+            if self.period_end < self.period_start:
+                errors["period_end"] = "The period cannot end before it starts."
+            elif self.period_end - self.period_start > timedelta(days=92):
+                errors["period_end"] = "A report covers at most three months: split longer periods."
+        if (
+            self.doses_due is not None
+            and self.supervised_doses_taken is not None
+            and self.supervised_doses_taken + (self.take_home_doses_collected or 0) > self.doses_due
+        ):
+            errors["supervised_doses_taken"] = "Doses taken and collected cannot be more than the doses due."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_safety_event(self) -> bool:
+        return self.missed_dose_run >= MISSED_DOSE_SAFETY_RUN
+
+    def get_additional_data(self):
+        return {"patient_id": self.episode.patient_id}
+
+
+class MissedDose(models.Model):
+    report = models.ForeignKey(PharmacyReport, on_delete=models.CASCADE, related_name="missed_doses")
+    missed_on = models.DateField()
+
+    class Meta:
+        ordering = ["missed_on"]
+        constraints = [models.UniqueConstraint(fields=["report", "missed_on"], name="one_missed_dose_per_day")]
+
+    def __str__(self):
+        return f"Missed {self.missed_on:%d %b %Y}"
+
+
+def longest_missed_run(days) -> int:
+    """The longest run of consecutive calendar days in `days` (any iterable of dates)."""
+    ordered = sorted(set(days))
+    longest = run = 0
+    previous = None
+    for day in ordered:
+        run = run + 1 if previous is not None and day - previous == timedelta(days=1) else 1
+        longest = max(longest, run)
+        previous = day
+    return longest

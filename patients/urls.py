@@ -1,0 +1,9 @@
+from django.urls import path
+
+from patients import views
+
+app_name = "patients"
+urlpatterns = [
+    path("", views.caseload, name="caseload"),
+    path("<int:pk>/", views.patient_detail, name="detail"),
+]

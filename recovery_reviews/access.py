@@ -1,0 +1,62 @@
+"""The one door to patient data (CONVENTIONS.md 5). Every view asks here; a record outside the user's scope
+is a 404, never the record.
+
+Scope (DESIGN.md, Access and audit): keyworkers see their own caseload and their team's; senior
+practitioners their team's; managers the teams they manage (and their own). Support staff and anyone
+without a team see no patients through the application (they use the admin, which is for superusers).
+"""
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from patients.models import Patient, TreatmentEpisode
+from recovery_reviews.models import Role, Team
+
+
+def team_ids_for_user(user) -> list[int]:
+    if not user.is_authenticated:
+        return []
+    ids = set()
+    if user.role in (Role.KEYWORKER, Role.SENIOR_PRACTITIONER, Role.MANAGER) and user.team_id:
+        ids.add(user.team_id)
+    if user.role == Role.MANAGER:
+        ids.update(user.managed_teams.values_list("id", flat=True))
+    return sorted(ids)
+
+
+def teams_for_user(user) -> QuerySet[Team]:
+    return Team.objects.filter(id__in=team_ids_for_user(user))
+
+
+def _patient_scope(user, prefix: str = "") -> Q:
+    if not user.is_authenticated or user.role == Role.SUPPORT:
+        return Q(pk__in=[])
+    scope = Q(**{f"{prefix}team_id__in": team_ids_for_user(user)})
+    if user.role == Role.KEYWORKER:
+        scope |= Q(**{f"{prefix}keyworker_id": user.pk})
+    return scope
+
+
+def patients_for_user(user) -> QuerySet[Patient]:
+    return Patient.objects.filter(_patient_scope(user))
+
+
+def patient_for_user(user, pk) -> Patient:
+    return get_object_or_404(patients_for_user(user).select_related("team", "keyworker"), pk=pk)
+
+
+def episodes_for_user(user) -> QuerySet[TreatmentEpisode]:
+    return TreatmentEpisode.objects.filter(_patient_scope(user, prefix="patient__"))
+
+
+def episode_for_user(user, pk) -> TreatmentEpisode:
+    return get_object_or_404(episodes_for_user(user).select_related("patient"), pk=pk)
+
+
+def scoped(queryset: QuerySet, user, *, episode_path: str = "episode__") -> QuerySet:
+    """Restrict any queryset of episode-linked records (reviews, tests, reports...) to the user's scope."""
+    return queryset.filter(_patient_scope(user, prefix=f"{episode_path}patient__"))
+
+
+def record_for_user(user, queryset: QuerySet, pk, *, episode_path: str = "episode__"):
+    return get_object_or_404(scoped(queryset, user, episode_path=episode_path), pk=pk)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RecoveryReviewsConfig(AppConfig):
+    name = "recovery_reviews"
+    verbose_name = "Organisation and audit"

@@ -1,0 +1,10 @@
+from django.shortcuts import redirect
+
+from recovery_reviews.models import Role
+
+
+def home(request):
+    """Send each person to where their day starts."""
+    if request.user.role == Role.MANAGER:
+        return redirect("reviews:dashboard")
+    return redirect("patients:caseload")

@@ -1,0 +1,12 @@
+from django.shortcuts import render
+
+from reviews.models import InboxItem
+
+
+def inbox(request):
+    items = InboxItem.objects.filter(recipient=request.user).order_by("-created_at")[:100]
+    return render(request, "reviews/inbox.html", {"items": items})
+
+
+def dashboard(request):
+    return render(request, "reviews/dashboard.html", {})
