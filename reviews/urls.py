@@ -1,9 +1,4 @@
-from django.urls import path
-
-from reviews import views
+from reviews.views import dashboard, inbox, strategic
 
 app_name = "reviews"
-urlpatterns = [
-    path("inbox/", views.inbox, name="inbox"),
-    path("dashboard/", views.dashboard, name="dashboard"),
-]
+urlpatterns = inbox.urlpatterns + strategic.urlpatterns + dashboard.urlpatterns

@@ -1,4 +1,5 @@
 from django.shortcuts import render
+from django.urls import path
 
 from reviews.models import InboxItem
 
@@ -8,5 +9,4 @@ def inbox(request):
     return render(request, "reviews/inbox.html", {"items": items})
 
 
-def dashboard(request):
-    return render(request, "reviews/dashboard.html", {})
+urlpatterns = [path("inbox/", inbox, name="inbox")]
