@@ -1,0 +1,210 @@
+"""Every write of the clinical record (CONVENTIONS.md 3). Each validates the whole record with full_clean, so
+bad input gets the same clear messages whatever the caller, runs in one transaction, and recomputes the
+episode's next review where the change is an input of the scheduling policy (DESIGN.md)."""
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from patients.models import (
+    Appointment,
+    DispensingArrangement,
+    DrugTest,
+    DrugTestResult,
+    EpisodeCircumstance,
+    Intervention,
+    MissedDose,
+    Patient,
+    PharmacyReport,
+    TopAssessment,
+    TreatmentEpisode,
+    longest_missed_run,
+)
+from reviews.services.schedule import episode_schedule_refresh
+
+
+def _refresh(episode: TreatmentEpisode) -> None:
+    episode_schedule_refresh(episode)
+
+
+@transaction.atomic
+def patient_create(*, given_name, family_name, date_of_birth, team, keyworker, nhs_number="", by) -> Patient:
+    patient = Patient(
+        given_name=given_name, family_name=family_name, date_of_birth=date_of_birth, team=team, keyworker=keyworker,
+        nhs_number=nhs_number,
+    )
+    patient.full_clean()
+    patient.save()
+    return patient
+
+
+@transaction.atomic
+def episode_open(
+    *, patient: Patient, entry_date: date, primary_drug: str, by, other_substances: Iterable[str] = (),
+    co_morbidities: str = "", lead_practitioner=None,
+) -> TreatmentEpisode:
+    if patient.episodes.filter(exit_date__isnull=True).exists():
+        raise ValidationError("This patient already has an open treatment episode: end it before opening another.")
+    episode = TreatmentEpisode(
+        patient=patient, entry_date=entry_date, primary_drug=primary_drug, other_substances=list(other_substances),
+        co_morbidities=co_morbidities, lead_practitioner=lead_practitioner,
+    )
+    episode.full_clean()
+    episode.save()
+    _refresh(episode)
+    return episode
+
+
+@transaction.atomic
+def episode_exit(*, episode: TreatmentEpisode, exit_date: date, exit_reason: str, by) -> TreatmentEpisode:
+    """End the episode: strategic reviews stop and recovery check-ups become due (§1.7)."""
+    episode = TreatmentEpisode.objects.select_for_update().get(pk=episode.pk)
+    if episode.exit_date is not None:
+        raise ValidationError({"exit_date": f"This episode already ended on {episode.exit_date:%d %b %Y}."})
+    episode.exit_date, episode.exit_reason = exit_date, exit_reason
+    episode.full_clean()
+    episode.save(update_fields=["exit_date", "exit_reason"])
+    _refresh(episode)
+    return episode
+
+
+@transaction.atomic
+def circumstance_record(*, episode: TreatmentEpisode, code: str, started_on: date, by, note: str = ""):
+    """A §1.6 circumstance that calls for earlier review; current ones shorten the interval (rule 3)."""
+    circumstance = EpisodeCircumstance(episode=episode, code=code, started_on=started_on, note=note, recorded_by=by)
+    circumstance.full_clean()
+    circumstance.save()
+    _refresh(episode)
+    return circumstance
+
+
+@transaction.atomic
+def circumstance_end(*, circumstance: EpisodeCircumstance, ended_on: date, by) -> EpisodeCircumstance:
+    circumstance = EpisodeCircumstance.objects.select_for_update().get(pk=circumstance.pk)
+    if circumstance.ended_on is not None:
+        raise ValidationError({"ended_on": f"This circumstance already ended on {circumstance.ended_on:%d %b %Y}."})
+    circumstance.ended_on = ended_on
+    circumstance.full_clean()
+    circumstance.save(update_fields=["ended_on"])
+    _refresh(circumstance.episode)
+    return circumstance
+
+
+@transaction.atomic
+def intervention_record(
+    *, episode: TreatmentEpisode, kind: str, started_on: date, by, medicine: str = "",
+    daily_dose_mg: Decimal | None = None, note: str = "",
+) -> Intervention:
+    intervention = Intervention(
+        episode=episode, kind=kind, started_on=started_on, medicine=medicine, daily_dose_mg=daily_dose_mg, note=note
+    )
+    intervention.full_clean()
+    intervention.save()
+    return intervention
+
+
+@transaction.atomic
+def intervention_end(*, intervention: Intervention, ended_on: date, by) -> Intervention:
+    intervention = Intervention.objects.select_for_update().get(pk=intervention.pk)
+    if intervention.ended_on is not None:
+        raise ValidationError({"ended_on": f"This intervention already ended on {intervention.ended_on:%d %b %Y}."})
+    intervention.ended_on = ended_on
+    intervention.full_clean()
+    intervention.save(update_fields=["ended_on"])
+    return intervention
+
+
+@transaction.atomic
+def dispensing_change_record(
+    *, episode: TreatmentEpisode, effective_from: date, take_home_doses_per_week: int, change_reason: str,
+    reason_note: str, by,
+) -> DispensingArrangement:
+    """A new dispensing arrangement; the old ones stay as its history (App. C 1)."""
+    arrangement = DispensingArrangement(
+        episode=episode, effective_from=effective_from, take_home_doses_per_week=take_home_doses_per_week,
+        change_reason=change_reason, reason_note=reason_note.strip(), recorded_by=by,
+    )
+    arrangement.full_clean()
+    arrangement.save()
+    return arrangement
+
+
+@transaction.atomic
+def appointment_record(
+    *, episode: TreatmentEpisode, keyworker, starts_at, status: str, by, review_note: str = ""
+) -> Appointment:
+    appointment = Appointment(
+        episode=episode, keyworker=keyworker, starts_at=starts_at, status=status, review_note=review_note.strip()
+    )
+    appointment.full_clean()
+    appointment.save()
+    return appointment
+
+
+@transaction.atomic
+def top_assessment_record(*, episode: TreatmentEpisode, assessed_on: date, stage: str, answers: dict, by):
+    """A Treatment Outcomes Profile; an item left out of `answers` is recorded as not answered (not zero)."""
+    unknown = sorted(set(answers) - {f.name for f in TopAssessment._meta.concrete_fields})
+    if unknown:
+        raise ValidationError(f"Unknown TOP items: {', '.join(unknown)}.")
+    assessment = TopAssessment(episode=episode, assessed_on=assessed_on, stage=stage, recorded_by=by, **answers)
+    assessment.full_clean()
+    assessment.save()
+    return assessment
+
+
+@transaction.atomic
+def drug_test_record(
+    *, episode: TreatmentEpisode, taken_on: date, method: str, results: list[dict], by, note: str = ""
+) -> DrugTest:
+    """A sample tested for several substances at once; one result per substance (§2.9)."""
+    if not results:
+        raise ValidationError("Record the result for at least one substance.")
+    substances = [r["substance"] for r in results]
+    if len(set(substances)) != len(substances):
+        raise ValidationError("Each substance can have only one result in a test.")
+    test = DrugTest(episode=episode, taken_on=taken_on, method=method, note=note, recorded_by=by)
+    test.full_clean()
+    test.save()
+    rows = [DrugTestResult(test=test, **result) for result in results]
+    for row in rows:
+        row.full_clean(exclude=["test"])
+    DrugTestResult.objects.bulk_create(rows)
+    return test
+
+
+@transaction.atomic
+def pharmacy_report_record(
+    *, episode: TreatmentEpisode, pharmacy_name: str, period_start: date, period_end: date, doses_due: int,
+    supervised_doses_taken: int, take_home_doses_collected: int, missed_dates: Iterable[date], by,
+    concerns: str = "",
+) -> PharmacyReport:
+    """A dispensing pharmacist's report. Three or more consecutive missed doses of an opioid substitute is a
+    safety event (tolerance may be lost) and deteriorating adherence: the next review moves to within 28 days
+    (App. C 1; DESIGN.md rule 4)."""
+    missed = sorted(set(missed_dates))
+    report = PharmacyReport(
+        episode=episode, pharmacy_name=pharmacy_name.strip(), period_start=period_start, period_end=period_end,
+        doses_due=doses_due, supervised_doses_taken=supervised_doses_taken,
+        take_home_doses_collected=take_home_doses_collected, concerns=concerns.strip(),
+        missed_dose_run=longest_missed_run(missed), recorded_by=by,
+    )
+    report.full_clean()
+    outside = [d for d in missed if not period_start <= d <= period_end]
+    if outside:
+        raise ValidationError(
+            {"missed_dates": "Missed doses must fall within the report's period: "
+             + ", ".join(f"{d:%d %b %Y}" for d in outside) + " do not."}
+        )
+    if len(missed) + supervised_doses_taken + take_home_doses_collected > doses_due:
+        raise ValidationError(
+            {"missed_dates": f"{len(missed)} missed, {supervised_doses_taken} taken and {take_home_doses_collected} "
+             f"collected is more than the {doses_due} doses due."}
+        )
+    report.save()
+    MissedDose.objects.bulk_create([MissedDose(report=report, missed_on=d) for d in missed])
+    _refresh(episode)
+    return report
