@@ -35,7 +35,9 @@ class Goal(models.Model):
     description = models.TextField()
     target_date = models.DateField(null=True, blank=True)
     progress = models.CharField(max_length=24, choices=GoalProgress.choices, default=GoalProgress.NOT_STARTED)
-    self_managed = models.BooleanField(default=False, help_text="The patient manages this goal themselves (§2.12).")
+    self_managed = models.BooleanField(
+        default=False, help_text="The patient manages this goal themselves (§2.12)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -61,7 +63,9 @@ class GoalAction(models.Model):
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="actions")
     description = models.TextField()
     owner = models.CharField(max_length=16, choices=ActionOwner.choices)
-    owner_name = models.CharField(max_length=100, blank=True, default="", help_text="Who, when 'someone else'.")
+    owner_name = models.CharField(
+        max_length=100, blank=True, default="", help_text="Who, when 'someone else'."
+    )
     target_date = models.DateField(null=True, blank=True)
     completed_on = models.DateField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
@@ -70,7 +74,9 @@ class GoalAction(models.Model):
         ordering = ["completed_on", "target_date"]
         constraints = [
             models.CheckConstraint(name="action_has_description", condition=~Q(description="")),
-            models.CheckConstraint(name="other_owner_is_named", condition=~Q(owner="other") | ~Q(owner_name="")),
+            models.CheckConstraint(
+                name="other_owner_is_named", condition=~Q(owner="other") | ~Q(owner_name="")
+            ),
         ]
 
     def __str__(self):

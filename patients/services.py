@@ -33,7 +33,11 @@ def _refresh(episode: TreatmentEpisode) -> None:
 @transaction.atomic
 def patient_create(*, given_name, family_name, date_of_birth, team, keyworker, nhs_number="", by) -> Patient:
     patient = Patient(
-        given_name=given_name, family_name=family_name, date_of_birth=date_of_birth, team=team, keyworker=keyworker,
+        given_name=given_name,
+        family_name=family_name,
+        date_of_birth=date_of_birth,
+        team=team,
+        keyworker=keyworker,
         nhs_number=nhs_number,
     )
     patient.full_clean()
@@ -43,14 +47,26 @@ def patient_create(*, given_name, family_name, date_of_birth, team, keyworker, n
 
 @transaction.atomic
 def episode_open(
-    *, patient: Patient, entry_date: date, primary_drug: str, by, other_substances: Iterable[str] = (),
-    co_morbidities: str = "", lead_practitioner=None,
+    *,
+    patient: Patient,
+    entry_date: date,
+    primary_drug: str,
+    by,
+    other_substances: Iterable[str] = (),
+    co_morbidities: str = "",
+    lead_practitioner=None,
 ) -> TreatmentEpisode:
     if patient.episodes.filter(exit_date__isnull=True).exists():
-        raise ValidationError("This patient already has an open treatment episode: end it before opening another.")
+        raise ValidationError(
+            "This patient already has an open treatment episode: end it before opening another."
+        )
     episode = TreatmentEpisode(
-        patient=patient, entry_date=entry_date, primary_drug=primary_drug, other_substances=list(other_substances),
-        co_morbidities=co_morbidities, lead_practitioner=lead_practitioner,
+        patient=patient,
+        entry_date=entry_date,
+        primary_drug=primary_drug,
+        other_substances=list(other_substances),
+        co_morbidities=co_morbidities,
+        lead_practitioner=lead_practitioner,
     )
     episode.full_clean()
     episode.save()
@@ -74,7 +90,9 @@ def episode_exit(*, episode: TreatmentEpisode, exit_date: date, exit_reason: str
 @transaction.atomic
 def circumstance_record(*, episode: TreatmentEpisode, code: str, started_on: date, by, note: str = ""):
     """A §1.6 circumstance that calls for earlier review; current ones shorten the interval (rule 3)."""
-    circumstance = EpisodeCircumstance(episode=episode, code=code, started_on=started_on, note=note, recorded_by=by)
+    circumstance = EpisodeCircumstance(
+        episode=episode, code=code, started_on=started_on, note=note, recorded_by=by
+    )
     circumstance.full_clean()
     circumstance.save()
     _refresh(episode)
@@ -85,7 +103,9 @@ def circumstance_record(*, episode: TreatmentEpisode, code: str, started_on: dat
 def circumstance_end(*, circumstance: EpisodeCircumstance, ended_on: date, by) -> EpisodeCircumstance:
     circumstance = EpisodeCircumstance.objects.select_for_update().get(pk=circumstance.pk)
     if circumstance.ended_on is not None:
-        raise ValidationError({"ended_on": f"This circumstance already ended on {circumstance.ended_on:%d %b %Y}."})
+        raise ValidationError(
+            {"ended_on": f"This circumstance already ended on {circumstance.ended_on:%d %b %Y}."}
+        )
     circumstance.ended_on = ended_on
     circumstance.full_clean()
     circumstance.save(update_fields=["ended_on"])
@@ -95,11 +115,22 @@ def circumstance_end(*, circumstance: EpisodeCircumstance, ended_on: date, by) -
 
 @transaction.atomic
 def intervention_record(
-    *, episode: TreatmentEpisode, kind: str, started_on: date, by, medicine: str = "",
-    daily_dose_mg: Decimal | None = None, note: str = "",
+    *,
+    episode: TreatmentEpisode,
+    kind: str,
+    started_on: date,
+    by,
+    medicine: str = "",
+    daily_dose_mg: Decimal | None = None,
+    note: str = "",
 ) -> Intervention:
     intervention = Intervention(
-        episode=episode, kind=kind, started_on=started_on, medicine=medicine, daily_dose_mg=daily_dose_mg, note=note
+        episode=episode,
+        kind=kind,
+        started_on=started_on,
+        medicine=medicine,
+        daily_dose_mg=daily_dose_mg,
+        note=note,
     )
     intervention.full_clean()
     intervention.save()
@@ -110,7 +141,9 @@ def intervention_record(
 def intervention_end(*, intervention: Intervention, ended_on: date, by) -> Intervention:
     intervention = Intervention.objects.select_for_update().get(pk=intervention.pk)
     if intervention.ended_on is not None:
-        raise ValidationError({"ended_on": f"This intervention already ended on {intervention.ended_on:%d %b %Y}."})
+        raise ValidationError(
+            {"ended_on": f"This intervention already ended on {intervention.ended_on:%d %b %Y}."}
+        )
     intervention.ended_on = ended_on
     intervention.full_clean()
     intervention.save(update_fields=["ended_on"])
@@ -119,13 +152,22 @@ def intervention_end(*, intervention: Intervention, ended_on: date, by) -> Inter
 
 @transaction.atomic
 def dispensing_change_record(
-    *, episode: TreatmentEpisode, effective_from: date, take_home_doses_per_week: int, change_reason: str,
-    reason_note: str, by,
+    *,
+    episode: TreatmentEpisode,
+    effective_from: date,
+    take_home_doses_per_week: int,
+    change_reason: str,
+    reason_note: str,
+    by,
 ) -> DispensingArrangement:
     """A new dispensing arrangement; the old ones stay as its history (App. C 1)."""
     arrangement = DispensingArrangement(
-        episode=episode, effective_from=effective_from, take_home_doses_per_week=take_home_doses_per_week,
-        change_reason=change_reason, reason_note=reason_note.strip(), recorded_by=by,
+        episode=episode,
+        effective_from=effective_from,
+        take_home_doses_per_week=take_home_doses_per_week,
+        change_reason=change_reason,
+        reason_note=reason_note.strip(),
+        recorded_by=by,
     )
     arrangement.full_clean()
     arrangement.save()
@@ -137,7 +179,11 @@ def appointment_record(
     *, episode: TreatmentEpisode, keyworker, starts_at, status: str, by, review_note: str = ""
 ) -> Appointment:
     appointment = Appointment(
-        episode=episode, keyworker=keyworker, starts_at=starts_at, status=status, review_note=review_note.strip()
+        episode=episode,
+        keyworker=keyworker,
+        starts_at=starts_at,
+        status=status,
+        review_note=review_note.strip(),
     )
     appointment.full_clean()
     appointment.save()
@@ -150,7 +196,9 @@ def top_assessment_record(*, episode: TreatmentEpisode, assessed_on: date, stage
     unknown = sorted(set(answers) - {f.name for f in TopAssessment._meta.concrete_fields})
     if unknown:
         raise ValidationError(f"Unknown TOP items: {', '.join(unknown)}.")
-    assessment = TopAssessment(episode=episode, assessed_on=assessed_on, stage=stage, recorded_by=by, **answers)
+    assessment = TopAssessment(
+        episode=episode, assessed_on=assessed_on, stage=stage, recorded_by=by, **answers
+    )
     assessment.full_clean()
     assessment.save()
     return assessment
@@ -178,8 +226,16 @@ def drug_test_record(
 
 @transaction.atomic
 def pharmacy_report_record(
-    *, episode: TreatmentEpisode, pharmacy_name: str, period_start: date, period_end: date, doses_due: int,
-    supervised_doses_taken: int, take_home_doses_collected: int, missed_dates: Iterable[date], by,
+    *,
+    episode: TreatmentEpisode,
+    pharmacy_name: str,
+    period_start: date,
+    period_end: date,
+    doses_due: int,
+    supervised_doses_taken: int,
+    take_home_doses_collected: int,
+    missed_dates: Iterable[date],
+    by,
     concerns: str = "",
 ) -> PharmacyReport:
     """A dispensing pharmacist's report. Three or more consecutive missed doses of an opioid substitute is a
@@ -187,22 +243,33 @@ def pharmacy_report_record(
     (App. C 1; DESIGN.md rule 4)."""
     missed = sorted(set(missed_dates))
     report = PharmacyReport(
-        episode=episode, pharmacy_name=pharmacy_name.strip(), period_start=period_start, period_end=period_end,
-        doses_due=doses_due, supervised_doses_taken=supervised_doses_taken,
-        take_home_doses_collected=take_home_doses_collected, concerns=concerns.strip(),
-        missed_dose_run=longest_missed_run(missed), recorded_by=by,
+        episode=episode,
+        pharmacy_name=pharmacy_name.strip(),
+        period_start=period_start,
+        period_end=period_end,
+        doses_due=doses_due,
+        supervised_doses_taken=supervised_doses_taken,
+        take_home_doses_collected=take_home_doses_collected,
+        concerns=concerns.strip(),
+        missed_dose_run=longest_missed_run(missed),
+        recorded_by=by,
     )
     report.full_clean()
     outside = [d for d in missed if not period_start <= d <= period_end]
     if outside:
         raise ValidationError(
-            {"missed_dates": "Missed doses must fall within the report's period: "
-             + ", ".join(f"{d:%d %b %Y}" for d in outside) + " do not."}
+            {
+                "missed_dates": "Missed doses must fall within the report's period: "
+                + ", ".join(f"{d:%d %b %Y}" for d in outside)
+                + " do not."
+            }
         )
     if len(missed) + supervised_doses_taken + take_home_doses_collected > doses_due:
         raise ValidationError(
-            {"missed_dates": f"{len(missed)} missed, {supervised_doses_taken} taken and {take_home_doses_collected} "
-             f"collected is more than the {doses_due} doses due."}
+            {
+                "missed_dates": f"{len(missed)} missed, {supervised_doses_taken} taken and {take_home_doses_collected} "
+                f"collected is more than the {doses_due} doses due."
+            }
         )
     report.save()
     MissedDose.objects.bulk_create([MissedDose(report=report, missed_on=d) for d in missed])

@@ -28,5 +28,7 @@ class TeamAdmin(admin.ModelAdmin):
 class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "first_name", "last_name", "role", "team", "is_active"]
     list_filter = ["role", "team", "is_active"]
-    fieldsets = DjangoUserAdmin.fieldsets + (("Role", {"fields": ["role", "team", "managed_teams", "email_reminders"]}),)
+    fieldsets = DjangoUserAdmin.fieldsets + (
+        ("Role", {"fields": ["role", "team", "managed_teams", "email_reminders"]}),
+    )
     filter_horizontal = ["managed_teams", "groups", "user_permissions"]

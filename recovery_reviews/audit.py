@@ -14,7 +14,11 @@ from django.dispatch import receiver
 # Schedule columns are recomputed by the system, not changed by a person: logging them would bury the record's
 # real changes under nightly sweeps.
 SCHEDULE_FIELDS = [
-    "next_review_kind", "next_review_target", "next_review_deadline", "next_review_reasons", "schedule_computed_at",
+    "next_review_kind",
+    "next_review_target",
+    "next_review_deadline",
+    "next_review_reasons",
+    "schedule_computed_at",
 ]
 
 

@@ -25,7 +25,9 @@ class DomainProgress(models.TextChoices):
 
 
 def _domain_progress(label):
-    return models.CharField(label, max_length=16, choices=DomainProgress.choices, default=DomainProgress.NOT_ASSESSED)
+    return models.CharField(
+        label, max_length=16, choices=DomainProgress.choices, default=DomainProgress.NOT_ASSESSED
+    )
 
 
 class StrategicReview(models.Model):
@@ -36,9 +38,12 @@ class StrategicReview(models.Model):
     held_on = models.DateField()
     lead = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="led_reviews")
     status = models.CharField(max_length=24, choices=ReviewStatus.choices, default=ReviewStatus.DRAFT)
-    patient_took_part = models.BooleanField(default=False, help_text="The patient took part in the review (§2.1).")
+    patient_took_part = models.BooleanField(
+        default=False, help_text="The patient took part in the review (§2.1)."
+    )
     patient_involved_on = models.DateField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="For a review held without the patient: when the patient's involvement was recorded (§2.4).",
     )
     completed_on = models.DateField(null=True, blank=True)
@@ -78,7 +83,9 @@ class StrategicReview(models.Model):
             ),
             models.CheckConstraint(
                 name="completed_review_involved_patient",
-                condition=~Q(status="completed") | Q(patient_took_part=True) | Q(patient_involved_on__isnull=False),
+                condition=~Q(status="completed")
+                | Q(patient_took_part=True)
+                | Q(patient_involved_on__isnull=False),
             ),
             models.CheckConstraint(
                 name="review_completed_not_before_held",
@@ -104,7 +111,9 @@ class StrategicReview(models.Model):
         super().clean()
         errors = {}
         if self.patient_involved_on and self.held_on and self.patient_involved_on < self.held_on:
-            errors["patient_involved_on"] = "The patient's involvement is recorded on or after the review was held."
+            errors["patient_involved_on"] = (
+                "The patient's involvement is recorded on or after the review was held."
+            )
         if self.agreed_next_date and self.held_on and self.agreed_next_date <= self.held_on:
             errors["agreed_next_date"] = "The next review date must be after this review."
         if self.held_on and self.episode_id and self.held_on < self.episode.entry_date:
@@ -115,7 +124,11 @@ class StrategicReview(models.Model):
     @property
     def extension_justified(self) -> bool:
         """All three §1.5 conditions for a longer interval than six months."""
-        return self.clear_continuing_benefit and self.no_significant_change_envisaged and self.patient_agrees_interval
+        return (
+            self.clear_continuing_benefit
+            and self.no_significant_change_envisaged
+            and self.patient_agrees_interval
+        )
 
     def get_additional_data(self):
         return {"patient_id": self.episode.patient_id}
@@ -156,7 +169,10 @@ class Finding(models.TextChoices):
     """Findings of a review (App. C and the summary table 'Responding to particular findings in a review')."""
 
     STABLE_ADHERENCE = "stable_adherence", "Demonstrated adherence to and stability on OST"
-    CONTINUED_GOOD_ADHERENCE = "continued_good_adherence", "Further good continued medication adherence and benefit"
+    CONTINUED_GOOD_ADHERENCE = (
+        "continued_good_adherence",
+        "Further good continued medication adherence and benefit",
+    )
     DETERIORATING_ADHERENCE = "deteriorating_adherence", "Deterioration of adherence to OST"
     BENEFIT_PLATEAU = "benefit_plateau", "Benefit achieved from OST but no further accrual of benefit"
     LESS_BENEFIT_THAN_EXPECTED = "less_benefit_than_expected", "Benefit less than originally anticipated"
@@ -170,11 +186,23 @@ class Response(models.TextChoices):
     EXTEND_TAKE_HOME = "extend_take_home", "Extend provision of take-home doses"
     REINSTATE_SUPERVISION = "reinstate_supervision", "Reinstate supervised dosing"
     EARLIER_RE_REVIEW = "earlier_re_review", "Schedule an earlier re-review"
-    EXAMINE_PLATEAU = "examine_plateau", "Examine whether benefit has plateaued; change medication only cautiously"
-    RECOGNISE_PARTIAL_BENEFIT = "recognise_partial_benefit", "Recognise partial benefit over the longer period"
+    EXAMINE_PLATEAU = (
+        "examine_plateau",
+        "Examine whether benefit has plateaued; change medication only cautiously",
+    )
+    RECOGNISE_PARTIAL_BENEFIT = (
+        "recognise_partial_benefit",
+        "Recognise partial benefit over the longer period",
+    )
     SUPPLEMENTARY_INTERVENTIONS = "supplementary_interventions", "Adjust or add supplementary interventions"
-    ALTERNATIVE_TREATMENT = "alternative_treatment", "Re-consider interventions; arrange alternative treatment"
-    STEP_UP_RECOVERY_SUPPORT = "step_up_recovery_support", "Step up recovery support (education, employment, peers)"
+    ALTERNATIVE_TREATMENT = (
+        "alternative_treatment",
+        "Re-consider interventions; arrange alternative treatment",
+    )
+    STEP_UP_RECOVERY_SUPPORT = (
+        "step_up_recovery_support",
+        "Step up recovery support (education, employment, peers)",
+    )
     OTHER = "other", "Other response"
 
 
@@ -185,7 +213,9 @@ class ReviewFinding(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["review", "code"], condition=~Q(code="other"), name="finding_once_per_review"),
+            models.UniqueConstraint(
+                fields=["review", "code"], condition=~Q(code="other"), name="finding_once_per_review"
+            ),
             models.CheckConstraint(name="other_finding_described", condition=~Q(code="other") | ~Q(note="")),
         ]
 
@@ -195,7 +225,9 @@ class ReviewFinding(models.Model):
 
 class ReviewResponse(models.Model):
     review = models.ForeignKey(StrategicReview, on_delete=models.CASCADE, related_name="responses")
-    finding = models.ForeignKey(ReviewFinding, on_delete=models.SET_NULL, null=True, blank=True, related_name="responses")
+    finding = models.ForeignKey(
+        ReviewFinding, on_delete=models.SET_NULL, null=True, blank=True, related_name="responses"
+    )
     code = models.CharField(max_length=32, choices=Response.choices)
     note = models.TextField(blank=True, default="")
 
@@ -265,7 +297,9 @@ class RecoveryCheckUp(models.Model):
     """A pre-scheduled check-up after treatment ends (§1.7): at exit + 14 days, 3, 6 and 12 months."""
 
     episode = models.ForeignKey(TreatmentEpisode, on_delete=models.PROTECT, related_name="check_ups")
-    sequence = models.PositiveSmallIntegerField(help_text="1: 14 days, 2: 3 months, 3: 6 months, 4: 12 months.")
+    sequence = models.PositiveSmallIntegerField(
+        help_text="1: 14 days, 2: 3 months, 3: 6 months, 4: 12 months."
+    )
     held_on = models.DateField()
     held_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     outcome = models.CharField(max_length=24, choices=CheckUpOutcome.choices)
@@ -275,7 +309,9 @@ class RecoveryCheckUp(models.Model):
         ordering = ["sequence"]
         constraints = [
             models.UniqueConstraint(fields=["episode", "sequence"], name="one_check_up_per_slot"),
-            models.CheckConstraint(name="check_up_sequence_1_to_4", condition=Q(sequence__gte=1, sequence__lte=4)),
+            models.CheckConstraint(
+                name="check_up_sequence_1_to_4", condition=Q(sequence__gte=1, sequence__lte=4)
+            ),
         ]
 
     def __str__(self):
@@ -300,7 +336,9 @@ class Reminder(models.Model):
     target = models.DateField()
     deadline = models.DateField()
     stage = models.CharField(max_length=16, choices=ReminderStage.choices)
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders"
+    )
     claimed_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     email_sent_at = models.DateTimeField(null=True, blank=True)
@@ -313,7 +351,11 @@ class Reminder(models.Model):
                 fields=["episode", "target", "stage", "recipient"], name="reminder_sent_once"
             ),
         ]
-        indexes = [models.Index(fields=["delivered_at"], name="reminder_undelivered", condition=Q(delivered_at__isnull=True))]
+        indexes = [
+            models.Index(
+                fields=["delivered_at"], name="reminder_undelivered", condition=Q(delivered_at__isnull=True)
+            )
+        ]
 
     def __str__(self):
         return f"{self.get_stage_display()} reminder to {self.recipient} for {self.episode}"
@@ -321,7 +363,9 @@ class Reminder(models.Model):
 
 class InboxItem(models.Model):
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox")
-    reminder = models.OneToOneField(Reminder, on_delete=models.CASCADE, null=True, blank=True, related_name="inbox_item")
+    reminder = models.OneToOneField(
+        Reminder, on_delete=models.CASCADE, null=True, blank=True, related_name="inbox_item"
+    )
     subject = models.CharField(max_length=200)
     body = models.TextField()
     link = models.CharField(max_length=300, blank=True, default="")

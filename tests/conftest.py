@@ -45,7 +45,9 @@ def other_team(db):
 @pytest.fixture
 def alice(team):
     """A keyworker in North."""
-    return UserFactory(username="alice", first_name="Alice", last_name="Keyworker", role=Role.KEYWORKER, team=team)
+    return UserFactory(
+        username="alice", first_name="Alice", last_name="Keyworker", role=Role.KEYWORKER, team=team
+    )
 
 
 @pytest.fixture
@@ -67,7 +69,9 @@ def mona(team):
 @pytest.fixture
 def olga(other_team):
     """A keyworker in South: an outsider to North's records."""
-    return UserFactory(username="olga", first_name="Olga", last_name="Outsider", role=Role.KEYWORKER, team=other_team)
+    return UserFactory(
+        username="olga", first_name="Olga", last_name="Outsider", role=Role.KEYWORKER, team=other_team
+    )
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """factory_boy factories for the clinical record. Dates are fixed, never read from the clock."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import factory
 
@@ -116,4 +116,4 @@ class GoalFactory(factory.django.DjangoModelFactory):
 
 
 def aware(year, month, day, hour=10, minute=0):
-    return datetime(year, month, day, hour, minute, tzinfo=timezone.utc)
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)

@@ -28,8 +28,14 @@ TOP_WEEKS = (4, 3, 2, 1)  # as the form prints them; week 1 is the most recent
 TOP_DAYS_28 = ("injecting_days", "shoplifting_days", "drug_selling_days", "paid_work_days", "education_days")
 TOP_RATINGS = ("psychological_health", "physical_health", "quality_of_life")
 TOP_YES_NO = (
-    "shared_needle", "shared_paraphernalia", "theft_from_vehicle", "theft_other_property", "fraud_forgery_handling",
-    "assault_violence", "acute_housing_problem", "eviction_risk",
+    "shared_needle",
+    "shared_paraphernalia",
+    "theft_from_vehicle",
+    "theft_other_property",
+    "fraud_forgery_handling",
+    "assault_violence",
+    "acute_housing_problem",
+    "eviction_risk",
 )
 # The four sections of the form map onto the four core domains (DESIGN.md, Domain).
 TOP_SECTION_DOMAINS = {
@@ -47,7 +53,12 @@ def _week_days(label):
 
 def _amount(label):
     return models.DecimalField(
-        label, max_digits=6, decimal_places=1, null=True, blank=True, validators=[MaxValueValidator(TOP_MAX_AMOUNT)]
+        label,
+        max_digits=6,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(TOP_MAX_AMOUNT)],
     )
 
 
@@ -79,22 +90,30 @@ def _top_range_constraints():
         for week in TOP_WEEKS:
             name = f"{prefix}_week{week}"
             constraints.append(
-                models.CheckConstraint(name=f"top_{name}_0_7", condition=Q(**{f"{name}__lte": 7}) | Q(**{f"{name}__isnull": True}))
+                models.CheckConstraint(
+                    name=f"top_{name}_0_7",
+                    condition=Q(**{f"{name}__lte": 7}) | Q(**{f"{name}__isnull": True}),
+                )
             )
         name = f"{prefix}_amount"
         constraints.append(
             models.CheckConstraint(
                 name=f"top_{name}_range",
-                condition=Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__gte": 0, f"{name}__lte": TOP_MAX_AMOUNT}),
+                condition=Q(**{f"{name}__isnull": True})
+                | Q(**{f"{name}__gte": 0, f"{name}__lte": TOP_MAX_AMOUNT}),
             )
         )
     for name in TOP_DAYS_28:
         constraints.append(
-            models.CheckConstraint(name=f"top_{name}_0_28", condition=Q(**{f"{name}__lte": 28}) | Q(**{f"{name}__isnull": True}))
+            models.CheckConstraint(
+                name=f"top_{name}_0_28", condition=Q(**{f"{name}__lte": 28}) | Q(**{f"{name}__isnull": True})
+            )
         )
     for name in TOP_RATINGS:
         constraints.append(
-            models.CheckConstraint(name=f"top_{name}_0_20", condition=Q(**{f"{name}__lte": 20}) | Q(**{f"{name}__isnull": True}))
+            models.CheckConstraint(
+                name=f"top_{name}_0_20", condition=Q(**{f"{name}__lte": 20}) | Q(**{f"{name}__isnull": True})
+            )
         )
     return constraints
 
@@ -109,22 +128,32 @@ class TopAssessment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     # Section 1: substance use, days used in each of the past four weeks and the average amount on a using day.
-    alcohol_week4, alcohol_week3, alcohol_week2, alcohol_week1 = (_week_days(f"Alcohol, week {w}") for w in TOP_WEEKS)
+    alcohol_week4, alcohol_week3, alcohol_week2, alcohol_week1 = (
+        _week_days(f"Alcohol, week {w}") for w in TOP_WEEKS
+    )
     alcohol_amount = _amount("Alcohol, units on a using day")
-    opiates_week4, opiates_week3, opiates_week2, opiates_week1 = (_week_days(f"Opiates, week {w}") for w in TOP_WEEKS)
+    opiates_week4, opiates_week3, opiates_week2, opiates_week1 = (
+        _week_days(f"Opiates, week {w}") for w in TOP_WEEKS
+    )
     opiates_amount = _amount("Opiates, grams on a using day")
     crack_week4, crack_week3, crack_week2, crack_week1 = (_week_days(f"Crack, week {w}") for w in TOP_WEEKS)
     crack_amount = _amount("Crack, grams on a using day")
-    cocaine_week4, cocaine_week3, cocaine_week2, cocaine_week1 = (_week_days(f"Cocaine, week {w}") for w in TOP_WEEKS)
+    cocaine_week4, cocaine_week3, cocaine_week2, cocaine_week1 = (
+        _week_days(f"Cocaine, week {w}") for w in TOP_WEEKS
+    )
     cocaine_amount = _amount("Cocaine, grams on a using day")
     amphetamines_week4, amphetamines_week3, amphetamines_week2, amphetamines_week1 = (
         _week_days(f"Amphetamines, week {w}") for w in TOP_WEEKS
     )
     amphetamines_amount = _amount("Amphetamines, grams on a using day")
-    cannabis_week4, cannabis_week3, cannabis_week2, cannabis_week1 = (_week_days(f"Cannabis, week {w}") for w in TOP_WEEKS)
+    cannabis_week4, cannabis_week3, cannabis_week2, cannabis_week1 = (
+        _week_days(f"Cannabis, week {w}") for w in TOP_WEEKS
+    )
     cannabis_amount = _amount("Cannabis, spliffs on a using day")
     other_substance_name = models.CharField("Other problem substance", max_length=100, blank=True, default="")
-    other_week4, other_week3, other_week2, other_week1 = (_week_days(f"Other substance, week {w}") for w in TOP_WEEKS)
+    other_week4, other_week3, other_week2, other_week1 = (
+        _week_days(f"Other substance, week {w}") for w in TOP_WEEKS
+    )
     other_amount = _amount("Other substance, amount on a using day")
 
     # Section 2: injecting risk behaviour.
@@ -162,7 +191,9 @@ class TopAssessment(models.Model):
         if self.other_substance_name == "" and any(
             getattr(self, f"other_week{w}") not in (None, 0) for w in TOP_WEEKS
         ):
-            raise ValidationError({"other_substance_name": "Name the other problem substance whose use is recorded."})
+            raise ValidationError(
+                {"other_substance_name": "Name the other problem substance whose use is recorded."}
+            )
 
     def days_used(self, prefix: str) -> int | None:
         """Days used in the past 28 (0-28), or None when any week was not answered."""
@@ -265,10 +296,14 @@ class PharmacyReport(models.Model):
         ordering = ["-period_end"]
         indexes = [
             models.Index(fields=["episode", "period_end"]),
-            models.Index(fields=["period_end"], name="pharmacy_safety_events", condition=Q(missed_dose_run__gte=3)),
+            models.Index(
+                fields=["period_end"], name="pharmacy_safety_events", condition=Q(missed_dose_run__gte=3)
+            ),
         ]
         constraints = [
-            models.CheckConstraint(name="pharmacy_period_in_order", condition=Q(period_end__gte=F("period_start"))),
+            models.CheckConstraint(
+                name="pharmacy_period_in_order", condition=Q(period_end__gte=F("period_start"))
+            ),
             models.CheckConstraint(
                 name="pharmacy_doses_taken_within_due",
                 condition=Q(supervised_doses_taken__lte=F("doses_due") - F("take_home_doses_collected")),
@@ -309,7 +344,9 @@ class MissedDose(models.Model):
 
     class Meta:
         ordering = ["missed_on"]
-        constraints = [models.UniqueConstraint(fields=["report", "missed_on"], name="one_missed_dose_per_day")]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "missed_on"], name="one_missed_dose_per_day")
+        ]
 
     def __str__(self):
         return f"Missed {self.missed_on:%d %b %Y}"

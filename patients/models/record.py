@@ -20,12 +20,18 @@ class Patient(models.Model):
     family_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()
     nhs_number = models.CharField(
-        "NHS number", max_length=10, blank=True, default="", validators=[validate_nhs_number],
+        "NHS number",
+        max_length=10,
+        blank=True,
+        default="",
+        validators=[validate_nhs_number],
         help_text="Optional. Ten digits; checked with its modulus-11 check digit.",
     )
     team = models.ForeignKey("recovery_reviews.Team", on_delete=models.PROTECT, related_name="patients")
     keyworker = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="caseload",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="caseload",
         limit_choices_to={"role": "keyworker"},
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -34,12 +40,16 @@ class Patient(models.Model):
         ordering = ["family_name", "given_name"]
         indexes = [models.Index(fields=["family_name", "given_name"])]
         constraints = [
-            models.UniqueConstraint(fields=["nhs_number"], condition=~Q(nhs_number=""), name="unique_nhs_number"),
+            models.UniqueConstraint(
+                fields=["nhs_number"], condition=~Q(nhs_number=""), name="unique_nhs_number"
+            ),
             models.CheckConstraint(
                 name="nhs_number_is_ten_digits_or_blank",
                 condition=Q(nhs_number="") | Q(nhs_number__regex=r"^[0-9]{10}$"),
             ),
-            models.CheckConstraint(name="date_of_birth_after_1900", condition=Q(date_of_birth__gte=date(1900, 1, 1))),
+            models.CheckConstraint(
+                name="date_of_birth_after_1900", condition=Q(date_of_birth__gte=date(1900, 1, 1))
+            ),
         ]
 
     def __str__(self):
@@ -67,7 +77,10 @@ class Patient(models.Model):
 class ExitReason(models.TextChoices):
     COMPLETED_DRUG_FREE = "completed_drug_free", "Treatment completed: drug free"
     COMPLETED_ALCOHOL_FREE = "completed_alcohol_free", "Treatment completed: alcohol free"
-    COMPLETED_OCCASIONAL = "completed_occasional", "Treatment completed: occasional user (not opiates or crack)"
+    COMPLETED_OCCASIONAL = (
+        "completed_occasional",
+        "Treatment completed: occasional user (not opiates or crack)",
+    )
     TRANSFERRED = "transferred", "Transferred to another service"
     TRANSFERRED_CUSTODY = "transferred_custody", "Transferred to custody"
     DROPPED_OUT = "dropped_out", "Dropped out / left"
@@ -89,10 +102,16 @@ class TreatmentEpisode(models.Model):
     exit_date = models.DateField(null=True, blank=True)
     exit_reason = models.CharField(max_length=32, choices=ExitReason.choices, blank=True, default="")
     primary_drug = models.CharField(max_length=32, choices=Substance.choices)
-    other_substances = models.JSONField(default=list, blank=True, help_text="Other problem substances (§2.10).")
+    other_substances = models.JSONField(
+        default=list, blank=True, help_text="Other problem substances (§2.10)."
+    )
     co_morbidities = models.TextField(blank=True, default="", help_text="Co-existing conditions (§2.10).")
     lead_practitioner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="led_episodes",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="led_episodes",
         limit_choices_to={"role": "senior_practitioner"},
         help_text="The senior practitioner who leads this patient's strategic reviews (§2.5).",
     )
@@ -109,11 +128,13 @@ class TreatmentEpisode(models.Model):
         ordering = ["-entry_date"]
         indexes = [
             models.Index(
-                fields=["next_review_target"], name="episode_open_review_target",
+                fields=["next_review_target"],
+                name="episode_open_review_target",
                 condition=Q(next_review_target__isnull=False),
             ),
             models.Index(
-                fields=["next_review_deadline"], name="episode_open_review_deadline",
+                fields=["next_review_deadline"],
+                name="episode_open_review_deadline",
                 condition=Q(next_review_deadline__isnull=False),
             ),
         ]
@@ -122,7 +143,8 @@ class TreatmentEpisode(models.Model):
                 fields=["patient"], condition=Q(exit_date__isnull=True), name="one_open_episode_per_patient"
             ),
             models.CheckConstraint(
-                name="episode_exit_not_before_entry", condition=Q(exit_date__isnull=True) | Q(exit_date__gte=F("entry_date"))
+                name="episode_exit_not_before_entry",
+                condition=Q(exit_date__isnull=True) | Q(exit_date__gte=F("entry_date")),
             ),
             models.CheckConstraint(
                 name="episode_exit_reason_with_exit",
@@ -230,7 +252,10 @@ class Intervention(models.Model):
     kind = models.CharField(max_length=24, choices=InterventionKind.choices)
     medicine = models.CharField(max_length=16, choices=Medicine.choices, blank=True, default="")
     daily_dose_mg = models.DecimalField(
-        max_digits=6, decimal_places=2, null=True, blank=True,
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("200"))],
     )
     started_on = models.DateField()
@@ -246,7 +271,9 @@ class Intervention(models.Model):
             ),
             models.CheckConstraint(
                 name="ost_has_medicine_and_dose",
-                condition=(Q(kind="ost") & ~Q(medicine="") & Q(daily_dose_mg__gt=0) & Q(daily_dose_mg__lte=200))
+                condition=(
+                    Q(kind="ost") & ~Q(medicine="") & Q(daily_dose_mg__gt=0) & Q(daily_dose_mg__lte=200)
+                )
                 | (~Q(kind="ost") & Q(medicine="") & Q(daily_dose_mg__isnull=True)),
             ),
         ]
@@ -263,12 +290,16 @@ class Intervention(models.Model):
             errors["ended_on"] = "An intervention cannot end before it started."
         if self.kind == InterventionKind.OST:
             if not self.medicine:
-                errors["medicine"] = "Opioid substitution treatment needs its medicine: methadone or buprenorphine."
+                errors["medicine"] = (
+                    "Opioid substitution treatment needs its medicine: methadone or buprenorphine."
+                )
             if self.daily_dose_mg is None:
                 errors["daily_dose_mg"] = "Give the daily dose in mg."
             elif self.medicine and self.daily_dose_mg > DAILY_DOSE_LIMITS_MG[self.medicine]:
                 limit = DAILY_DOSE_LIMITS_MG[self.medicine]
-                errors["daily_dose_mg"] = f"A daily {self.medicine} dose above {limit} mg is not plausible: check it."
+                errors["daily_dose_mg"] = (
+                    f"A daily {self.medicine} dose above {limit} mg is not plausible: check it."
+                )
         else:
             if self.medicine:
                 errors["medicine"] = "Only opioid substitution treatment has a medicine here."
@@ -298,7 +329,9 @@ class DispensingChange(models.TextChoices):
 class DispensingArrangement(models.Model):
     """How an opioid substitute is dispensed from a date on. Never edited: every change is a new row."""
 
-    episode = models.ForeignKey(TreatmentEpisode, on_delete=models.CASCADE, related_name="dispensing_arrangements")
+    episode = models.ForeignKey(
+        TreatmentEpisode, on_delete=models.CASCADE, related_name="dispensing_arrangements"
+    )
     effective_from = models.DateField()
     take_home_doses_per_week = models.PositiveSmallIntegerField(
         default=0, validators=[MaxValueValidator(7)], help_text="0 means every dose is supervised."
@@ -312,7 +345,9 @@ class DispensingArrangement(models.Model):
         ordering = ["-effective_from", "-recorded_at"]
         get_latest_by = ["effective_from", "recorded_at"]
         constraints = [
-            models.CheckConstraint(name="take_home_doses_0_to_7", condition=Q(take_home_doses_per_week__lte=7)),
+            models.CheckConstraint(
+                name="take_home_doses_0_to_7", condition=Q(take_home_doses_per_week__lte=7)
+            ),
             models.CheckConstraint(name="dispensing_change_has_reason", condition=~Q(reason_note="")),
         ]
 
@@ -336,11 +371,17 @@ class Appointment(models.Model):
     """A one-to-one keyworker contact; every attended one carries its ongoing-review note (§1.1)."""
 
     episode = models.ForeignKey(TreatmentEpisode, on_delete=models.CASCADE, related_name="appointments")
-    keyworker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments")
+    keyworker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments"
+    )
     starts_at = models.DateTimeField()
-    status = models.CharField(max_length=16, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED)
+    status = models.CharField(
+        max_length=16, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED
+    )
     review_note = models.TextField(
-        "ongoing review note", blank=True, default="",
+        "ongoing review note",
+        blank=True,
+        default="",
         help_text="What was reviewed at this contact and any change to the care plan (§1.1).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -350,7 +391,8 @@ class Appointment(models.Model):
         indexes = [models.Index(fields=["episode", "-starts_at"])]
         constraints = [
             models.CheckConstraint(
-                name="attended_appointment_has_review_note", condition=~Q(status="attended") | ~Q(review_note="")
+                name="attended_appointment_has_review_note",
+                condition=~Q(status="attended") | ~Q(review_note=""),
             ),
         ]
 

@@ -28,7 +28,11 @@ logger = logging.getLogger(__name__)
 
 RECORD_ERROR_KIND = "record_error"
 SCHEDULE_FIELDS = [
-    "next_review_kind", "next_review_target", "next_review_deadline", "next_review_reasons", "schedule_computed_at",
+    "next_review_kind",
+    "next_review_target",
+    "next_review_deadline",
+    "next_review_reasons",
+    "schedule_computed_at",
 ]
 
 
@@ -47,7 +51,9 @@ class RecomputeResult:
 
 def _open_episodes() -> Q:
     """Episodes that may still owe a review or check-up: open ones, and ended ones with something still due."""
-    return Q(exit_date__isnull=True) | Q(next_review_target__isnull=False) | Q(schedule_computed_at__isnull=True)
+    return (
+        Q(exit_date__isnull=True) | Q(next_review_target__isnull=False) | Q(schedule_computed_at__isnull=True)
+    )
 
 
 def _facts_by_episode(episodes: list[TreatmentEpisode], today: date, *, all_open: bool = False) -> dict:
@@ -66,8 +72,12 @@ def _facts_by_episode(episodes: list[TreatmentEpisode], today: date, *, all_open
         StrategicReview.objects.filter(status=ReviewStatus.COMPLETED, **scope("episode"))
         .order_by("episode_id", "completed_on", "pk")
         .values_list(
-            "episode_id", "completed_on", "agreed_next_date",
-            "clear_continuing_benefit", "no_significant_change_envisaged", "patient_agrees_interval",
+            "episode_id",
+            "completed_on",
+            "agreed_next_date",
+            "clear_continuing_benefit",
+            "no_significant_change_envisaged",
+            "patient_agrees_interval",
         )
         .iterator(chunk_size=5000)
     ):
@@ -87,7 +97,9 @@ def _facts_by_episode(episodes: list[TreatmentEpisode], today: date, *, all_open
     # missed dose, or a review finding, dated by the review.
     deteriorated = {}
     for episode_id, last_missed in (
-        MissedDose.objects.filter(report__missed_dose_run__gte=MISSED_DOSE_SAFETY_RUN, **scope("report__episode"))
+        MissedDose.objects.filter(
+            report__missed_dose_run__gte=MISSED_DOSE_SAFETY_RUN, **scope("report__episode")
+        )
         .values("report__episode_id")
         .annotate(last=Max("missed_on"))
         .values_list("report__episode_id", "last")
@@ -96,7 +108,9 @@ def _facts_by_episode(episodes: list[TreatmentEpisode], today: date, *, all_open
         deteriorated[episode_id] = last_missed
     for episode_id, found_on in (
         ReviewFinding.objects.filter(
-            code=Finding.DETERIORATING_ADHERENCE, review__completed_on__isnull=False, **scope("review__episode")
+            code=Finding.DETERIORATING_ADHERENCE,
+            review__completed_on__isnull=False,
+            **scope("review__episode"),
         )
         .values("review__episode_id")
         .annotate(last=Max("review__completed_on"))
@@ -107,7 +121,9 @@ def _facts_by_episode(episodes: list[TreatmentEpisode], today: date, *, all_open
 
     check_ups = defaultdict(list)
     for episode_id, sequence in (
-        RecoveryCheckUp.objects.filter(**scope("episode")).values_list("episode_id", "sequence").iterator(chunk_size=5000)
+        RecoveryCheckUp.objects.filter(**scope("episode"))
+        .values_list("episode_id", "sequence")
+        .iterator(chunk_size=5000)
     ):
         check_ups[episode_id].append(sequence)
 
@@ -134,7 +150,12 @@ def _schedule_values(facts: ReviewFacts, today: date) -> tuple:
     try:
         due: ReviewDue | None = next_review(facts, policy=policy())
     except ValueError as error:
-        return RECORD_ERROR_KIND, today, today, [f"The record needs correcting before a review date can be set: {error}"]
+        return (
+            RECORD_ERROR_KIND,
+            today,
+            today,
+            [f"The record needs correcting before a review date can be set: {error}"],
+        )
     if due is None:
         return "", None, None, []
     return due.kind, due.target, due.deadline, list(due.reasons)
@@ -142,7 +163,9 @@ def _schedule_values(facts: ReviewFacts, today: date) -> tuple:
 
 def _current_values(episode: TreatmentEpisode) -> tuple:
     return (
-        episode.next_review_kind, episode.next_review_target, episode.next_review_deadline,
+        episode.next_review_kind,
+        episode.next_review_target,
+        episode.next_review_deadline,
         list(episode.next_review_reasons or []),
     )
 
@@ -159,7 +182,10 @@ def episode_schedule_refresh(episode: TreatmentEpisode, *, today: date | None = 
     values = _schedule_values(facts_for_episode(episode, today=today), today)
     changed = values != _current_values(episode)
     (
-        episode.next_review_kind, episode.next_review_target, episode.next_review_deadline, episode.next_review_reasons
+        episode.next_review_kind,
+        episode.next_review_target,
+        episode.next_review_deadline,
+        episode.next_review_reasons,
     ) = values
     episode.schedule_computed_at = timezone.now()
     episode.save(update_fields=SCHEDULE_FIELDS)
@@ -167,13 +193,20 @@ def episode_schedule_refresh(episode: TreatmentEpisode, *, today: date | None = 
 
 
 def schedule_preview(
-    episode: TreatmentEpisode, *, completed_on: date, agreed_next_date: date | None, extension_justified: bool,
-    today: date | None = None, adherence_deteriorated_on: date | None = None,
+    episode: TreatmentEpisode,
+    *,
+    completed_on: date,
+    agreed_next_date: date | None,
+    extension_justified: bool,
+    today: date | None = None,
+    adherence_deteriorated_on: date | None = None,
 ) -> ReviewDue | None:
     """What the policy would make of a review completed on `completed_on` with this agreed next date, so that a
     senior practitioner sees why before saving (§1.3-1.5). Raises ValueError for impossible dates."""
     facts = facts_for_episode(episode, today=today)
-    deteriorated = max(filter(None, [facts.adherence_deteriorated_on, adherence_deteriorated_on]), default=None)
+    deteriorated = max(
+        filter(None, [facts.adherence_deteriorated_on, adherence_deteriorated_on]), default=None
+    )
     proposed = ReviewFacts(
         entry_date=facts.entry_date,
         completed_reviews=tuple(sorted((*facts.completed_reviews, completed_on))),
@@ -219,10 +252,15 @@ def _write_changes(changed: list, now) -> int:
     written = 0
     for episode, (kind, target, deadline, reasons) in changed:
         seen = episode.schedule_computed_at
-        unchanged_since_read = {"schedule_computed_at": seen} if seen else {"schedule_computed_at__isnull": True}
+        unchanged_since_read = (
+            {"schedule_computed_at": seen} if seen else {"schedule_computed_at__isnull": True}
+        )
         written += TreatmentEpisode.objects.filter(pk=episode.pk, **unchanged_since_read).update(
-            next_review_kind=kind, next_review_target=target, next_review_deadline=deadline,
-            next_review_reasons=reasons, schedule_computed_at=now,
+            next_review_kind=kind,
+            next_review_target=target,
+            next_review_deadline=deadline,
+            next_review_reasons=reasons,
+            schedule_computed_at=now,
         )
     return written
 
