@@ -177,18 +177,33 @@ def facts_for_episode(episode: TreatmentEpisode, *, today: date | None = None) -
 
 def episode_schedule_refresh(episode: TreatmentEpisode, *, today: date | None = None) -> bool:
     """Recompute and store one episode's next review. Call it inside the transaction of the change that
-    caused it. Returns whether the stored schedule changed."""
+    caused it: the episode row is locked, so two changes to one episode at once are stored one after the
+    other, each from fresh facts. Returns whether the stored schedule changed; `episode` is updated too."""
     today = today or timezone.localdate()
-    values = _schedule_values(facts_for_episode(episode, today=today), today)
-    changed = values != _current_values(episode)
+    with transaction.atomic():
+        locked = (
+            TreatmentEpisode.objects.select_for_update()
+            .only("pk", "entry_date", "exit_date", *SCHEDULE_FIELDS)
+            .get(pk=episode.pk)
+        )
+        values = _schedule_values(facts_for_episode(locked, today=today), today)
+        changed = values != _current_values(locked)
+        now = timezone.now()
+        TreatmentEpisode.objects.filter(pk=locked.pk).update(
+            next_review_kind=values[0],
+            next_review_target=values[1],
+            next_review_deadline=values[2],
+            next_review_reasons=values[3],
+            schedule_computed_at=now,
+        )
     (
         episode.next_review_kind,
         episode.next_review_target,
         episode.next_review_deadline,
         episode.next_review_reasons,
     ) = values
-    episode.schedule_computed_at = timezone.now()
-    episode.save(update_fields=SCHEDULE_FIELDS)
+    episode.schedule_computed_at = now
+    episode.entry_date, episode.exit_date = locked.entry_date, locked.exit_date
     return changed
 
 
