@@ -94,30 +94,29 @@ def _facts_by_episode(episodes: list[TreatmentEpisode], today: date, *, all_open
         factors[episode_id].add(code)
 
     # Rule 4 (App. C 1): deteriorating adherence is a run of missed opioid-substitute doses, dated by its last
-    # missed dose, or a review finding, dated by the review.
-    deteriorated = {}
+    # missed dose, or a review finding, dated by the review. Each event calls a re-review within 28 days, so
+    # the earliest event since the last completed review is the one that binds.
+    adherence_events = defaultdict(list)
     for episode_id, last_missed in (
         MissedDose.objects.filter(
             report__missed_dose_run__gte=MISSED_DOSE_SAFETY_RUN, **scope("report__episode")
         )
-        .values("report__episode_id")
+        .values("report_id")
         .annotate(last=Max("missed_on"))
         .values_list("report__episode_id", "last")
         .iterator(chunk_size=5000)
     ):
-        deteriorated[episode_id] = last_missed
+        adherence_events[episode_id].append(last_missed)
     for episode_id, found_on in (
         ReviewFinding.objects.filter(
             code=Finding.DETERIORATING_ADHERENCE,
             review__completed_on__isnull=False,
             **scope("review__episode"),
         )
-        .values("review__episode_id")
-        .annotate(last=Max("review__completed_on"))
-        .values_list("review__episode_id", "last")
+        .values_list("review__episode_id", "review__completed_on")
         .iterator(chunk_size=5000)
     ):
-        deteriorated[episode_id] = max(found_on, deteriorated.get(episode_id, found_on))
+        adherence_events[episode_id].append(found_on)
 
     check_ups = defaultdict(list)
     for episode_id, sequence in (
@@ -131,11 +130,13 @@ def _facts_by_episode(episodes: list[TreatmentEpisode], today: date, *, all_open
     for episode in episodes:
         reviews = completed.get(episode.pk, [])
         last = reviews[-1] if reviews else None
+        since = last[0] if last else episode.entry_date
+        events = [day for day in adherence_events.get(episode.pk, ()) if day >= since]
         facts[episode.pk] = ReviewFacts(
             entry_date=episode.entry_date,
             completed_reviews=tuple(r[0] for r in reviews),
             earlier_review_factors=frozenset(factors.get(episode.pk, ())),
-            adherence_deteriorated_on=deteriorated.get(episode.pk),
+            adherence_deteriorated_on=min(events, default=None),
             agreed_next_date=last[1] if last else None,
             extension_justified=bool(last and last[2] and last[3] and last[4]),
             exit_date=episode.exit_date,
@@ -219,9 +220,11 @@ def schedule_preview(
     """What the policy would make of a review completed on `completed_on` with this agreed next date, so that a
     senior practitioner sees why before saving (§1.3-1.5). Raises ValueError for impossible dates."""
     facts = facts_for_episode(episode, today=today)
-    deteriorated = max(
-        filter(None, [facts.adherence_deteriorated_on, adherence_deteriorated_on]), default=None
-    )
+    # After this review only deterioration on or after it still calls a re-review (rule 4).
+    events = [
+        d for d in (facts.adherence_deteriorated_on, adherence_deteriorated_on) if d and d >= completed_on
+    ]
+    deteriorated = min(events, default=None)
     proposed = ReviewFacts(
         entry_date=facts.entry_date,
         completed_reviews=tuple(sorted((*facts.completed_reviews, completed_on))),

@@ -14,12 +14,18 @@ pytestmark = pytest.mark.django_db
 
 
 def report(episode, by, **overrides):
-    fields = dict(
-        episode=episode, pharmacy_name="Boots", period_start=date(2026, 2, 1), period_end=date(2026, 2, 14),
-        doses_due=14, supervised_doses_taken=12, take_home_doses_collected=0, missed_dates=[], by=by,
-    )
-    fields.update(overrides)
-    return services.pharmacy_report_record(**fields)
+    fields = {
+        "episode": episode,
+        "pharmacy_name": "Boots",
+        "period_start": date(2026, 2, 1),
+        "period_end": date(2026, 2, 14),
+        "doses_due": 14,
+        "supervised_doses_taken": 12,
+        "take_home_doses_collected": 0,
+        "missed_dates": [],
+        "by": by,
+    }
+    return services.pharmacy_report_record(**{**fields, **overrides})
 
 
 def test_a_missed_dose_outside_the_period_is_refused_and_nothing_is_saved(episode, alice):
@@ -38,7 +44,9 @@ def test_more_doses_accounted_for_than_due_is_refused(episode, alice):
 
 def test_the_longest_run_of_missed_doses_is_stored_with_the_report(episode, alice):
     saved = report(
-        episode, alice, supervised_doses_taken=10,
+        episode,
+        alice,
+        supervised_doses_taken=10,
         missed_dates=[date(2026, 2, 3), date(2026, 2, 5), date(2026, 2, 6), date(2026, 2, 7)],
     )
     assert saved.missed_dose_run == 3
@@ -52,7 +60,9 @@ def test_a_drug_test_with_the_same_substance_twice_is_refused(episode, alice):
         {"substance": "heroin", "result": "positive", "expected_because_prescribed": False},
     ]
     with pytest.raises(ValidationError, match="only one result"):
-        services.drug_test_record(episode=episode, taken_on=date(2026, 2, 2), method="urine", results=results, by=alice)
+        services.drug_test_record(
+            episode=episode, taken_on=date(2026, 2, 2), method="urine", results=results, by=alice
+        )
     assert not DrugTest.objects.exists()
 
 
@@ -62,14 +72,20 @@ def test_a_drug_test_with_a_bad_result_saves_neither_test_nor_results(episode, a
         {"substance": "methadone", "result": "maybe", "expected_because_prescribed": True},
     ]
     with pytest.raises(ValidationError):
-        services.drug_test_record(episode=episode, taken_on=date(2026, 2, 2), method="urine", results=results, by=alice)
+        services.drug_test_record(
+            episode=episode, taken_on=date(2026, 2, 2), method="urine", results=results, by=alice
+        )
     assert not DrugTest.objects.exists()
 
 
 def test_a_top_item_out_of_range_is_refused_with_the_field_named(episode, alice):
     with pytest.raises(ValidationError) as error:
         services.top_assessment_record(
-            episode=episode, assessed_on=date(2026, 2, 2), stage="start", answers={"opiates_week1": 8}, by=alice
+            episode=episode,
+            assessed_on=date(2026, 2, 2),
+            stage="start",
+            answers={"opiates_week1": 8},
+            by=alice,
         )
     assert "opiates_week1" in error.value.message_dict
     assert not TopAssessment.objects.exists()
@@ -77,7 +93,11 @@ def test_a_top_item_out_of_range_is_refused_with_the_field_named(episode, alice)
 
 def test_a_top_item_left_out_is_not_answered_rather_than_zero(episode, alice):
     saved = services.top_assessment_record(
-        episode=episode, assessed_on=date(2026, 2, 2), stage="start", answers={"psychological_health": 0}, by=alice
+        episode=episode,
+        assessed_on=date(2026, 2, 2),
+        stage="start",
+        answers={"psychological_health": 0},
+        by=alice,
     )
     assert saved.psychological_health == 0
     assert saved.physical_health is None
@@ -87,8 +107,12 @@ def test_a_top_item_left_out_is_not_answered_rather_than_zero(episode, alice):
 def test_an_ost_intervention_with_an_implausible_dose_is_refused(episode, alice):
     with pytest.raises(ValidationError) as error:
         services.intervention_record(
-            episode=episode, kind="ost", medicine="buprenorphine", daily_dose_mg=Decimal("80"),
-            started_on=date(2026, 1, 15), by=alice,
+            episode=episode,
+            kind="ost",
+            medicine="buprenorphine",
+            daily_dose_mg=Decimal("80"),
+            started_on=date(2026, 1, 15),
+            by=alice,
         )
     assert "not plausible" in str(error.value.message_dict["daily_dose_mg"])
 
