@@ -14,8 +14,15 @@ class PatientAdmin(ReadMostlyAdmin):
 
 @admin.register(models.TreatmentEpisode)
 class TreatmentEpisodeAdmin(ReadMostlyAdmin):
-    list_display = ["patient", "entry_date", "exit_date", "primary_drug", "next_review_kind", "next_review_target",
-                    "next_review_deadline"]
+    list_display = [
+        "patient",
+        "entry_date",
+        "exit_date",
+        "primary_drug",
+        "next_review_kind",
+        "next_review_target",
+        "next_review_deadline",
+    ]
     list_filter = ["primary_drug", "exit_reason", "next_review_kind", "patient__team"]
     search_fields = ["patient__family_name", "patient__nhs_number"]
     date_hierarchy = "entry_date"
@@ -46,5 +53,10 @@ class TopAssessmentAdmin(ReadMostlyAdmin):
     list_select_related = ["episode__patient"]
 
 
-for model in (models.Appointment, models.Intervention, models.DispensingArrangement, models.EpisodeCircumstance):
+for model in (
+    models.Appointment,
+    models.Intervention,
+    models.DispensingArrangement,
+    models.EpisodeCircumstance,
+):
     admin.site.register(model, ReadMostlyAdmin)
