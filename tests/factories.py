@@ -1,6 +1,7 @@
 """factory_boy factories for the clinical record. Dates are fixed, never read from the clock."""
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import factory
 
@@ -59,7 +60,7 @@ class InterventionFactory(factory.django.DjangoModelFactory):
     episode = factory.SubFactory(EpisodeFactory)
     kind = pm.InterventionKind.OST
     medicine = pm.Medicine.METHADONE
-    daily_dose_mg = 60
+    daily_dose_mg = Decimal("60")
     started_on = factory.SelfAttribute("episode.entry_date")
 
 

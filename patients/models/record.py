@@ -280,7 +280,7 @@ class Intervention(models.Model):
 
     def __str__(self):
         if self.kind == InterventionKind.OST:
-            return f"{self.get_medicine_display()} {self.daily_dose_mg.normalize():f} mg daily"
+            return f"{self.get_medicine_display()} {Decimal(self.daily_dose_mg).normalize():f} mg daily"
         return self.get_kind_display()
 
     def clean(self):
