@@ -16,13 +16,21 @@ def entry(team, alice):
 
 
 def test_a_log_entry_cannot_be_updated_even_by_raw_sql(entry):
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute("UPDATE auditlog_logentry SET object_repr = 'tampered' WHERE id = %s", [entry.pk])
     entry.refresh_from_db()
     assert entry.object_repr != "tampered"
 
 
 def test_a_log_entry_cannot_be_deleted_even_by_raw_sql(entry):
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute("DELETE FROM auditlog_logentry WHERE id = %s", [entry.pk])
     assert LogEntry.objects.filter(pk=entry.pk).exists()
