@@ -79,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "recovery_reviews.context_processors.navigation",
             ],
+            "builtins": ["recovery_reviews.templatetags.clinic"],
         },
     },
 ]

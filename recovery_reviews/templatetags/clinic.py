@@ -1,0 +1,18 @@
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key, "") if mapping else ""
+
+
+@register.filter
+def percent(value):
+    return "not enough data" if value is None else f"{round(value * 100)}%"
+
+
+@register.filter
+def days_used(top, prefix):
+    return top.days_used(prefix)
