@@ -342,6 +342,9 @@ class Reminder(models.Model):
     claimed_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     email_sent_at = models.DateTimeField(null=True, blank=True)
+    # A delivery holds a short lease while it sends, so that two workers never send the same reminder at once;
+    # a worker that dies mid-send lets the lease lapse and a later sweep delivers it.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True, default="")
 
