@@ -58,6 +58,9 @@ class Command(BaseCommand):
         if not no_worker:
             worker = subprocess.Popen(worker_command())
             self.stdout.write(f"Celery worker and beat started (pid {worker.pid}).")
+            from reviews.tasks import sweep_reminders
+
+            sweep_reminders.delay()  # the first sweep now, not a beat interval later
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         self.stdout.write(f"\nRecovery Reviews: http://127.0.0.1:{port}/\n{DEMO_LOGINS}\n")
         try:
