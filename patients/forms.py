@@ -51,8 +51,8 @@ def _dmy(token: str) -> date:
 
 class PharmacyReportForm(forms.Form):
     pharmacy_name = forms.CharField(max_length=200)
-    period_start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    period_end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    period_start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    period_end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     doses_due = forms.IntegerField(min_value=0, max_value=400)
     supervised_doses_taken = forms.IntegerField(min_value=0, max_value=400)
     take_home_doses_collected = forms.IntegerField(min_value=0, max_value=400, initial=0)

@@ -2,7 +2,7 @@ from django import forms
 
 from reviews.models import DomainProgress, Finding, Response
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the ISO value a date input needs
 
 
 class StrategicReviewForm(forms.Form):

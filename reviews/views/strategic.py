@@ -17,7 +17,12 @@ from reviews.services.schedule import schedule_preview
 def review_new(request, episode_pk):
     episode = episode_for_user(request.user, episode_pk)
     record_access(request, episode.patient)
-    form = StrategicReviewForm(request.POST or None, initial={"held_on": timezone.localdate()})
+    not_assessed = dict.fromkeys(
+        ("drug_alcohol_progress", "health_progress", "offending_progress", "social_progress"), "not_assessed"
+    )
+    form = StrategicReviewForm(
+        request.POST or None, initial={"held_on": timezone.localdate(), **not_assessed}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             review = strategic.review_record(

@@ -1,0 +1,88 @@
+"""What keyworkers and senior practitioners do, in a real browser. Dates are relative to today: the browser
+keeps real time, so the server must too."""
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from dateutil.relativedelta import relativedelta
+
+from reviews.models import ReviewStatus, StrategicReview
+from reviews.services.schedule import episode_schedule_refresh
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def shown(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+@pytest.fixture
+def recent_episode(episode):
+    episode.entry_date = date.today() - timedelta(days=60)
+    episode.save()
+    episode_schedule_refresh(episode)
+    return episode
+
+
+def test_three_missed_doses_move_the_next_review_earlier(page, login, screenshot, alice, recent_episode):
+    episode = recent_episode
+    first_target = episode.entry_date + relativedelta(months=3)
+    login(alice)
+    page.goto(f"/patients/{episode.patient_id}/")
+    assert page.get_by_test_id("next-review-target").inner_text() == shown(first_target)
+    page.click("text=Record pharmacy report")
+    start = date.today() - timedelta(days=20)
+    page.fill("#id_pharmacy_name", "Boots, High Street")
+    page.fill("#id_period_start", start.isoformat())
+    page.fill("#id_period_end", (start + timedelta(days=13)).isoformat())
+    page.fill("#id_doses_due", "14")
+    page.fill("#id_supervised_doses_taken", "11")
+    page.fill("#id_missed_dates", "yesterday")
+    page.click("main button[type=submit]")
+    assert "Not a date: yesterday" in page.inner_text("[data-testid=pharmacy-form]")
+    screenshot("pharmacy_report_error")
+    missed = [start + timedelta(days=d) for d in (4, 5, 6)]
+    page.fill("#id_missed_dates", ", ".join(f"{d:%d/%m/%Y}" for d in missed))
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(rf"/patients/{episode.patient_id}/$"))
+    assert "a safety event" in page.inner_text("main")
+    moved = missed[-1] + timedelta(days=28)
+    assert page.get_by_test_id("next-review-deadline").inner_text() == shown(moved)
+    assert (
+        f"Adherence deteriorated on {shown(missed[-1])}"
+        in page.get_by_test_id("next-review-reasons").inner_text()
+    )
+    screenshot("patient_after_missed_doses")
+
+
+def test_a_senior_practitioner_completes_a_review_with_suggestions_applied(
+    page, login, screenshot, sam, recent_episode
+):
+    episode = recent_episode
+    login(sam)
+    page.goto(f"/reviews/episodes/{episode.pk}/new/")
+    page.check("#id_patient_took_part")
+    page.fill("#id_overview", "Stepped back over the whole care plan with the evidence.")
+    page.check('input[name="findings"][value="deteriorating_adherence"]')
+    assert page.is_checked('input[name="responses"][value="reinstate_supervision"]')
+    assert page.is_checked('input[name="responses"][value="earlier_re_review"]')
+    assert "App. C 1" in page.get_by_test_id("suggestion-note").inner_text()
+    agreed = date.today() + relativedelta(months=9)
+    page.fill("#id_agreed_next_date", agreed.isoformat())
+    page.locator("#id_agreed_next_date").dispatch_event("change")
+    page.get_by_test_id("preview-refused").wait_for()
+    re_review = date.today() + timedelta(days=28)
+    preview = page.get_by_test_id("schedule-preview").inner_text()
+    assert "will not be used" in preview and shown(re_review) in preview
+    screenshot("strategic_review_form")
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(rf"/patients/{episode.patient_id}/$"))
+    review = StrategicReview.objects.get()
+    assert review.status == ReviewStatus.COMPLETED
+    assert set(review.responses.values_list("code", flat=True)) == {
+        "reinstate_supervision",
+        "earlier_re_review",
+    }
+    assert page.get_by_test_id("next-review-target").inner_text() == shown(re_review)
+    screenshot("patient_after_review")
