@@ -101,14 +101,7 @@ def circumstance_record(*, episode: TreatmentEpisode, code: str, started_on: dat
 
 @transaction.atomic
 def circumstance_end(*, circumstance: EpisodeCircumstance, ended_on: date, by) -> EpisodeCircumstance:
-    circumstance = EpisodeCircumstance.objects.select_for_update().get(pk=circumstance.pk)
-    if circumstance.ended_on is not None:
-        raise ValidationError(
-            {"ended_on": f"This circumstance already ended on {circumstance.ended_on:%d %b %Y}."}
-        )
-    circumstance.ended_on = ended_on
-    circumstance.full_clean()
-    circumstance.save(update_fields=["ended_on"])
+    circumstance = _end_once(circumstance, ended_on, "circumstance")
     _refresh(circumstance.episode)
     return circumstance
 
@@ -139,15 +132,18 @@ def intervention_record(
 
 @transaction.atomic
 def intervention_end(*, intervention: Intervention, ended_on: date, by) -> Intervention:
-    intervention = Intervention.objects.select_for_update().get(pk=intervention.pk)
-    if intervention.ended_on is not None:
-        raise ValidationError(
-            {"ended_on": f"This intervention already ended on {intervention.ended_on:%d %b %Y}."}
-        )
-    intervention.ended_on = ended_on
-    intervention.full_clean()
-    intervention.save(update_fields=["ended_on"])
-    return intervention
+    return _end_once(intervention, ended_on, "intervention")
+
+
+def _end_once(record, ended_on: date, what: str):
+    """Set a record's end date once: an end already recorded is never silently overwritten."""
+    record = type(record).objects.select_for_update().get(pk=record.pk)
+    if record.ended_on is not None:
+        raise ValidationError({"ended_on": f"This {what} already ended on {record.ended_on:%d %b %Y}."})
+    record.ended_on = ended_on
+    record.full_clean()
+    record.save(update_fields=["ended_on"])
+    return record
 
 
 @transaction.atomic

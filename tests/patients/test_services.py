@@ -128,3 +128,14 @@ def test_ending_an_episode_twice_is_refused_and_keeps_the_first_exit(episode, al
         services.episode_exit(episode=episode, exit_date=date(2026, 4, 1), exit_reason="other", by=alice)
     episode.refresh_from_db()
     assert (episode.exit_date, episode.exit_reason) == (date(2026, 3, 1), "dropped_out")
+
+
+def test_an_intervention_ends_once_and_keeps_its_first_end(episode, alice):
+    from tests.factories import InterventionFactory
+
+    intervention = InterventionFactory(episode=episode)
+    services.intervention_end(intervention=intervention, ended_on=date(2026, 3, 1), by=alice)
+    with pytest.raises(ValidationError, match="already ended on 01 Mar 2026"):
+        services.intervention_end(intervention=intervention, ended_on=date(2026, 4, 1), by=alice)
+    intervention.refresh_from_db()
+    assert intervention.ended_on == date(2026, 3, 1)
