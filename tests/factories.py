@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import factory
 
-from careplans.models import CarePlan, Goal
+from careplans.models import ActionOwner, CarePlan, Goal, GoalAction
 from patients import models as pm
 from recovery_reviews.models import Role, Team, User
 from reviews import models as rm
@@ -118,3 +118,91 @@ class GoalFactory(factory.django.DjangoModelFactory):
 
 def aware(year, month, day, hour=10, minute=0):
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+# --- Further records of an episode (appended for the model-rule tests) -----------------------------------------
+
+
+class CircumstanceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = pm.EpisodeCircumstance
+
+    episode = factory.SubFactory(EpisodeFactory)
+    code = pm.Circumstance.COMPLEX_NEEDS
+    started_on = factory.SelfAttribute("episode.entry_date")
+
+
+class DispensingArrangementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = pm.DispensingArrangement
+
+    episode = factory.SubFactory(EpisodeFactory)
+    effective_from = factory.SelfAttribute("episode.entry_date")
+    take_home_doses_per_week = 0
+    change_reason = pm.DispensingChange.START
+    reason_note = "Supervised consumption at the start of treatment."
+    recorded_by = factory.SelfAttribute("episode.patient.keyworker")
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = pm.Appointment
+
+    episode = factory.SubFactory(EpisodeFactory)
+    keyworker = factory.SelfAttribute("episode.patient.keyworker")
+    starts_at = datetime(2026, 2, 2, 10, 0, tzinfo=UTC)
+    status = pm.AppointmentStatus.ATTENDED
+    review_note = "Reviewed use since last week; no change to the care plan."
+
+
+class DrugTestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = pm.DrugTest
+
+    episode = factory.SubFactory(EpisodeFactory)
+    taken_on = date(2026, 2, 10)
+    method = pm.TestMethod.ORAL_FLUID
+    recorded_by = factory.SelfAttribute("episode.patient.keyworker")
+
+
+class DrugTestResultFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = pm.DrugTestResult
+
+    test = factory.SubFactory(DrugTestFactory)
+    substance = pm.Substance.HEROIN
+    result = pm.TestResult.NEGATIVE
+
+
+class RecoveryCheckUpFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = rm.RecoveryCheckUp
+
+    episode = factory.SubFactory(
+        EpisodeFactory, exit_date=date(2026, 9, 1), exit_reason=pm.ExitReason.COMPLETED_DRUG_FREE
+    )
+    sequence = 1
+    held_on = date(2026, 9, 15)
+    held_by = factory.SelfAttribute("episode.patient.keyworker")
+    outcome = rm.CheckUpOutcome.STABLE
+
+
+class UnmetNeedFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = rm.UnmetNeed
+
+    episode = factory.SubFactory(EpisodeFactory)
+    category = rm.UnmetNeedCategory.SETTING
+    kind = rm.UnmetNeedKind.RESIDENTIAL_REHAB
+    description = "Residential rehabilitation was needed; no funded place within six months."
+    recorded_on = date(2026, 4, 10)
+    recorded_by = factory.SelfAttribute("episode.patient.keyworker")
+
+
+class GoalActionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = GoalAction
+
+    goal = factory.SubFactory(GoalFactory)
+    description = "Book a GP appointment about sleep"
+    owner = ActionOwner.PATIENT
