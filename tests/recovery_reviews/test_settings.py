@@ -1,0 +1,198 @@
+"""Settings come from the environment through small strict readers (CONVENTIONS.md 8): with nothing set, the
+embedded default; with DEBUG off, `manage.py check --deploy` reports nothing; a missing secret or a bad value
+stops the process at start-up with the variable's name."""
+
+import os
+import re
+import secrets
+import string
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from recovery_reviews.env import SettingError, env_bool, env_int, env_list, env_str
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS_PY = ROOT / "recovery_reviews" / "settings.py"
+ENV_EXAMPLE = ROOT / ".env.example"
+
+# Every variable settings.py reads, so that a test's environment is exactly what it sets.
+SETTINGS_VARIABLES = sorted(
+    set(re.findall(r'env_(?:str|bool|int|list)\(\s*"([A-Z0-9_]+)"', SETTINGS_PY.read_text()))
+)
+
+
+def django(args, tmp_path, **env):
+    """Run manage.py (or python -c) in a fresh process with only `env` set among the settings variables."""
+    environment = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
+    environment.update(RECOVERY_REVIEWS_VAR_DIR=str(tmp_path / "var"), **env)
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def show_settings(tmp_path, *names, **env):
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        f"print(*[repr(eval(n, {{'settings': settings}})) for n in {list(names)!r}], sep='\\n')"
+    )
+    result = django(["-c", code], tmp_path, DJANGO_SETTINGS_MODULE="recovery_reviews.settings", **env)
+    assert result.returncode == 0, result.stderr
+    return [line for line in result.stdout.splitlines() if not line.startswith("AXES:")]
+
+
+def random_secret_key() -> str:
+    alphabet = string.ascii_letters + string.digits + "!@#%^&*(-_=+)"
+    return "".join(secrets.choice(alphabet) for _ in range(50))
+
+
+def test_the_settings_read_the_variables_this_test_file_controls():
+    assert {"DJANGO_DEBUG", "DJANGO_SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL"} <= set(
+        SETTINGS_VARIABLES
+    )
+
+
+def test_check_deploy_reports_no_issues_with_debug_off(tmp_path):
+    result = django(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        tmp_path,
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=random_secret_key(),
+        DJANGO_ALLOWED_HOSTS="example.org",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout + result.stderr
+
+
+def test_check_deploy_does_complain_about_a_weak_secret_key(tmp_path):
+    """The check above is real: the same command notices a key too short to be secret."""
+    result = django(
+        ["manage.py", "check", "--deploy"],
+        tmp_path,
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="too-short",
+        DJANGO_ALLOWED_HOSTS="example.org",
+    )
+    assert "security.W009" in result.stdout + result.stderr
+
+
+def test_with_debug_off_and_no_secret_key_the_settings_refuse_to_load(tmp_path):
+    result = django(["manage.py", "check"], tmp_path, DJANGO_DEBUG="0")
+    assert result.returncode != 0
+    assert "SettingError" in result.stderr
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DJANGO_DEBUG", "perhaps", "DJANGO_DEBUG='perhaps' is not a yes/no value"),
+        ("AXES_FAILURE_LIMIT", "five", "AXES_FAILURE_LIMIT='five' is not a whole number"),
+        ("AXES_FAILURE_LIMIT", "0", "AXES_FAILURE_LIMIT=0 is below the minimum of 1"),
+        ("REMINDER_SWEEP_SECONDS", "1", "REMINDER_SWEEP_SECONDS=1 is below the minimum of 10"),
+    ],
+)
+def test_a_bad_value_stops_start_up_naming_the_variable(tmp_path, variable, value, message):
+    result = django(["manage.py", "check"], tmp_path, **{variable: value})
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_with_nothing_set_the_product_runs_on_the_embedded_default(tmp_path):
+    engine, name, debug, broker, email = show_settings(
+        tmp_path,
+        "settings.DATABASES['default']['ENGINE']",
+        "str(settings.DATABASES['default']['NAME'])",
+        "settings.DEBUG",
+        "settings.CELERY_BROKER_URL",
+        "settings.EMAIL_BACKEND",
+    )
+    assert engine == "'django.db.backends.sqlite3'"
+    assert name == repr(str(tmp_path / "var" / "db.sqlite3"))
+    assert debug == "True"
+    assert broker == "'filesystem://'"
+    assert email == "'django.core.mail.backends.filebased.EmailBackend'"
+    assert (tmp_path / "var" / "broker" / "queue").is_dir()
+
+
+def test_database_url_and_celery_broker_url_select_postgresql_and_redis(tmp_path):
+    engine, name, host, broker = show_settings(
+        tmp_path,
+        "settings.DATABASES['default']['ENGINE']",
+        "settings.DATABASES['default']['NAME']",
+        "settings.DATABASES['default']['HOST']",
+        "settings.CELERY_BROKER_URL",
+        DATABASE_URL="postgres://postgres@db.example:5432/reviews",
+        CELERY_BROKER_URL="redis://cache.example:6379/0",
+    )
+    assert engine == "'django.db.backends.postgresql'"
+    assert (name, host) == ("'reviews'", "'db.example'")
+    assert broker == "'redis://cache.example:6379/0'"
+
+
+def test_every_variable_the_settings_read_is_in_env_example():
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", ENV_EXAMPLE.read_text(), flags=re.MULTILINE))
+    assert set(SETTINGS_VARIABLES) - documented == set()
+
+
+# --- The readers themselves ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("1", True), ("yes", True), ("ON", True), ("0", False), ("off", False)]
+)
+def test_env_bool_reads_yes_and_no(monkeypatch, raw, expected):
+    monkeypatch.setenv("RR_TEST_FLAG", raw)
+    assert env_bool("RR_TEST_FLAG", default=not expected) is expected
+
+
+@pytest.mark.parametrize("raw", ["2", "maybe", "enabled", "y e s"])
+def test_env_bool_rejects_anything_else_with_the_variables_name(monkeypatch, raw):
+    monkeypatch.setenv("RR_TEST_FLAG", raw)
+    with pytest.raises(SettingError, match="RR_TEST_FLAG"):
+        env_bool("RR_TEST_FLAG", default=True)
+
+
+def test_env_bool_falls_back_to_its_default_when_unset(monkeypatch):
+    monkeypatch.delenv("RR_TEST_FLAG", raising=False)
+    assert env_bool("RR_TEST_FLAG", default=True) is True
+
+
+@pytest.mark.parametrize("raw", ["ten", "1.5", "0x10", "3 days"])
+def test_env_int_rejects_what_is_not_a_whole_number(monkeypatch, raw):
+    monkeypatch.setenv("RR_TEST_NUMBER", raw)
+    with pytest.raises(SettingError, match="RR_TEST_NUMBER=.* is not a whole number"):
+        env_int("RR_TEST_NUMBER", 5)
+
+
+def test_env_int_rejects_a_value_below_its_minimum(monkeypatch):
+    monkeypatch.setenv("RR_TEST_NUMBER", "-1")
+    with pytest.raises(SettingError, match="below the minimum of 0"):
+        env_int("RR_TEST_NUMBER", 5)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("42", 42), (" 7 ", 7), ("", 5)])
+def test_env_int_reads_whole_numbers_and_treats_empty_as_unset(monkeypatch, raw, expected):
+    monkeypatch.setenv("RR_TEST_NUMBER", raw)
+    assert env_int("RR_TEST_NUMBER", 5) == expected
+
+
+def test_env_list_splits_on_commas_and_drops_blanks(monkeypatch):
+    monkeypatch.setenv("RR_TEST_HOSTS", " example.org, ,www.example.org ,")
+    assert env_list("RR_TEST_HOSTS", ["default"]) == ["example.org", "www.example.org"]
+    monkeypatch.delenv("RR_TEST_HOSTS")
+    assert env_list("RR_TEST_HOSTS", ["default"]) == ["default"]
+
+
+def test_env_str_returns_the_value_or_the_default(monkeypatch):
+    monkeypatch.setenv("RR_TEST_TEXT", "hello")
+    assert env_str("RR_TEST_TEXT", "x") == "hello"
+    monkeypatch.delenv("RR_TEST_TEXT")
+    assert env_str("RR_TEST_TEXT", "x") == "x"
