@@ -1,15 +1,21 @@
+# Shortcuts for the README's commands. `make run` and `make test` install first, like the README's one-liners.
 PY := .venv/bin/python
 
-.PHONY: install run test lint format bench
+.PHONY: install run test ci lint format bench
 
 install:
 	python3 -m venv .venv && .venv/bin/pip install -q -e ".[dev]"
 
+# The embedded default: SQLite, a Celery worker with beat on the filesystem broker, demo data, port 8000.
 run: install
 	$(PY) manage.py rundemo
 
 test: install
 	$(PY) -m pytest
+
+# What CI runs, against the PostgreSQL and Redis on 127.0.0.1 (installs chromium and starts them if needed).
+ci:
+	CI=true bash .ci/run
 
 lint:
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
@@ -17,6 +23,9 @@ lint:
 format:
 	$(PY) -m ruff format . && $(PY) -m ruff check --fix .
 
-# Benchmarks print figures; run them on PostgreSQL (DATABASE_URL=postgres://...).
+# Benchmarks print figures (they are not timed tests). Run them on PostgreSQL:
+#   make bench DATABASE_URL=postgres://postgres@127.0.0.1:5432/rr_bench
 bench:
+	$(PY) manage.py migrate --noinput
 	$(PY) manage.py bench_schedule
+	$(PY) manage.py bench_reminders
