@@ -26,7 +26,13 @@ SETTINGS_VARIABLES = sorted(
 
 def django(args, tmp_path, **env):
     """Run manage.py (or python -c) in a fresh process with only `env` set among the settings variables."""
-    environment = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
+    # Leave out what other tests may have put in this process's environment (the browser tests set
+    # DJANGO_ALLOW_ASYNC_UNSAFE, which check --deploy rightly refuses).
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in SETTINGS_VARIABLES and (k == "DJANGO_SETTINGS_MODULE" or not k.startswith("DJANGO_"))
+    }
     environment.update(RECOVERY_REVIEWS_VAR_DIR=str(tmp_path / "var"), **env)
     return subprocess.run(
         [sys.executable, *args],
