@@ -1,66 +1,167 @@
-"""The demo data: believable, deterministic, and valid by the record's own rules."""
+"""The demo data: the logins each role needs, the situations a service sees, valid by the record's own rules,
+the same for the same seed, and never mixed with real patients."""
 
 import io
 from datetime import date
 
 import pytest
+from auditlog.models import LogEntry
+from django.apps import apps
 from django.core.management import CommandError, call_command
 
-from patients.models import Patient, PharmacyReport, TopAssessment, TreatmentEpisode
+from patients.models import (
+    DrugTest,
+    MissedDose,
+    Patient,
+    PharmacyReport,
+    TopAssessment,
+    TreatmentEpisode,
+    longest_missed_run,
+)
 from patients.validators import validate_nhs_number
 from recovery_reviews.models import Role, User
-from reviews.models import ReviewStatus, StrategicReview
+from reviews.models import RecoveryCheckUp, ReviewStatus, StrategicReview
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 11, 24)
+PATIENTS = 40
 
 
-def seed(**options):
-    call_command("seed_demo", patients=60, seed=7, today=TODAY, stdout=io.StringIO(), **options)
+def seed(**options) -> str:
+    out = io.StringIO()
+    options = {"patients": PATIENTS, "seed": 7, "today": TODAY, **options}
+    call_command("seed_demo", stdout=out, **options)
+    return out.getvalue()
 
 
-def test_demo_logins_exist_with_their_roles_and_teams():
+def fingerprint() -> dict:
+    """What a person would notice if two demos differed: who the patients are and what happened to them."""
+    return {
+        "patients": list(
+            Patient.objects.order_by("pk").values_list(
+                "given_name", "family_name", "date_of_birth", "nhs_number"
+            )
+        ),
+        "episodes": list(
+            TreatmentEpisode.objects.order_by("pk").values_list(
+                "entry_date", "exit_date", "primary_drug", "next_review_target", "next_review_deadline"
+            )
+        ),
+        "reviews": list(
+            StrategicReview.objects.order_by("pk").values_list("held_on", "status", "agreed_next_date")
+        ),
+        "tops": list(
+            TopAssessment.objects.order_by("pk").values_list(
+                "assessed_on", "opiates_week1", "quality_of_life"
+            )
+        ),
+        "missed": list(MissedDose.objects.order_by("pk").values_list("missed_on", flat=True)),
+    }
+
+
+def test_demo_logins_have_their_roles_teams_and_the_demo_password():
+    output = seed()
+    expected = {
+        "kw.north": (Role.KEYWORKER, "North"),
+        "kw.north2": (Role.KEYWORKER, "North"),
+        "sp.north": (Role.SENIOR_PRACTITIONER, "North"),
+        "kw.south": (Role.KEYWORKER, "South"),
+        "kw.south2": (Role.KEYWORKER, "South"),
+        "sp.south": (Role.SENIOR_PRACTITIONER, "South"),
+        "kw.east": (Role.KEYWORKER, "East"),
+        "kw.east2": (Role.KEYWORKER, "East"),
+        "sp.east": (Role.SENIOR_PRACTITIONER, "East"),
+        "mgr.north": (Role.MANAGER, "North"),
+        "mgr.all": (Role.MANAGER, None),
+        "support": (Role.SUPPORT, None),
+    }
+    users = {u.username: u for u in User.objects.select_related("team")}
+    assert {name: (u.role, u.team and u.team.name) for name, u in users.items()} == expected
+    assert [t.name for t in users["mgr.north"].managed_teams.all()] == ["North"]
+    assert sorted(t.name for t in users["mgr.all"].managed_teams.all()) == ["East", "North", "South"]
+    assert users["support"].is_superuser and users["support"].is_staff
+    assert not any(u.is_staff for name, u in users.items() if name != "support")
+    assert all(u.check_password("recovery-demo-2026") for u in users.values())
+    assert all(u.email.endswith("@example.nhs.uk") and u.first_name and u.last_name for u in users.values())
+    assert all(u.team.weekly_review_capacity for u in users.values() if u.team)
+    for username in expected:
+        assert username in output  # the logins table
+
+
+def test_the_demo_has_the_patients_and_situations_a_service_sees():
     seed()
-    kw, sp, mgr, everyone = (
-        User.objects.get(username=u) for u in ("kw.north", "sp.north", "mgr.north", "mgr.all")
-    )
-    assert (kw.role, kw.team.name) == (Role.KEYWORKER, "North")
-    assert (sp.role, sp.team.name) == (Role.SENIOR_PRACTITIONER, "North")
-    assert mgr.role == Role.MANAGER and [t.name for t in mgr.managed_teams.all()] == ["North"]
-    assert everyone.managed_teams.count() == 3
-    assert kw.check_password("recovery-demo-2026")
-
-
-def test_the_demo_has_the_situations_a_service_sees():
-    seed()
-    assert Patient.objects.count() == 60
-    assert StrategicReview.objects.filter(status=ReviewStatus.AWAITING_PATIENT).exists()
+    assert Patient.objects.count() == PATIENTS
+    assert set(Patient.objects.values_list("team__name", flat=True)) == {"North", "South", "East"}
+    assert StrategicReview.objects.filter(
+        status=ReviewStatus.AWAITING_PATIENT, patient_took_part=False, completed_on=None
+    ).exists()
     assert PharmacyReport.objects.filter(missed_dose_run__gte=3).exists()
-    assert TreatmentEpisode.objects.filter(next_review_deadline__lt=TODAY).exists()  # overdue
-    assert TreatmentEpisode.objects.filter(next_review_target__gt=TODAY).exists()  # upcoming
+    open_episodes = TreatmentEpisode.objects.filter(exit_date=None, next_review_kind="strategic_review")
+    assert open_episodes.filter(next_review_deadline__lt=TODAY).exists()  # overdue
+    assert open_episodes.filter(next_review_target__gt=TODAY).exists()  # upcoming
     assert TreatmentEpisode.objects.filter(next_review_kind="recovery_check_up").exists()
     assert not TreatmentEpisode.objects.filter(next_review_kind="record_error").exists()
+    assert DrugTest.objects.filter(results__expected_because_prescribed=True).exists()
 
 
-def test_the_demo_passes_the_records_own_validation():
+def test_every_stored_nhs_number_passes_its_check_digit_and_some_are_blank():
     seed()
-    for number in Patient.objects.exclude(nhs_number="").values_list("nhs_number", flat=True):
-        validate_nhs_number(number)
-    for model in (Patient, TreatmentEpisode, TopAssessment, PharmacyReport, StrategicReview):
-        for row in model.objects.all()[:25]:
-            row.full_clean()
+    numbers = list(Patient.objects.values_list("nhs_number", flat=True))
+    for number in numbers:
+        if number:
+            validate_nhs_number(number)
+    assert "" in numbers
+    assert len(set(numbers) - {""}) == len([n for n in numbers if n])
 
 
-def test_the_same_seed_gives_the_same_service():
+def test_a_sample_of_every_model_passes_full_clean():
     seed()
-    first = list(Patient.objects.order_by("pk").values_list("given_name", "family_name", "nhs_number"))
+    for app in ("patients", "careplans", "reviews", "recovery_reviews"):
+        for model in apps.get_app_config(app).get_models():
+            rows = list(model.objects.order_by("pk"))
+            for row in rows[:: max(1, len(rows) // 30)]:  # about 30, spread over the whole demo
+                row.full_clean()
+
+
+def test_pharmacy_reports_store_the_longest_run_of_their_missed_doses():
+    seed()
+    for report in PharmacyReport.objects.prefetch_related("missed_doses"):
+        missed = [dose.missed_on for dose in report.missed_doses.all()]
+        assert report.missed_dose_run == longest_missed_run(missed)
+        assert (
+            report.supervised_doses_taken + report.take_home_doses_collected + len(missed) == report.doses_due
+        )
+
+
+@pytest.mark.parametrize("today", [TODAY, date(2024, 2, 29), date(2031, 1, 31)])
+def test_the_demo_makes_sense_on_any_day(today):
+    seed(today=today)
+    assert not TopAssessment.objects.filter(assessed_on__gt=today).exists()
+    assert not DrugTest.objects.filter(taken_on__gt=today).exists()
+    assert not PharmacyReport.objects.filter(period_end__gt=today).exists()
+    assert not StrategicReview.objects.filter(held_on__gt=today).exists()
+    assert not StrategicReview.objects.filter(completed_on__gt=today).exists()
+    assert not RecoveryCheckUp.objects.filter(held_on__gt=today).exists()
+    assert not TreatmentEpisode.objects.filter(next_review_kind="record_error").exists()
+    assert not TreatmentEpisode.objects.filter(entry_date__lt=date(today.year - 3, 1, 1)).exists()
+
+
+def test_the_same_seed_gives_the_same_demo_and_another_seed_another():
+    seed()
+    first = fingerprint()
     seed(flush=True)
-    assert (
-        list(Patient.objects.order_by("pk").values_list("given_name", "family_name", "nhs_number")) == first
-    )
+    assert fingerprint() == first
+    seed(flush=True, seed=8)
+    assert fingerprint()["patients"] != first["patients"]
 
 
-def test_it_will_not_overwrite_patients_without_flush():
+def test_seeding_is_not_written_to_the_audit_log():
+    seed()
+    assert not LogEntry.objects.exists()
+
+
+def test_it_will_not_mix_demo_data_with_existing_patients_without_flush():
     seed()
     with pytest.raises(CommandError, match="--flush"):
-        seed()
+        seed(seed=8)
+    assert Patient.objects.count() == PATIENTS
