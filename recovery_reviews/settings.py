@@ -185,12 +185,14 @@ REVIEW_POLICY: dict = {}
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
-    for _folder in ("queue", "processed"):  # kombu's filesystem transport does not create them
+    for _folder in ("queue", "processed", "control"):  # kombu's filesystem transport does not create them
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        # Exchange tables for broadcasts (worker pings); kombu's default is ./control in the working directory.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:
@@ -198,6 +200,8 @@ else:
         # Redis redelivers an unacknowledged message after the visibility timeout. With acks_late a message
         # is only acknowledged once its task has finished, so the timeout must outlast the longest task;
         # one hour is far beyond a sweep, and reminders are claimed in the database so a redelivery is harmless.
+        # It must also outlast the longest retry countdown (a worker holds an ETA message unacknowledged):
+        # reminder deliveries back off for at most 30 minutes.
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60),
     }
 # Reliable delivery (Celery docs, "Should I use retry or acks_late?" and the Redis broker caveats):
@@ -213,10 +217,18 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 REMINDER_SWEEP_SECONDS = env_int("REMINDER_SWEEP_SECONDS", 300, minimum=10)
+# A delivery holds its reminder for this long (reviews/services/reminders.py): longer than the delivery task's
+# time limit and the email timeout, so that the lease only lapses when the worker holding it died.
+REMINDER_LEASE_SECONDS = 300
+# A claimed reminder still undelivered after this long is presumed lost with its message (broker or worker
+# down) and the next sweep enqueues it again; a few sweep intervals, so that a busy queue is not doubled.
+REMINDER_REDELIVER_AFTER_SECONDS = 15 * 60
 CELERY_BEAT_SCHEDULE = {
     "sweep-review-reminders": {
         "task": "reviews.tasks.sweep_reminders",
         "schedule": float(REMINDER_SWEEP_SECONDS),
+        # A sweep left in the queue while the worker was down is dropped: the next one does the same work.
+        "options": {"expires": float(REMINDER_SWEEP_SECONDS)},
     },
     "recompute-review-schedules": {
         # The safety net: every open episode recomputed nightly (DESIGN.md, Review scheduling policy).

@@ -1,39 +1,54 @@
-"""Thin Celery tasks (CONVENTIONS.md 7): each takes ids, calls one service, and holds only retry policy."""
+"""Thin Celery tasks (CONVENTIONS.md 7): each takes ids, calls one service, and holds only retry policy.
+
+Beat runs sweep_reminders every few minutes (settings.CELERY_BEAT_SCHEDULE). Nothing is scheduled weeks ahead
+with an eta: the sweep reads the stored dates each time. Every task acknowledges late (settings), so a message
+whose worker died is delivered again, which the database claims make harmless.
+"""
+
+from functools import partial
 
 from celery import shared_task
 from django.db import transaction
-from django.utils import timezone
 
 from reviews.services import reminders
 
 
 @shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
 def sweep_reminders() -> dict:
-    """Beat runs this every few minutes: claim what is owed today and deliver whatever is undelivered."""
-    result = reminders.reminders_sweep(today=timezone.localdate())
-    for reminder_id in result.to_deliver:
-        transaction.on_commit(lambda pk=reminder_id: deliver_reminder.delay(pk))
-    return {"claimed": result.claimed, "to_deliver": len(result.to_deliver)}
+    """Claim every reminder owed today and enqueue the deliveries, once the claims have committed."""
+    with transaction.atomic():
+        result = reminders.reminders_sweep()
+        for reminder_id in result.to_deliver:
+            # Not robust=True: if the broker fails mid-way, stop; the rest are stranded and a later sweep
+            # enqueues them, rather than this one retrying a dead broker thousands of times.
+            transaction.on_commit(partial(deliver_reminder.delay, reminder_id))
+    return {"claimed": len(result.claimed), "stranded": len(result.stranded)}
 
 
 @shared_task(
+    bind=True,
     acks_late=True,
+    # Anything unexpected (the database gone away before the lease was taken) backs off exponentially too.
     autoretry_for=(Exception,),
-    retry_backoff=30,
+    retry_backoff=60,
     retry_backoff_max=30 * 60,
     retry_jitter=True,
-    max_retries=8,
+    max_retries=5,
     soft_time_limit=60,
-    time_limit=90,
+    time_limit=90,  # well inside settings.REMINDER_LEASE_SECONDS
 )
-def deliver_reminder(reminder_id: int) -> str:
-    return reminders.reminder_deliver(reminder_id=reminder_id)
+def deliver_reminder(self, reminder_id: int) -> str:
+    """Deliver one claimed reminder. A recorded failure is retried when its back-off ends; after the last retry
+    the sweep enqueues it again (it is stranded), so a reminder is never given up."""
+    try:
+        return reminders.reminder_deliver(reminder_id=reminder_id)
+    except reminders.ReminderDeliveryFailed as failure:
+        raise self.retry(exc=failure, countdown=failure.retry_in.total_seconds() + 1) from failure
 
 
 @shared_task(acks_late=True, soft_time_limit=1800, time_limit=1900)
-def recompute_schedules() -> dict:
-    """The nightly safety net: every open episode's next review recomputed."""
-    from reviews.services.schedule import episodes_schedule_recompute
+def recompute_schedules() -> str:
+    """The nightly safety net: every open episode's next review recomputed (DESIGN.md, scheduling policy)."""
+    from reviews.services.schedule import episodes_schedule_recompute  # written alongside; imported late
 
-    result = episodes_schedule_recompute()
-    return {"episodes": result.episodes, "changed": result.changed, "errors": result.errors}
+    return str(episodes_schedule_recompute())

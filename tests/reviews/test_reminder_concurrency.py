@@ -1,50 +1,87 @@
-"""Several sweeps at once, on PostgreSQL: each reminder is claimed and delivered exactly once."""
+"""Several sweeps and deliveries at once on PostgreSQL, each thread on its own connection: every reminder is
+claimed by exactly one sweep, delivered by exactly one worker, and reaches its person once."""
 
 import threading
+from collections import Counter
 from datetime import date
 
 import pytest
 from django.core import mail
 from django.db import connection
 
+from patients.models import TreatmentEpisode
 from reviews.models import InboxItem, Reminder
 from reviews.services import reminders
-from reviews.services.schedule import episode_schedule_refresh
 from tests.factories import EpisodeFactory, PatientFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
+THREADS = 6
+TODAY = date(2026, 7, 20)
 
-def test_concurrent_sweeps_send_each_reminder_exactly_once(team, alice, sam, mona):
-    for day in range(1, 11):
-        episode = EpisodeFactory(
-            patient=PatientFactory(team=team, keyworker=alice),
-            entry_date=date(2025, 12, day),
-            lead_practitioner=sam,
-        )
-        episode_schedule_refresh(episode, today=date(2026, 1, 1))
-    start = threading.Barrier(6)
-    outcomes, errors = [], []
 
-    def sweeper():
+def run_at_once(work, count=THREADS):
+    """Run work(i) in `count` threads released together; return their results, raising the first error."""
+    start = threading.Barrier(count)
+    results, errors = [None] * count, []
+
+    def runner(i):
         try:
             start.wait()
-            result = reminders.reminders_sweep(today=date(2026, 7, 20))  # every one overdue: alice, sam, mona
-            outcomes.extend(reminders.reminder_deliver(reminder_id=pk) for pk in result.to_deliver)
-        except Exception as error:  # surfaced below
+            results[i] = work(i)
+        except Exception as error:  # raised below, in the test's thread
             errors.append(error)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=sweeper) for _ in range(6)]
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=120)
+    if errors:
+        raise errors[0]
+    return results
 
-    assert not errors
-    assert Reminder.objects.count() == 30
-    assert outcomes.count("delivered") == 30
-    assert InboxItem.objects.count() == 30
-    assert len(mail.outbox) == 30
+
+@pytest.fixture
+def overdue_episodes(team, alice, sam, mona):
+    """40 overdue reviews, each owed to alice, sam and mona: 120 reminders, many of them for the same people."""
+    for day in range(40):
+        episode = EpisodeFactory(patient=PatientFactory(team=team, keyworker=alice), lead_practitioner=sam)
+        TreatmentEpisode.objects.filter(pk=episode.pk).update(
+            next_review_kind="strategic_review",
+            next_review_target=date(2026, 5, 1 + day % 28),
+            next_review_deadline=date(2026, 6, 1 + day % 28),
+            next_review_reasons=["A reason (§1.3)."],
+        )
+
+
+def test_concurrent_sweeps_claim_each_reminder_once_and_know_which_are_theirs(overdue_episodes):
+    results = run_at_once(lambda _: reminders.reminders_sweep(today=TODAY))
+    claims = [pk for result in results for pk in result.claimed]
+    assert len(claims) == len(set(claims)) == Reminder.objects.count() == 120
+    assert set(claims) == set(Reminder.objects.values_list("pk", flat=True))
+
+
+def test_concurrent_sweeps_and_deliveries_send_each_reminder_exactly_once(overdue_episodes):
+    def sweep_and_deliver(_):
+        result = reminders.reminders_sweep(today=TODAY)
+        # Every worker also tries every reminder, as redelivered messages and duplicate enqueues would.
+        ids = Reminder.objects.values_list("pk", flat=True)
+        return [reminders.reminder_deliver(reminder_id=pk, today=TODAY) for pk in [*result.claimed, *ids]]
+
+    outcomes = Counter(o for result in run_at_once(sweep_and_deliver) for o in result)
+    assert outcomes["delivered"] == Reminder.objects.count() == 120
+    assert outcomes["withdrawn"] == 0
     assert Reminder.objects.filter(delivered_at__isnull=True).count() == 0
+    assert InboxItem.objects.count() == 120
+    sent = Counter(m.extra_headers["X-Recovery-Reviews-Reminder"] for m in mail.outbox)
+    assert len(sent) == 120 and set(sent.values()) == {1}
+
+
+def test_many_workers_delivering_one_reminder_deliver_it_once(overdue_episodes):
+    pk = reminders.reminders_sweep(today=TODAY).claimed[0]
+    outcomes = run_at_once(lambda _: reminders.reminder_deliver(reminder_id=pk, today=TODAY), count=8)
+    assert sorted(outcomes) == ["delivered"] + ["skipped"] * 7
+    assert len(mail.outbox) == 1 and InboxItem.objects.count() == 1
