@@ -6,9 +6,21 @@ app_name = "patients"
 urlpatterns = [
     path("", views.caseload, name="caseload"),
     path("<int:pk>/", views.patient_detail, name="detail"),
+    path("<int:pk>/episodes/new/", views.episode_open, name="episode_open"),
+    path("episodes/<int:episode_pk>/appointments/new/", views.appointment_new, name="appointment_new"),
+    path("episodes/<int:episode_pk>/top/new/", views.top_new, name="top_new"),
+    path("episodes/<int:episode_pk>/drug-tests/new/", views.drug_test_new, name="drug_test_new"),
     path(
         "episodes/<int:episode_pk>/pharmacy-reports/new/",
         views.pharmacy_report_new,
         name="pharmacy_report_new",
     ),
+    path(
+        "episodes/<int:episode_pk>/dispensing/new/", views.dispensing_change_new, name="dispensing_change_new"
+    ),
+    path("episodes/<int:episode_pk>/circumstances/new/", views.circumstance_new, name="circumstance_new"),
+    path("circumstances/<int:pk>/end/", views.circumstance_end, name="circumstance_end"),
+    path("episodes/<int:episode_pk>/interventions/new/", views.intervention_new, name="intervention_new"),
+    path("interventions/<int:pk>/end/", views.intervention_end, name="intervention_end"),
+    path("episodes/<int:episode_pk>/exit/", views.episode_exit, name="episode_exit"),
 ]

@@ -1,4 +1,8 @@
-from datetime import timedelta
+"""The keyworker's pages: the caseload, the patient's record, and a form for each thing recorded. Every view
+asks the access door (404 outside scope), logs each view of a record, and hands a form's cleaned data to a
+service; a service's validation errors come back beside the fields they are about."""
+
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -6,19 +10,43 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from patients import services
-from patients.forms import CaseloadFilterForm, PharmacyReportForm
-from patients.selectors import caseload_for_user, drug_test_summary, pharmacy_summary, recent_safety_events
-from recovery_reviews.access import episode_for_user, patient_for_user
+from patients import forms, services
+from patients.models import EpisodeCircumstance, Intervention, TreatmentEpisode
+from patients.selectors import (
+    caseload_for_user,
+    due_this_week,
+    episode_record,
+    recent_safety_events,
+)
+from recovery_reviews.access import episode_for_user, patient_for_user, record_for_user
 from recovery_reviews.audit import record_access
-from reviews.models import ReviewStatus
-from reviews.scheduling import ReviewDue, review_status
 from reviews.status import STATUS_LABELS
+
+TIMELINE_SHOWN = 40
+
+
+def add_service_errors(form, error: ValidationError, *, rename: dict | None = None) -> None:
+    """Put a service's validation errors beside the fields they name (renamed where the form calls a field
+    otherwise), the rest at the top of the form."""
+    rename = rename or {}
+    if hasattr(error, "error_dict"):
+        for name, errors in error.message_dict.items():
+            name = rename.get(name, name)
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+_add_errors = add_service_errors  # the name the first review views imported
+
+
+# --- Caseload and record --------------------------------------------------------------------------------------
 
 
 def caseload(request):
+    """The keyworker's home: next reviews soonest first, filtered and searched; due this week; safety events."""
     today = timezone.localdate()
-    form = CaseloadFilterForm(request.GET or None, user=request.user)
+    form = forms.CaseloadFilterForm(request.GET or None, user=request.user)
     filters = form.cleaned_data if form.is_valid() else {}
     episodes = caseload_for_user(
         request.user,
@@ -27,10 +55,9 @@ def caseload(request):
         search=filters.get("q", ""),
         team_id=getattr(filters.get("team"), "pk", None),
         mine=filters.get("mine", False),
+        this_week=filters.get("week", False),
     )
     page = Paginator(episodes, 50).get_page(request.GET.get("page"))
-    week_end = today + timedelta(days=7)
-    due_this_week = [e for e in page if e.next_review_target <= week_end and e.next_review_deadline >= today]
     return render(
         request,
         "patients/caseload.html",
@@ -39,8 +66,9 @@ def caseload(request):
             "page": page,
             "today": today,
             "status_labels": STATUS_LABELS,
-            "due_this_week": due_this_week,
+            "due_this_week": due_this_week(request.user, today=today),
             "safety_events": recent_safety_events(request.user, today=today),
+            "filtered": any(filters.values()),
         },
     )
 
@@ -50,65 +78,303 @@ def patient_detail(request, pk):
     record_access(request, patient)
     today = timezone.localdate()
     episodes = list(patient.episodes.select_related("lead_practitioner").order_by("-entry_date"))
-    episode = episodes[0] if episodes else None
-    context = {"patient": patient, "episode": episode, "past_episodes": episodes[1:], "today": today}
-    if episode is not None:
-        context.update(_episode_context(episode, today))
-    return render(request, "patients/detail.html", context)
+    chosen = request.GET.get("episode", "")
+    episode = next((e for e in episodes if str(e.pk) == chosen), episodes[0] if episodes else None)
+    record = episode_record(episode, today=today) if episode else None
+    timeline = record.timeline() if record else []
+    show_all = request.GET.get("timeline") == "all"
+    return render(
+        request,
+        "patients/detail.html",
+        {
+            "patient": patient,
+            "episodes": episodes,
+            "episode": episode,
+            "record": record,
+            "today": today,
+            "timeline": timeline if show_all else timeline[:TIMELINE_SHOWN],
+            "timeline_hidden": 0 if show_all else max(0, len(timeline) - TIMELINE_SHOWN),
+            "can_open_episode": not any(e.is_open for e in episodes),
+        },
+    )
 
 
-def _episode_context(episode, today):
-    status = ""
-    if episode.next_review_target:
-        due = ReviewDue(
-            episode.next_review_kind, episode.next_review_target, episode.next_review_deadline, ()
+# --- Recording forms --------------------------------------------------------------------------------------------
+
+
+def _schedule(episode_pk: int) -> tuple:
+    return TreatmentEpisode.objects.values_list("next_review_target", "next_review_deadline").get(
+        pk=episode_pk
+    )
+
+
+def _say_if_moved(request, episode: TreatmentEpisode, before: tuple) -> None:
+    after = _schedule(episode.pk)
+    if after != before and after[0] is not None:
+        direction = "earlier" if before[0] is None or after < before else "later"
+        messages.info(
+            request,
+            f"The next review moved {direction}: target {after[0]:%d %b %Y}, deadline {after[1]:%d %b %Y}. "
+            "The reasons are on the record.",
         )
-        status = review_status(due, today)
-    awaiting = episode.strategic_reviews.filter(status=ReviewStatus.AWAITING_PATIENT).first()
-    tops = list(episode.top_assessments.order_by("assessed_on"))
-    return {
-        "status": status,
-        "status_label": STATUS_LABELS.get(status, ""),
-        "awaiting_review": awaiting,
-        "interventions": episode.interventions.order_by("-started_on"),
-        "dispensing": episode.dispensing_arrangements.order_by("-effective_from", "-recorded_at").first(),
-        "circumstances": episode.circumstances.filter(ended_on__isnull=True),
-        "first_top": tops[0] if tops else None,
-        "latest_top": tops[-1] if len(tops) > 1 else None,
-        "tests": drug_test_summary(episode, today=today),
-        "pharmacy": pharmacy_summary(episode, today=today),
-        "reports": episode.pharmacy_reports.order_by("-period_end")[:5],
-        "reviews": episode.strategic_reviews.select_related("lead").order_by("-held_on")[:5],
-        "appointments": episode.appointments.order_by("-starts_at")[:5],
-    }
+
+
+def _episode_form(
+    request,
+    episode: TreatmentEpisode,
+    *,
+    form_class,
+    save: Callable,
+    success: str | Callable,
+    template: str = "patients/episode_form.html",
+    title: str = "",
+    intro: str = "",
+    initial: dict | None = None,
+    extra: dict | None = None,
+):
+    """GET shows the form (a view of the record, logged); a valid POST calls `save(form)`, which calls one
+    service; its errors come back beside the fields; success returns to the record with what changed."""
+    form = form_class(request.POST or None, episode=episode, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        before = _schedule(episode.pk)
+        try:
+            result = save(form)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            message = success(result) if callable(success) else success
+            if message:
+                messages.success(request, message)
+            _say_if_moved(request, episode, before)
+            return redirect(episode.get_absolute_url())
+    record_access(request, episode.patient)
+    context = {"form": form, "episode": episode, "title": title, "intro": intro, **(extra or {})}
+    return render(request, template, context)
+
+
+def appointment_new(request, episode_pk):
+    episode = episode_for_user(request.user, episode_pk)
+    now = timezone.localtime()
+    keyworker = request.user if request.user.team_id == episode.patient.team_id else episode.patient.keyworker
+    return _episode_form(
+        request,
+        episode,
+        form_class=forms.AppointmentForm,
+        initial={"keyworker": keyworker, "on": now.date(), "at": now.strftime("%H:00")},
+        save=lambda form: services.appointment_record(
+            episode=episode, by=request.user, **form.service_arguments()
+        ),
+        success="Appointment recorded.",
+        title="Appointment",
+        intro="Ongoing clinical review is part of every one-to-one appointment (§1.1): note what was reviewed.",
+    )
+
+
+def top_new(request, episode_pk):
+    episode = episode_for_user(request.user, episode_pk)
+    stage = (
+        "start" if not episode.top_assessments.exists() else ("post_exit" if episode.exit_date else "review")
+    )
+    return _episode_form(
+        request,
+        episode,
+        form_class=forms.TopAssessmentForm,
+        initial={"assessed_on": timezone.localdate(), "stage": stage},
+        save=lambda form: services.top_assessment_record(
+            episode=episode,
+            assessed_on=form.cleaned_data["assessed_on"],
+            stage=form.cleaned_data["stage"],
+            answers=form.answers(),
+            by=request.user,
+        ),
+        success="Treatment Outcomes Profile recorded.",
+        template="patients/top_form.html",
+    )
+
+
+def drug_test_new(request, episode_pk):
+    episode = episode_for_user(request.user, episode_pk)
+    prescribed = forms.prescribed_substances(episode.interventions.all(), timezone.localdate())
+    results = forms.DrugTestResultFormSet(
+        request.POST or None, prefix="results", initial=forms.result_rows_initial(prescribed)
+    )
+    if results.is_bound:
+        results.is_valid()  # so that its errors show even when the test's own fields are wrong
+
+    def save(form):
+        if not results.is_valid():
+            raise ValidationError("Correct the results below.")
+        return services.drug_test_record(
+            episode=episode, by=request.user, results=results.results(), **form.cleaned_data
+        )
+
+    return _episode_form(
+        request,
+        episode,
+        form_class=forms.DrugTestForm,
+        initial={"taken_on": timezone.localdate()},
+        save=save,
+        success=lambda test: (
+            "Drug test recorded."
+            + (
+                " It has unexpected results: see the record."
+                if any(r.is_unexpected for r in test.results.all())
+                else ""
+            )
+        ),
+        template="patients/drug_test_form.html",
+        extra={"results": results},
+    )
 
 
 def pharmacy_report_new(request, episode_pk):
     episode = episode_for_user(request.user, episode_pk)
-    form = PharmacyReportForm(request.POST or None)
+
+    def success(report):
+        if report.is_safety_event:
+            messages.warning(
+                request,
+                f"{report.missed_dose_run} consecutive missed doses: a safety event. Tolerance may be lost; "
+                "tell the prescriber before dosing resumes.",
+            )
+            return ""
+        return "Pharmacy report recorded."
+
+    return _episode_form(
+        request,
+        episode,
+        form_class=forms.PharmacyReportForm,
+        save=lambda form: services.pharmacy_report_record(
+            episode=episode, by=request.user, **form.cleaned_data
+        ),
+        success=success,
+        template="patients/pharmacy_report_form.html",
+    )
+
+
+def dispensing_change_new(request, episode_pk):
+    episode = episode_for_user(request.user, episode_pk)
+    return _episode_form(
+        request,
+        episode,
+        form_class=forms.DispensingChangeForm,
+        initial={"effective_from": timezone.localdate()},
+        save=lambda form: services.dispensing_change_record(
+            episode=episode, by=request.user, **form.cleaned_data
+        ),
+        success="Dispensing arrangement changed.",
+        title="Change the dispensing arrangement",
+        intro="Every change is kept with its reason (App. C 1: introduce or extend take-home doses with "
+        "demonstrated stability; reinstate supervision when adherence deteriorates).",
+    )
+
+
+def circumstance_new(request, episode_pk):
+    episode = episode_for_user(request.user, episode_pk)
+    return _episode_form(
+        request,
+        episode,
+        form_class=forms.CircumstanceForm,
+        initial={"started_on": timezone.localdate()},
+        save=lambda form: services.circumstance_record(episode=episode, by=request.user, **form.cleaned_data),
+        success="Circumstance recorded.",
+        title="A circumstance that calls for earlier review",
+        intro="Review is called earlier for short-term treatment, complex or co-morbid needs, treatment not "
+        "producing the expected benefit, and at times of transition (§1.6).",
+    )
+
+
+def intervention_new(request, episode_pk):
+    episode = episode_for_user(request.user, episode_pk)
+    return _episode_form(
+        request,
+        episode,
+        form_class=forms.InterventionForm,
+        initial={"started_on": timezone.localdate()},
+        save=lambda form: services.intervention_record(episode=episode, by=request.user, **form.cleaned_data),
+        success="Intervention recorded.",
+        title="Start an intervention",
+        intro="For opioid substitution treatment give the medicine and the daily dose.",
+    )
+
+
+def episode_exit(request, episode_pk):
+    episode = episode_for_user(request.user, episode_pk)
+    return _episode_form(
+        request,
+        episode,
+        form_class=forms.EpisodeExitForm,
+        initial={"exit_date": timezone.localdate()},
+        save=lambda form: services.episode_exit(episode=episode, by=request.user, **form.cleaned_data),
+        success="The episode has ended: recovery check-ups are now scheduled (§1.7).",
+        title="End the treatment episode",
+        intro="Strategic reviews stop and recovery check-ups follow at 14 days, 3, 6 and 12 months (§1.7).",
+    )
+
+
+def _end(request, record, *, service, what: str):
+    form = forms.EndForm(
+        request.POST or None, started_on=record.started_on, initial={"ended_on": timezone.localdate()}
+    )
+    episode = record.episode
+    if request.method == "POST" and form.is_valid():
+        before = _schedule(episode.pk)
+        try:
+            service(record, form.cleaned_data["ended_on"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{what} ended.")
+            _say_if_moved(request, episode, before)
+            return redirect(episode.get_absolute_url())
+    record_access(request, episode.patient)
+    return render(
+        request,
+        "patients/episode_form.html",
+        {"form": form, "episode": episode, "title": f"End: {record}", "intro": ""},
+    )
+
+
+def circumstance_end(request, pk):
+    circumstance = record_for_user(
+        request.user, EpisodeCircumstance.objects.select_related("episode__patient"), pk
+    )
+    return _end(
+        request,
+        circumstance,
+        service=lambda c, day: services.circumstance_end(circumstance=c, ended_on=day, by=request.user),
+        what="Circumstance",
+    )
+
+
+def intervention_end(request, pk):
+    intervention = record_for_user(request.user, Intervention.objects.select_related("episode__patient"), pk)
+    return _end(
+        request,
+        intervention,
+        service=lambda i, day: services.intervention_end(intervention=i, ended_on=day, by=request.user),
+        what="Intervention",
+    )
+
+
+def episode_open(request, pk):
+    patient = patient_for_user(request.user, pk)
+    form = forms.EpisodeOpenForm(
+        request.POST or None, patient=patient, initial={"entry_date": timezone.localdate()}
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            report = services.pharmacy_report_record(episode=episode, by=request.user, **form.cleaned_data)
+            services.episode_open(patient=patient, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
-            if report.is_safety_event:
-                messages.warning(
-                    request,
-                    f"{report.missed_dose_run} consecutive missed doses: a safety event. Tolerance may be lost; "
-                    "tell the prescriber before dosing resumes. The next review has moved earlier.",
-                )
-            else:
-                messages.success(request, "Pharmacy report recorded.")
-            return redirect(episode.patient)
-    record_access(request, episode.patient)
-    return render(request, "patients/pharmacy_report_form.html", {"form": form, "episode": episode})
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    """Put a service's validation errors beside the fields they name, the rest at the top of the form."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
+            messages.success(
+                request, "Treatment episode opened; the first strategic review is scheduled (§1.3)."
+            )
+            return redirect(patient)
+    record_access(request, patient)
+    return render(
+        request,
+        "patients/episode_form.html",
+        {"form": form, "episode": None, "patient": patient, "title": "Open a treatment episode", "intro": ""},
+    )

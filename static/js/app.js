@@ -1,0 +1,66 @@
+// Small conveniences on the clinical pages. Every page works without them; they save typing and clicks.
+(function () {
+  "use strict";
+
+  // Status badges: the reasons behind the dates, on hover and on keyboard focus.
+  if (window.bootstrap) {
+    document.querySelectorAll('[data-bs-toggle="tooltip"]').forEach(function (el) {
+      new bootstrap.Tooltip(el, { customClass: "reasons-tooltip" });
+    });
+  }
+
+  // Pharmacy report: pick a missed date from a calendar and append it, as DD/MM/YYYY, to the list.
+  const picker = document.getElementById("missed-date-picker");
+  const add = document.getElementById("missed-date-add");
+  if (picker && add) {
+    const target = document.getElementById(picker.closest(".missed-dates").dataset.target);
+    add.addEventListener("click", function () {
+      if (!picker.value) return;
+      const [y, m, d] = picker.value.split("-");
+      const day = d + "/" + m + "/" + y;
+      const listed = target.value.split(/[\s,;]+/).filter(Boolean);
+      if (!listed.includes(day)) listed.push(day);
+      target.value = listed.join(", ");
+      picker.value = "";
+      picker.focus();
+    });
+  }
+
+  // Drug test: another substance row, numbered as the formset expects.
+  document.querySelectorAll("[data-add-row]").forEach(function (button) {
+    const prefix = button.dataset.addRow;
+    button.addEventListener("click", function () {
+      const total = document.getElementById("id_" + prefix + "-TOTAL_FORMS");
+      const max = parseInt(document.getElementById("id_" + prefix + "-MAX_NUM_FORMS").value, 10);
+      const index = parseInt(total.value, 10);
+      if (index >= max) return;
+      const template = document.getElementById("result-row-template");
+      const html = template.innerHTML.replace(/__prefix__/g, String(index));
+      document.querySelector("#results-table tbody").insertAdjacentHTML("beforeend", html);
+      total.value = String(index + 1);
+    });
+  });
+
+  // TOP: the four weeks' total as they are typed, and "no use" fills 0 for each week.
+  document.querySelectorAll(".top-grid tr[data-substance]").forEach(function (row) {
+    const weeks = row.querySelectorAll("td.week input");
+    const total = row.querySelector("td.total");
+    function update() {
+      const values = Array.from(weeks).map(function (w) { return w.value.trim(); });
+      if (values.some(function (v) { return v === ""; })) {
+        total.textContent = values.every(function (v) { return v === ""; }) ? "–" : "incomplete";
+        return;
+      }
+      total.textContent = String(values.reduce(function (sum, v) { return sum + (parseInt(v, 10) || 0); }, 0));
+    }
+    weeks.forEach(function (w) { w.addEventListener("input", update); });
+    const noUse = row.querySelector("[data-no-use]");
+    if (noUse) {
+      noUse.addEventListener("click", function () {
+        weeks.forEach(function (w) { w.value = "0"; });
+        update();
+      });
+    }
+    update();
+  });
+})();

@@ -1,0 +1,51 @@
+// The TOP since entry, one chart per core domain (§2.10), from the data the page embeds. An item not answered is
+// a gap in its line, never a zero.
+(function () {
+  "use strict";
+  const source = document.getElementById("top-chart-data");
+  if (!source || typeof Chart === "undefined") return;
+  const data = JSON.parse(source.textContent);
+  const colours = ["#0d6efd", "#dc3545", "#198754", "#fd7e14", "#6f42c1", "#20c997", "#6c757d", "#d63384", "#0dcaf0"];
+  data.panels.forEach(function (panel) {
+    const canvas = document.getElementById("top-chart-" + panel.domain);
+    if (!canvas || !panel.series.length) return;
+    new Chart(canvas, {
+      type: "line",
+      data: {
+        labels: data.labels,
+        datasets: panel.series.map(function (series, i) {
+          const colour = colours[i % colours.length];
+          return {
+            label: series.label,
+            data: series.data,
+            hidden: series.hidden,
+            borderColor: colour,
+            backgroundColor: colour,
+            spanGaps: false,
+            tension: 0,
+            pointRadius: 3,
+          };
+        }),
+      },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        interaction: { mode: "nearest", intersect: false },
+        scales: {
+          y: { min: 0, max: panel.max, ticks: { stepSize: panel.max === 20 ? 5 : 7 } },
+          x: { ticks: { maxRotation: 0, autoSkip: true } },
+        },
+        plugins: {
+          legend: { position: "bottom", labels: { boxWidth: 10, font: { size: 11 } } },
+          tooltip: {
+            callbacks: {
+              title: function (items) { return items.length ? data.stages[items[0].dataIndex] + ", " + items[0].label : ""; },
+              label: function (ctx) { return ctx.dataset.label + ": " + (ctx.raw === null ? "not answered" : ctx.raw); },
+            },
+          },
+        },
+      },
+    });
+  });
+})();

@@ -1,0 +1,185 @@
+"""The keyworker's home: the caseload sorted by target, with status and reasons, filters, search, due this week
+and recent safety events; queries that do not grow with patients."""
+
+import re
+from datetime import date
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from patients import services
+from patients.models import TestResult as Result
+from reviews.models import ReviewStatus
+from reviews.services.schedule import episode_schedule_refresh
+from tests.factories import (
+    DrugTestFactory,
+    DrugTestResultFactory,
+    EpisodeFactory,
+    PatientFactory,
+    StrategicReviewFactory,
+    TeamFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+TODAY = date(2026, 5, 1)
+
+
+@pytest.fixture(autouse=True)
+def frozen_today():
+    with time_machine.travel(TODAY, tick=False):
+        yield
+
+
+def due(team, keyworker, entry, **patient):
+    episode = EpisodeFactory(
+        patient=PatientFactory(team=team, keyworker=keyworker, **patient), entry_date=entry
+    )
+    episode_schedule_refresh(episode)
+    return episode
+
+
+def rows(page: str) -> list[str]:
+    return re.findall(r'<tr data-testid="caseload-row".*?</tr>', page, flags=re.S)
+
+
+def get(client, **params):
+    return client.get(reverse("patients:caseload"), params).content.decode()
+
+
+def test_the_caseload_is_sorted_by_target_with_status_badges_and_reasons_on_hover(client, alice, team):
+    due(team, alice, date(2026, 2, 10), family_name="Soon")  # target 10 May: due soon
+    due(team, alice, date(2025, 9, 1), family_name="Late")  # deadline 1 Mar: overdue
+    due(team, alice, date(2026, 4, 20), family_name="Fresh")  # target 20 Jul: upcoming
+    client.force_login(alice)
+    listed = rows(get(client))
+    assert [re.search(r">(\w+), ", r).group(1) for r in listed] == ["Late", "Soon", "Fresh"]
+    assert 'class="badge status-overdue"' in listed[0] and ">Overdue<" in listed[0]
+    assert 'class="badge status-due_soon"' in listed[1]
+    assert 'class="badge status-upcoming"' in listed[2]
+    reasons = re.search(r'status-overdue"[^>]*title="([^"]*)"', listed[0]).group(1)
+    assert "First strategic review within 3 months of entry on 1 Sep 2025 (§1.3)" in reasons
+
+
+def test_the_caseload_filters_by_status(client, alice, team):
+    due(team, alice, date(2025, 9, 1), family_name="Late")
+    due(team, alice, date(2026, 4, 20), family_name="Fresh")
+    client.force_login(alice)
+    page = get(client, status="overdue")
+    assert "Late" in page and "Fresh" not in page
+    page = get(client, status="upcoming")
+    assert "Fresh" in page and "Late" not in page
+
+
+def test_a_review_awaiting_the_patient_is_badged_and_filtered(client, alice, sam, team):
+    waiting = due(team, alice, date(2026, 1, 15), family_name="Waiting")
+    due(team, alice, date(2026, 1, 20), family_name="Other")
+    StrategicReviewFactory(episode=waiting, lead=sam, status=ReviewStatus.AWAITING_PATIENT)
+    client.force_login(alice)
+    page = get(client, status="awaiting_patient")
+    assert "Waiting" in page and "Other" not in page
+    assert 'data-testid="awaiting-badge"' in rows(page)[0]
+
+
+def test_the_caseload_filters_by_team_and_to_my_own_patients(client, alice, team):
+    other = TeamFactory(name="East")
+    mona = UserFactory(username="mgr", role="manager", team=None)
+    mona.managed_teams.add(team, other)
+    bob = UserFactory(username="bob", role="keyworker", team=team)
+    due(team, alice, date(2026, 1, 15), family_name="Northerner")
+    due(other, UserFactory(username="eve", team=other), date(2026, 1, 15), family_name="Easterner")
+    due(team, bob, date(2026, 1, 15), family_name="Bobscase")
+    client.force_login(mona)
+    page = get(client, team=other.pk)
+    assert "Easterner" in page and "Northerner" not in page
+    client.force_login(alice)
+    page = get(client, mine="on")
+    assert "Northerner" in page and "Bobscase" not in page
+
+
+@pytest.mark.parametrize(
+    ("query", "found"), [("943 476 5919", True), ("9434765919", True), ("943", True), ("9999", False)]
+)
+def test_the_caseload_searches_by_nhs_number_typed_with_or_without_spaces(client, alice, team, query, found):
+    due(team, alice, date(2025, 9, 1), family_name="Numbered", nhs_number="9434765919")
+    due(team, alice, date(2026, 4, 20), family_name="Other")
+    client.force_login(alice)
+    page = get(client, q=query)
+    assert ("Numbered" in page) is found
+    assert "Other" not in page
+
+
+def test_the_caseload_searches_by_given_and_family_name(client, alice, team):
+    due(team, alice, date(2026, 1, 15), given_name="Jo", family_name="Bloggs")
+    due(team, alice, date(2026, 1, 15), given_name="Sam", family_name="Smith")
+    client.force_login(alice)
+    assert "Bloggs" in get(client, q="jo blog") and "Smith" not in get(client, q="jo blog")
+    assert "Smith" in get(client, q="smi")
+
+
+def test_due_this_week_lists_targets_and_deadlines_in_the_next_seven_days(client, alice, team):
+    due(team, alice, date(2026, 2, 4), family_name="Targetweek")  # target 4 May
+    due(team, alice, date(2025, 11, 5), family_name="Deadlineweek")  # target 5 Feb, deadline 5 May
+    due(team, alice, date(2026, 2, 20), family_name="Later")  # target 20 May
+    client.force_login(alice)
+    page = get(client)
+    week = page.split('data-testid="due-this-week"')[1].split("</section>")[0]
+    assert "Targetweek" in week and "Deadlineweek" in week and "Later" not in week
+    assert "deadline 5 May 2026" in week and "target 4 May 2026" in week
+    filtered = get(client, week="on")
+    assert "Targetweek" in filtered and "Later" not in filtered
+
+
+def test_recent_safety_events_show_runs_of_missed_doses_and_unexpected_results(client, alice, team):
+    episode = due(team, alice, date(2026, 1, 15), family_name="Risky")
+    services.pharmacy_report_record(
+        episode=episode,
+        pharmacy_name="Boots",
+        period_start=date(2026, 4, 10),
+        period_end=date(2026, 4, 23),
+        doses_due=14,
+        supervised_doses_taken=11,
+        take_home_doses_collected=0,
+        missed_dates=[date(2026, 4, 20), date(2026, 4, 21), date(2026, 4, 22)],
+        by=alice,
+    )
+    test = DrugTestFactory(episode=episode, taken_on=date(2026, 4, 25))
+    DrugTestResultFactory(test=test, substance="heroin", result=Result.POSITIVE)
+    DrugTestResultFactory(
+        test=test, substance="methadone", result=Result.NEGATIVE, expected_because_prescribed=True
+    )
+    old = DrugTestFactory(episode=episode, taken_on=date(2026, 3, 1))
+    DrugTestResultFactory(test=old, substance="cocaine", result=Result.POSITIVE)
+    client.force_login(alice)
+    events = get(client).split('data-testid="safety-events"')[1].split("</section>")[0]
+    assert "3 consecutive missed doses at Boots" in events
+    assert "Heroin / illicit opioids positive" in events
+    assert "Methadone negative although prescribed" in events
+    assert "Cocaine" not in events  # more than four weeks ago
+
+
+def test_an_outsiders_caseload_shows_nothing_of_ours(client, olga, alice, team):
+    due(team, alice, date(2026, 1, 15), family_name="Ours")
+    client.force_login(olga)
+    page = get(client)
+    assert "Ours" not in page and not rows(page)
+
+
+def make_episodes(count, team, keyworker):
+    for i in range(count):
+        episode = due(team, keyworker, date(2025, 10, 1 + i % 28))
+        StrategicReviewFactory(
+            episode=episode, held_on=date(2026, 4, 1), status=ReviewStatus.AWAITING_PATIENT
+        )
+
+
+def test_caseload_queries_do_not_grow_with_patients(client, alice, team, django_assert_num_queries):
+    """Session, user, the team filter's choices, count, page, due this week, two safety-event reads, inbox."""
+    client.force_login(alice)
+    make_episodes(2, team, alice)
+    with django_assert_num_queries(10):
+        assert len(rows(get(client))) == 2
+    make_episodes(8, team, alice)
+    with django_assert_num_queries(10):
+        assert len(rows(get(client))) == 10
