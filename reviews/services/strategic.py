@@ -1,15 +1,38 @@
-"""Strategic reviews (§2): recorded and completed in one transaction, counting only once the patient took part
-(§2.4), led by a senior practitioner where treatment includes prescribing (§2.5)."""
+"""Strategic reviews (§2) and recovery check-ups (§1.7). Every write here validates with full_clean, runs in one
+transaction and recomputes the episode's next review in it.
 
+A review is started (a draft, with the evidence pack compiled for its step-back overview) and completed in one
+transaction with everything decided at it: participants, findings, responses, dispensing and intervention
+changes, unmet needs and the next date agreed with the patient. It counts as complete only once the patient
+took part (§2.4), and where treatment includes prescribing only a senior practitioner leads and completes it
+(§2.5)."""
+
+from collections.abc import Iterable
+from contextlib import contextmanager
 from datetime import date
 
-from django.core.exceptions import ValidationError
+from dateutil.relativedelta import relativedelta
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from patients.models import InterventionKind, TreatmentEpisode
+from patients import services as record
+from patients.models import DispensingChange, Intervention, InterventionKind, TreatmentEpisode
 from recovery_reviews.models import Role
-from reviews.models import ReviewFinding, ReviewParticipant, ReviewResponse, ReviewStatus, StrategicReview
-from reviews.services.schedule import episode_schedule_refresh
+from reviews.findings import RESPONSE_DISPENSING, finding_for_response
+from reviews.models import (
+    Finding,
+    ParticipantRole,
+    RecoveryCheckUp,
+    Response,
+    ReviewFinding,
+    ReviewParticipant,
+    ReviewResponse,
+    ReviewStatus,
+    StrategicReview,
+    UnmetNeed,
+)
+from reviews.services.schedule import episode_schedule_refresh, policy
 
 DOMAIN_FIELDS = (
     "drug_alcohol_progress",
@@ -21,86 +44,349 @@ DOMAIN_FIELDS = (
     "social_progress",
     "social_assessment",
 )
+LEAD_ROLES = (Role.KEYWORKER, Role.SENIOR_PRACTITIONER)
+PRESCRIBING = (InterventionKind.OST,)
 
 
-def _includes_prescribing(episode: TreatmentEpisode, on: date) -> bool:
+def _day(day) -> str:
+    """15 Jan 2026: the way dates are written across the application."""
+    return f"{day.day} {day:%b %Y}"
+
+
+def includes_prescribing(episode: TreatmentEpisode, on: date) -> bool:
+    """Treatment includes prescribing on this day: an opioid substitution intervention is current (§2.5)."""
     return (
-        episode.interventions.filter(kind=InterventionKind.OST, started_on__lte=on)
+        episode.interventions.filter(kind__in=PRESCRIBING, started_on__lte=on)
         .exclude(ended_on__lt=on)
         .exists()
     )
 
 
-@transaction.atomic
-def review_record(
-    *,
-    episode: TreatmentEpisode,
-    lead,
-    held_on: date,
-    patient_took_part: bool,
-    by,
-    findings=(),
-    responses=(),
-    self_report: str = "",
-    family_comments: str = "",
-    overview: str = "",
-    agreed_next_date: date | None = None,
-    clear_continuing_benefit: bool = False,
-    no_significant_change_envisaged: bool = False,
-    patient_agrees_interval: bool = False,
-    **domains,
-) -> StrategicReview:
-    """Record a strategic review. With the patient taking part it completes now and resets the clock; without
-    them it awaits their involvement (§2.4) and the clock does not move."""
-    if _includes_prescribing(episode, held_on) and lead.role != Role.SENIOR_PRACTITIONER:
+def _check_lead(episode: TreatmentEpisode, lead, on: date) -> None:
+    if lead.role not in LEAD_ROLES:
+        raise ValidationError({"lead": "A strategic review is led by a keyworker or a senior practitioner."})
+    if lead.team_id != episode.patient.team_id:
+        raise ValidationError({"lead": "The lead must work in the patient's team."})
+    if lead.role != Role.SENIOR_PRACTITIONER and includes_prescribing(episode, on):
         raise ValidationError(
             {"lead": "Treatment includes prescribing, so a senior practitioner must lead this review (§2.5)."}
         )
+
+
+def _check_open(episode: TreatmentEpisode) -> None:
     if episode.exit_date is not None:
         raise ValidationError("This episode has ended: record a recovery check-up instead (§1.7).")
-    unknown = set(domains) - set(DOMAIN_FIELDS)
-    if unknown:
-        raise ValidationError(f"Unknown review fields: {', '.join(sorted(unknown))}.")
+
+
+@transaction.atomic
+def review_start(*, episode: TreatmentEpisode, lead, by, held_on: date | None = None) -> StrategicReview:
+    """Start a strategic review: a draft whose page compiles the evidence pack. One draft per episode at a time:
+    starting again returns the review already in progress."""
+    episode = TreatmentEpisode.objects.select_for_update().select_related("patient").get(pk=episode.pk)
+    _check_open(episode)
+    draft = StrategicReview.objects.filter(episode=episode, status=ReviewStatus.DRAFT).first()
+    if draft is not None:
+        return draft
+    held_on = held_on or timezone.localdate()
+    if held_on > timezone.localdate():
+        raise ValidationError({"held_on": "Start the review on the day it is held, not before."})
+    _check_lead(episode, lead, held_on)
     review = StrategicReview(
-        episode=episode,
-        lead=lead,
-        held_on=held_on,
-        patient_took_part=patient_took_part,
-        created_by=by,
-        status=ReviewStatus.COMPLETED if patient_took_part else ReviewStatus.AWAITING_PATIENT,
-        completed_on=held_on if patient_took_part else None,
-        self_report=self_report,
-        family_comments=family_comments,
-        overview=overview,
-        agreed_next_date=agreed_next_date,
-        clear_continuing_benefit=clear_continuing_benefit,
-        no_significant_change_envisaged=no_significant_change_envisaged,
-        patient_agrees_interval=patient_agrees_interval,
-        **domains,
+        episode=episode, lead=lead, held_on=held_on, status=ReviewStatus.DRAFT, created_by=by
     )
     review.full_clean()
     review.save()
-    participants = [ReviewParticipant(review=review, name=str(lead), role="senior_practitioner", staff=lead)]
-    if patient_took_part:
-        participants.append(ReviewParticipant(review=review, name=str(episode.patient), role="patient"))
-    ReviewParticipant.objects.bulk_create(participants)
-    ReviewFinding.objects.bulk_create([ReviewFinding(review=review, code=code) for code in findings])
-    ReviewResponse.objects.bulk_create([ReviewResponse(review=review, code=code) for code in responses])
     episode_schedule_refresh(episode)
     return review
 
 
+@contextmanager
+def _errors_under(prefix: str):
+    """Re-raise a nested service's errors keyed under `prefix` ("dispensing__reason_note"), so that the caller
+    can put each beside its own field."""
+    try:
+        yield
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            raise ValidationError(
+                {
+                    prefix if name == NON_FIELD_ERRORS else f"{prefix}__{name}": messages
+                    for name, messages in error.message_dict.items()
+                }
+            ) from error
+        raise ValidationError({prefix: error.messages}) from error
+
+
+def _coded(items: Iterable) -> list[dict]:
+    """Findings or responses given as codes or as {"code": ..., "note": ...}."""
+    return [item if isinstance(item, dict) else {"code": item, "note": ""} for item in items]
+
+
+@transaction.atomic
+def review_complete(
+    *,
+    review: StrategicReview,
+    by,
+    held_on: date,
+    patient_took_part: bool,
+    participants: Iterable[dict] = (),
+    self_report: str = "",
+    family_comments: str = "",
+    overview: str = "",
+    assessments: dict | None = None,
+    findings: Iterable = (),
+    responses: Iterable = (),
+    dispensing: dict | None = None,
+    end_interventions: Iterable[Intervention] = (),
+    start_intervention: dict | None = None,
+    unmet_needs: Iterable[dict] = (),
+    agreed_next_date: date | None = None,
+    clear_continuing_benefit: bool = False,
+    no_significant_change_envisaged: bool = False,
+    patient_agrees_interval: bool = False,
+) -> StrategicReview:
+    """Record everything decided at a review in one transaction: any error leaves nothing behind.
+
+    With the patient taking part the review completes on the day it was held and the clock resets; without
+    them it awaits their involvement (§2.4) and the clock does not move. Dispensing and intervention changes
+    take effect on the day of the review, through the clinical record's own services."""
+    review = (
+        StrategicReview.objects.select_for_update()
+        .select_related("episode__patient", "lead")
+        .get(pk=review.pk)
+    )
+    if review.status != ReviewStatus.DRAFT:
+        raise ValidationError(f"This review is already {review.get_status_display().lower()}.")
+    episode = review.episode
+    _check_open(episode)
+    if held_on > timezone.localdate():
+        raise ValidationError(
+            {"held_on": "A review is recorded once it has been held: this date is in the future."}
+        )
+    _check_lead(episode, review.lead, held_on)
+    if by.role != Role.SENIOR_PRACTITIONER and includes_prescribing(episode, held_on):
+        raise ValidationError(
+            "Treatment includes prescribing, so only a senior practitioner can complete this review (§2.5)."
+        )
+    findings, responses = _coded(findings), _coded(responses)
+    participants = list(participants)
+    if dispensing and not dispensing.get("change_reason"):
+        # the reason the chosen response names (App. C 1), else "other" with the practitioner's note
+        chosen = [RESPONSE_DISPENSING[r["code"]] for r in responses if r["code"] in RESPONSE_DISPENSING]
+        dispensing = {**dispensing, "change_reason": chosen[0] if chosen else DispensingChange.OTHER}
+    _check_decisions(
+        episode, held_on, patient_took_part, participants, findings, responses, dispensing, agreed_next_date
+    )
+
+    assessments = assessments or {}
+    unknown = sorted(set(assessments) - set(DOMAIN_FIELDS))
+    if unknown:
+        raise ValidationError(f"Unknown review fields: {', '.join(unknown)}.")
+    for name, value in {
+        "held_on": held_on,
+        "patient_took_part": patient_took_part,
+        "status": ReviewStatus.COMPLETED if patient_took_part else ReviewStatus.AWAITING_PATIENT,
+        "completed_on": held_on if patient_took_part else None,
+        "self_report": self_report.strip(),
+        "family_comments": family_comments.strip(),
+        "overview": overview.strip(),
+        "agreed_next_date": agreed_next_date,
+        "clear_continuing_benefit": clear_continuing_benefit,
+        "no_significant_change_envisaged": no_significant_change_envisaged,
+        "patient_agrees_interval": patient_agrees_interval,
+        **assessments,
+    }.items():
+        setattr(review, name, value)
+    review.full_clean()
+    review.save()
+
+    _save_participants(review, participants, patient_took_part)
+    _save_findings_and_responses(review, findings, responses)
+    if dispensing:
+        with _errors_under("dispensing"):
+            record.dispensing_change_record(episode=episode, effective_from=held_on, by=by, **dispensing)
+    for intervention in end_interventions:
+        if intervention.episode_id != episode.pk:
+            raise ValidationError({"end_interventions": "That intervention belongs to another episode."})
+        with _errors_under("end_interventions"):
+            record.intervention_end(intervention=intervention, ended_on=held_on, by=by)
+    if start_intervention:
+        with _errors_under("start_intervention"):
+            record.intervention_record(episode=episode, started_on=held_on, by=by, **start_intervention)
+    _save_unmet_needs(review, unmet_needs, held_on, by)
+    episode_schedule_refresh(episode)
+    return review
+
+
+def _check_decisions(
+    episode, held_on, took_part, participants, findings, responses, dispensing, agreed
+) -> None:
+    """Decisions that contradict each other are refused with a message beside the decision to change."""
+    errors = {}
+    if not took_part and any(p.get("role") == ParticipantRole.PATIENT for p in participants):
+        errors["participants"] = (
+            "The patient is listed as a participant: tick that they took part, or remove them (§2.4)."
+        )
+    if any(f["code"] == Finding.OTHER and not f.get("note", "").strip() for f in findings):
+        errors["findings"] = "Describe the other finding."
+    if any(r["code"] == Response.OTHER and not r.get("note", "").strip() for r in responses):
+        errors["responses"] = "Describe the other response."
+    codes = {r["code"] for r in responses}
+    current = (
+        episode.dispensing_arrangements.filter(effective_from__lte=held_on)
+        .order_by("-effective_from", "-recorded_at")
+        .first()
+    )
+    current_take_home = current.take_home_doses_per_week if current else 0
+    new_take_home = dispensing.get("take_home_doses_per_week") if dispensing else None
+    if Response.REINSTATE_SUPERVISION in codes and current_take_home and new_take_home != 0:
+        errors["dispensing"] = (
+            "You chose to reinstate supervised dosing: record the change to 0 take-home doses (App. C 1)."
+        )
+    for code in (Response.INTRODUCE_TAKE_HOME, Response.EXTEND_TAKE_HOME):
+        if code in codes and (new_take_home is None or new_take_home <= current_take_home):
+            errors["dispensing"] = (
+                f"You chose to {Response(code).label.lower()}: record the new number of take-home doses a week "
+                f"(more than the {current_take_home} now) (App. C 1)."
+            )
+    found = {f["code"] for f in findings}
+    if (
+        Response.EARLIER_RE_REVIEW in codes
+        and Finding.DETERIORATING_ADHERENCE not in found
+        and agreed is None
+    ):
+        errors["agreed_next_date"] = "You chose an earlier re-review: agree its date with the patient."
+    longest = policy().max_agreed_interval_months
+    if agreed and agreed > held_on + relativedelta(months=longest):
+        errors["agreed_next_date"] = (
+            f"More than {longest} months after this review: the policy never goes beyond that (§1.5)."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save_participants(review: StrategicReview, participants: list[dict], took_part: bool) -> None:
+    """Who took part and in what role (§2.6); the lead always, and the patient when they took part (§2.1)."""
+    rows = [
+        ReviewParticipant(review=review, name=p["name"].strip(), role=p["role"], staff=p.get("staff"))
+        for p in participants
+    ]
+    if not any(r.staff_id == review.lead_id for r in rows):
+        role = (
+            ParticipantRole.SENIOR_PRACTITIONER
+            if review.lead.role == Role.SENIOR_PRACTITIONER
+            else ParticipantRole.KEYWORKER
+        )
+        rows.insert(0, ReviewParticipant(review=review, name=str(review.lead), role=role, staff=review.lead))
+    if took_part and not any(r.role == ParticipantRole.PATIENT for r in rows):
+        rows.append(
+            ReviewParticipant(review=review, name=str(review.episode.patient), role=ParticipantRole.PATIENT)
+        )
+    for row in rows:
+        with _errors_under("participants"):
+            row.full_clean(exclude=["review"])
+    ReviewParticipant.objects.bulk_create(rows)
+
+
+def _save_findings_and_responses(
+    review: StrategicReview, findings: list[dict], responses: list[dict]
+) -> None:
+    saved = {}
+    for f in findings:
+        row = ReviewFinding(review=review, code=f["code"], note=f.get("note", "").strip())
+        with _errors_under("findings"):
+            row.full_clean(exclude=["review"], validate_constraints=False)
+        row.save()
+        saved.setdefault(row.code, row)
+    codes = list(saved)
+    rows = []
+    for r in responses:
+        linked = finding_for_response(r["code"], codes)
+        row = ReviewResponse(
+            review=review, code=r["code"], note=r.get("note", "").strip(), finding=saved.get(linked)
+        )
+        with _errors_under("responses"):
+            row.full_clean(exclude=["review", "finding"], validate_constraints=False)
+        rows.append(row)
+    ReviewResponse.objects.bulk_create(rows)
+
+
+def _save_unmet_needs(review: StrategicReview, needs: Iterable[dict], held_on: date, by) -> None:
+    """Interventions, intensities or settings needed and not to be had (§2.14), for the commissioners."""
+    rows = [
+        UnmetNeed(episode=review.episode, review=review, recorded_on=held_on, recorded_by=by, **need)
+        for need in needs
+    ]
+    for row in rows:
+        row.description = row.description.strip()
+        with _errors_under("unmet_needs"):
+            row.full_clean(exclude=["episode", "review", "recorded_by"])
+    UnmetNeed.objects.bulk_create(rows)
+
+
 @transaction.atomic
 def review_record_patient_involvement(*, review: StrategicReview, involved_on: date, by) -> StrategicReview:
-    """The patient has now been properly involved (§2.4): the review completes on that date."""
-    review = StrategicReview.objects.select_for_update().get(pk=review.pk)
+    """The patient has now been properly involved (§2.4): the review completes on that date, and only then
+    does the clock reset."""
+    review = StrategicReview.objects.select_for_update().select_related("episode__patient").get(pk=review.pk)
     if review.status != ReviewStatus.AWAITING_PATIENT:
         raise ValidationError("This review is not awaiting the patient's involvement.")
+    if involved_on > timezone.localdate():
+        raise ValidationError({"involved_on": "This date is in the future."})
+    if review.agreed_next_date and involved_on >= review.agreed_next_date:
+        raise ValidationError(
+            {
+                "involved_on": f"The next review was agreed for {_day(review.agreed_next_date)}, which is not after "
+                "this date: hold that review with the patient instead."
+            }
+        )
     review.patient_involved_on = involved_on
     review.completed_on = involved_on
     review.status = ReviewStatus.COMPLETED
-    review.full_clean()
+    try:
+        review.full_clean()
+    except ValidationError as error:
+        raise ValidationError({"involved_on": error.messages}) from error
     review.save(update_fields=["patient_involved_on", "completed_on", "status", "updated_at"])
-    ReviewParticipant.objects.create(review=review, name=str(review.episode.patient), role="patient")
+    ReviewParticipant.objects.create(
+        review=review, name=str(review.episode.patient), role=ParticipantRole.PATIENT
+    )
     episode_schedule_refresh(review.episode)
     return review
+
+
+def next_check_up_sequence(episode: TreatmentEpisode) -> int | None:
+    held = set(RecoveryCheckUp.objects.filter(episode=episode).values_list("sequence", flat=True))
+    return next((o.sequence for o in policy().check_up_offsets if o.sequence not in held), None)
+
+
+@transaction.atomic
+def check_up_record(
+    *,
+    episode: TreatmentEpisode,
+    held_on: date,
+    outcome: str,
+    by,
+    notes: str = "",
+    sequence: int | None = None,
+) -> RecoveryCheckUp:
+    """A recovery check-up after treatment (§1.7); by default the next one not yet held."""
+    episode = TreatmentEpisode.objects.select_for_update().get(pk=episode.pk)
+    if episode.exit_date is None:
+        raise ValidationError(
+            "Recovery check-ups follow the end of treatment: this episode is still open (§1.7)."
+        )
+    if held_on < episode.exit_date:
+        raise ValidationError({"held_on": f"This is before treatment ended on {_day(episode.exit_date)}."})
+    if held_on > timezone.localdate():
+        raise ValidationError({"held_on": "This date is in the future."})
+    sequence = sequence or next_check_up_sequence(episode)
+    if sequence is None:
+        raise ValidationError("All four recovery check-ups have been held.")
+    check_up = RecoveryCheckUp(
+        episode=episode, sequence=sequence, held_on=held_on, held_by=by, outcome=outcome, notes=notes.strip()
+    )
+    check_up.full_clean()
+    check_up.save()
+    episode_schedule_refresh(episode)
+    return check_up

@@ -1,104 +1,234 @@
+"""The strategic review (§2): start it (the evidence pack is compiled), record everything decided at it, check
+the agreed next date against the policy before saving, and complete it in one transaction; record the
+patient's involvement in a review held without them (§2.4); record recovery check-ups after treatment (§1.7)."""
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 
-from patients.views import _add_errors
+from patients.views import add_service_errors
 from recovery_reviews.access import episode_for_user, record_for_user
 from recovery_reviews.audit import record_access
-from reviews.findings import SUGGESTIONS
-from reviews.forms import PatientInvolvementForm, StrategicReviewForm
-from reviews.models import Finding, StrategicReview
+from recovery_reviews.models import Role
+from reviews import forms
+from reviews.findings import suggestions_for_page
+from reviews.models import Finding, ParticipantRole, ReviewStatus, StrategicReview
+from reviews.selectors import evidence_pack
 from reviews.services import strategic
 from reviews.services.schedule import schedule_preview
 
 
 def review_new(request, episode_pk):
+    """Start a review (or go back to the one in progress): the next page compiles the evidence pack."""
     episode = episode_for_user(request.user, episode_pk)
-    record_access(request, episode.patient)
-    not_assessed = dict.fromkeys(
-        ("drug_alcohol_progress", "health_progress", "offending_progress", "social_progress"), "not_assessed"
-    )
-    form = StrategicReviewForm(
-        request.POST or None, initial={"held_on": timezone.localdate(), **not_assessed}
+    draft = episode.strategic_reviews.filter(status=ReviewStatus.DRAFT).first()
+    if draft is not None:
+        return redirect(draft)
+    lead = request.user if request.user.role == Role.SENIOR_PRACTITIONER else episode.lead_practitioner
+    form = forms.ReviewStartForm(
+        request.POST or None,
+        episode=episode,
+        initial={"lead": lead or request.user, "held_on": timezone.localdate()},
     )
     if request.method == "POST" and form.is_valid():
         try:
-            review = strategic.review_record(
-                episode=episode, lead=request.user, by=request.user, **form.cleaned_data
+            review = strategic.review_start(episode=episode, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return redirect(review)
+    record_access(request, episode.patient)
+    return render(
+        request,
+        "reviews/review_start.html",
+        {
+            "form": form,
+            "episode": episode,
+            "prescribing": strategic.includes_prescribing(episode, timezone.localdate()),
+        },
+    )
+
+
+def review_detail(request, pk):
+    review = record_for_user(
+        request.user, StrategicReview.objects.select_related("episode__patient", "lead"), pk
+    )
+    if review.status == ReviewStatus.DRAFT:
+        return _complete(request, review)
+    record_access(request, review.episode.patient)
+    return render(
+        request,
+        "reviews/review_detail.html",
+        {
+            "review": review,
+            "episode": review.episode,
+            "participants": review.participants.all(),
+            "findings": review.findings.all(),
+            "responses": review.responses.select_related("finding"),
+            "unmet_needs": review.unmet_needs.all(),
+            "pack": evidence_pack(review.episode, as_of=review.held_on, review=review),
+        },
+    )
+
+
+def _complete(request, review: StrategicReview):
+    """The completion form of a review in progress, with the evidence pack beside it."""
+    episode = review.episode
+    pack = evidence_pack(episode, as_of=timezone.localdate(), review=review)
+    staff = list(forms.clinical_staff(episode.patient.team_id))
+    post = request.POST if request.method == "POST" else None
+    form = forms.StrategicReviewForm(
+        post,
+        episode=episode,
+        current_interventions=pack.current_interventions,
+        initial={"held_on": review.held_on},
+    )
+    participants = forms.ParticipantFormSet(
+        post, prefix="participants", initial=_participants_initial(review)
+    )
+    participants.took_part = bool(post and post.get("patient_took_part"))
+    needs = forms.UnmetNeedFormSet(post, prefix="needs")
+    if post is not None and all([form.is_valid(), participants.is_valid(), needs.is_valid()]):
+        try:
+            review = strategic.review_complete(
+                review=review,
+                by=request.user,
+                participants=participants.participants(staff),
+                unmet_needs=needs.needs(),
+                **form.service_arguments(),
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error, rename=forms.SERVICE_ERROR_FIELDS)
         else:
-            messages.success(
-                request,
-                "Strategic review completed."
-                if review.completed_on
-                else "Review recorded; it completes once the patient's involvement is recorded (§2.4).",
-            )
-            return redirect(episode.patient)
-    suggestions = {code: {"responses": list(codes), "why": why} for code, (codes, why) in SUGGESTIONS.items()}
+            if review.status == ReviewStatus.COMPLETED:
+                messages.success(request, "Strategic review completed. The next review is scheduled from it.")
+            else:
+                messages.warning(
+                    request,
+                    "Review recorded without the patient: it completes, and resets the clock, once their "
+                    "involvement is recorded (§2.4).",
+                )
+            return redirect(episode.get_absolute_url())
+    record_access(request, episode.patient)
+    current = pack.current_dispensing
     return render(
-        request, "reviews/review_form.html", {"form": form, "episode": episode, "suggestions": suggestions}
+        request,
+        "reviews/review_form.html",
+        {
+            "review": review,
+            "episode": episode,
+            "pack": pack,
+            "form": form,
+            "participants": participants,
+            "needs": needs,
+            "suggestions": suggestions_for_page(),
+            "finding_help": forms.finding_labels_with_guidance(),
+            "current_take_home": current.take_home_doses_per_week if current else 0,
+            "prescribing": strategic.includes_prescribing(episode, review.held_on),
+        },
+    )
+
+
+def _participants_initial(review: StrategicReview) -> list[dict]:
+    """The lead and the patient's keyworker, to start with (§2.6); the patient is added when they took part."""
+    keyworker = review.episode.patient.keyworker
+    rows = [{"name": str(review.lead), "role": _role_of(review.lead), "staff": review.lead.pk}]
+    if keyworker.pk != review.lead_id:
+        rows.append({"name": str(keyworker), "role": ParticipantRole.KEYWORKER, "staff": keyworker.pk})
+    return rows
+
+
+def _role_of(user) -> str:
+    return (
+        ParticipantRole.SENIOR_PRACTITIONER
+        if user.role == Role.SENIOR_PRACTITIONER
+        else ParticipantRole.KEYWORKER
     )
 
 
 def review_preview(request, episode_pk):
-    """What the policy will make of the proposed next date, shown before saving (§1.3-1.5)."""
+    """What the policy will make of the proposed next date, shown before saving (§1.3-1.5); htmx swaps it in."""
     episode = episode_for_user(request.user, episode_pk)
-    form = StrategicReviewForm(request.GET)
+    form = forms.SchedulePreviewForm(request.GET)
     form.is_valid()
     data, due, problem = form.cleaned_data, None, ""
     if not data.get("held_on"):
         problem = "Enter the date the review was held."
     elif not data.get("patient_took_part"):
-        problem = "Without the patient this review does not reset the clock until their involvement is recorded (§2.4)."
+        problem = (
+            "Without the patient this review does not reset the clock until their involvement is recorded "
+            "(§2.4): the current schedule stands until then."
+        )
     else:
         try:
             due = schedule_preview(
                 episode,
                 completed_on=data["held_on"],
                 agreed_next_date=data.get("agreed_next_date"),
-                extension_justified=all(
-                    data.get(k)
-                    for k in (
-                        "clear_continuing_benefit",
-                        "no_significant_change_envisaged",
-                        "patient_agrees_interval",
-                    )
-                ),
+                extension_justified=form.extension_justified,
                 adherence_deteriorated_on=data["held_on"]
                 if Finding.DETERIORATING_ADHERENCE in data.get("findings", [])
                 else None,
             )
         except ValueError as error:
             problem = str(error)
+    agreed = data.get("agreed_next_date")
     return render(
         request,
         "reviews/_schedule_preview.html",
-        {"due": due, "problem": problem, "agreed": data.get("agreed_next_date")},
+        {
+            "due": due,
+            "problem": problem,
+            "agreed": agreed,
+            "refused": bool(due and agreed and agreed != due.target),
+        },
     )
 
 
 def review_involvement(request, pk):
     review = record_for_user(request.user, StrategicReview.objects.select_related("episode__patient"), pk)
-    form = PatientInvolvementForm(request.POST or None)
+    form = forms.PatientInvolvementForm(request.POST or None, initial={"involved_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
             strategic.review_record_patient_involvement(
                 review=review, involved_on=form.cleaned_data["involved_on"], by=request.user
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "The patient's involvement is recorded: the review is complete.")
-            return redirect(review.episode.patient)
-    return render(request, "reviews/involvement_form.html", {"form": form, "review": review})
+            return redirect(review.episode.get_absolute_url())
+    record_access(request, review.episode.patient)
+    return render(
+        request, "reviews/involvement_form.html", {"form": form, "review": review, "episode": review.episode}
+    )
+
+
+def check_up_new(request, episode_pk):
+    episode = episode_for_user(request.user, episode_pk)
+    form = forms.CheckUpForm(request.POST or None, initial={"held_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            strategic.check_up_record(episode=episode, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Recovery check-up recorded.")
+            return redirect(episode.get_absolute_url())
+    record_access(request, episode.patient)
+    return render(
+        request,
+        "reviews/check_up_form.html",
+        {"form": form, "episode": episode, "sequence": strategic.next_check_up_sequence(episode)},
+    )
 
 
 urlpatterns = [
     path("episodes/<int:episode_pk>/new/", review_new, name="review_new"),
     path("episodes/<int:episode_pk>/preview/", review_preview, name="review_preview"),
+    path("episodes/<int:episode_pk>/check-ups/new/", check_up_new, name="check_up_new"),
+    path("<int:pk>/", review_detail, name="detail"),
     path("<int:pk>/involvement/", review_involvement, name="review_involvement"),
 ]
