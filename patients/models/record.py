@@ -120,6 +120,9 @@ class TreatmentEpisode(models.Model):
     next_review_target = models.DateField(null=True, blank=True)
     next_review_deadline = models.DateField(null=True, blank=True)
     next_review_reasons = models.JSONField(default=list, blank=True)
+    # The date the first strategic review with the patient completed (§1.3, §2.4), stored with the schedule by
+    # reviews.services.schedule for the first-review timeliness report. Not edited by hand.
+    first_review_completed_on = models.DateField(null=True, blank=True, editable=False)
     schedule_computed_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)

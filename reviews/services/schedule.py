@@ -32,6 +32,7 @@ SCHEDULE_FIELDS = [
     "next_review_target",
     "next_review_deadline",
     "next_review_reasons",
+    "first_review_completed_on",
     "schedule_computed_at",
 ]
 
@@ -146,8 +147,12 @@ def _facts_by_episode(episodes: list[TreatmentEpisode], today: date, *, all_open
 
 
 def _schedule_values(facts: ReviewFacts, today: date) -> tuple:
-    """(kind, target, deadline, reasons) for the stored columns. Inconsistent facts do not drop the episode out
-    of every list: it is shown as needing correction today, with the policy's message."""
+    """(kind, target, deadline, reasons, first review) for the stored columns. Inconsistent facts do not drop
+    the episode out of every list: it is shown as needing correction today, with the policy's message.
+
+    The first completed review's date is stored beside the schedule for the first-review timeliness report
+    (§1.3: within 3 months, no later than 6), so that it reads one column instead of every episode's reviews."""
+    first = min(facts.completed_reviews, default=None)
     try:
         due: ReviewDue | None = next_review(facts, policy=policy())
     except ValueError as error:
@@ -156,10 +161,11 @@ def _schedule_values(facts: ReviewFacts, today: date) -> tuple:
             today,
             today,
             [f"The record needs correcting before a review date can be set: {error}"],
+            first,
         )
     if due is None:
-        return "", None, None, []
-    return due.kind, due.target, due.deadline, list(due.reasons)
+        return "", None, None, [], first
+    return due.kind, due.target, due.deadline, list(due.reasons), first
 
 
 def _current_values(episode: TreatmentEpisode) -> tuple:
@@ -168,6 +174,7 @@ def _current_values(episode: TreatmentEpisode) -> tuple:
         episode.next_review_target,
         episode.next_review_deadline,
         list(episode.next_review_reasons or []),
+        episode.first_review_completed_on,
     )
 
 
@@ -195,6 +202,7 @@ def episode_schedule_refresh(episode: TreatmentEpisode, *, today: date | None = 
             next_review_target=values[1],
             next_review_deadline=values[2],
             next_review_reasons=values[3],
+            first_review_completed_on=values[4],
             schedule_computed_at=now,
         )
     (
@@ -202,6 +210,7 @@ def episode_schedule_refresh(episode: TreatmentEpisode, *, today: date | None = 
         episode.next_review_target,
         episode.next_review_deadline,
         episode.next_review_reasons,
+        episode.first_review_completed_on,
     ) = values
     episode.schedule_computed_at = now
     episode.entry_date, episode.exit_date = locked.entry_date, locked.exit_date
@@ -268,7 +277,7 @@ def _write_changes(changed: list, now) -> int:
     if connection.vendor == "postgresql":
         return _write_changes_postgresql(changed, now)
     written = 0
-    for episode, (kind, target, deadline, reasons) in changed:
+    for episode, (kind, target, deadline, reasons, first_review) in changed:
         seen = episode.schedule_computed_at
         unchanged_since_read = (
             {"schedule_computed_at": seen} if seen else {"schedule_computed_at__isnull": True}
@@ -278,6 +287,7 @@ def _write_changes(changed: list, now) -> int:
             next_review_target=target,
             next_review_deadline=deadline,
             next_review_reasons=reasons,
+            first_review_completed_on=first_review,
             schedule_computed_at=now,
         )
     return written
@@ -291,9 +301,11 @@ def _write_changes_postgresql(changed: list, now) -> int:
     sql = f"""
         UPDATE {table} AS e
            SET next_review_kind = v.kind, next_review_target = v.target, next_review_deadline = v.deadline,
-               next_review_reasons = v.reasons::jsonb, schedule_computed_at = %s
-          FROM unnest(%s::bigint[], %s::varchar[], %s::date[], %s::date[], %s::text[], %s::timestamptz[])
-               AS v(id, kind, target, deadline, reasons, seen)
+               next_review_reasons = v.reasons::jsonb, first_review_completed_on = v.first_review,
+               schedule_computed_at = %s
+          FROM unnest(%s::bigint[], %s::varchar[], %s::date[], %s::date[], %s::text[], %s::date[],
+                      %s::timestamptz[])
+               AS v(id, kind, target, deadline, reasons, first_review, seen)
          WHERE e.id = v.id AND e.schedule_computed_at IS NOT DISTINCT FROM v.seen
     """
     params = [
@@ -303,6 +315,7 @@ def _write_changes_postgresql(changed: list, now) -> int:
         [v[1] for _, v in changed],
         [v[2] for _, v in changed],
         [json.dumps(v[3]) for _, v in changed],
+        [v[4] for _, v in changed],
         [e.schedule_computed_at for e, _ in changed],
     ]
     with connection.cursor() as cursor:

@@ -103,6 +103,29 @@ def test_a_review_with_the_patient_resets_the_clock_but_one_awaiting_them_does_n
     assert stored(opened) == ("strategic_review", date(2026, 8, 18), date(2026, 8, 18))
 
 
+def test_the_first_completed_review_is_stored_for_the_timeliness_report(opened, sam):
+    """§1.3: the first review with the patient, not one that still awaits them, and never moved by a later one."""
+    StrategicReviewFactory(
+        episode=opened, lead=sam, held_on=date(2026, 2, 1), status=ReviewStatus.AWAITING_PATIENT
+    )
+    episode_schedule_refresh(opened)
+    assert TreatmentEpisode.objects.get(pk=opened.pk).first_review_completed_on is None
+    for day in (date(2026, 2, 10), date(2026, 2, 18)):
+        StrategicReviewFactory(
+            episode=opened,
+            lead=sam,
+            held_on=day,
+            status=ReviewStatus.COMPLETED,
+            patient_took_part=True,
+            completed_on=day,
+        )
+        episode_schedule_refresh(opened)
+        assert TreatmentEpisode.objects.get(pk=opened.pk).first_review_completed_on == date(2026, 2, 10)
+    TreatmentEpisode.objects.filter(pk=opened.pk).update(first_review_completed_on=None)
+    assert episodes_schedule_recompute(today=TODAY).changed == 1  # the nightly safety net restores it
+    assert TreatmentEpisode.objects.get(pk=opened.pk).first_review_completed_on == date(2026, 2, 10)
+
+
 def test_a_deteriorating_adherence_finding_at_a_review_calls_an_earlier_re_review(opened, sam):
     review = StrategicReviewFactory(
         episode=opened,
