@@ -18,6 +18,7 @@ SCHEDULE_FIELDS = [
     "next_review_target",
     "next_review_deadline",
     "next_review_reasons",
+    "first_review_completed_on",
     "schedule_computed_at",
 ]
 
@@ -36,6 +37,18 @@ def record_access(request, instance) -> LogEntry:
         actor=request.user,
         remote_addr=request.META.get("REMOTE_ADDR"),
         changes={"path": [None, request.get_full_path()]},
+    )
+
+
+def record_export(request, what: str) -> LogEntry:
+    """Log that request.user exported a list holding patient identifiers (what it was, and its filters)."""
+    return LogEntry.objects.log_create(
+        request.user,
+        force_log=True,
+        action=LogEntry.Action.ACCESS,
+        actor=request.user,
+        remote_addr=request.META.get("REMOTE_ADDR"),
+        changes={"export": [None, what], "path": [None, request.get_full_path()]},
     )
 
 

@@ -1,4 +1,4 @@
-from reviews.views import dashboard, inbox, strategic
+from reviews.views import dashboard, inbox, reports, strategic
 
 app_name = "reviews"
-urlpatterns = inbox.urlpatterns + strategic.urlpatterns + dashboard.urlpatterns
+urlpatterns = inbox.urlpatterns + strategic.urlpatterns + dashboard.urlpatterns + reports.urlpatterns

@@ -1,22 +1,200 @@
+"""Managers' view of where reviews stand: counts by team and keyworker with a chart, and the list behind every
+number, filtered, sorted, keyset-paged and exportable as CSV."""
+
+import csv
+from functools import wraps
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 
-from reviews.dashboards import STATUSES, status_counts_by_team
+from recovery_reviews.access import teams_for_user
+from recovery_reviews.audit import record_export
+from recovery_reviews.models import Role
+from reviews.dashboards import status as dashboard
+from reviews.dashboards.forms import KIND_LABELS, ReviewListFilterForm, TeamChoiceForm
+from reviews.dashboards.keyset import BadCursor, keyset_page
 from reviews.status import STATUS_LABELS
 
+PAGE_SIZE = 50
 
-def dashboard(request):
+
+def managers_and_senior_practitioners(view):
+    """The team-wide pages: managers for the teams they manage, senior practitioners for their own team."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.role not in (Role.MANAGER, Role.SENIOR_PRACTITIONER):
+            raise PermissionDenied("Team dashboards are for managers and senior practitioners.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@managers_and_senior_practitioners
+def dashboard_view(request):
     today = timezone.localdate()
+    form = TeamChoiceForm(request.GET or None, user=request.user)
+    team = form.cleaned_data.get("team") if form.is_valid() else None
+    teams = dashboard.status_counts_by_team(request.user, today=today)
+    if team is None and len(teams) == 1:
+        team = teams_for_user(request.user).get(pk=teams[0].id)
+    keyworkers = (
+        dashboard.status_counts_by_keyworker(request.user, team_id=team.pk, today=today) if team else None
+    )
+    statuses = [(code, STATUS_LABELS[code]) for code in dashboard.STATUSES]
     return render(
         request,
         "reviews/dashboard.html",
         {
             "today": today,
-            "rows": status_counts_by_team(request.user, today=today),
-            "statuses": [(s, STATUS_LABELS[s]) for s in STATUSES],
+            "form": form,
+            "rows": teams,
+            "team": team,
+            "keyworkers": keyworkers,
+            "totals": _totals(teams),
+            "statuses": statuses,
+            "chart": _chart(teams, statuses),
         },
     )
 
 
-urlpatterns = [path("dashboard/", dashboard, name="dashboard")]
+def _totals(rows) -> dict:
+    return {code: sum(row.counts[code] for row in rows) for code in dashboard.STATUSES}
+
+
+def _chart(rows, statuses) -> dict:
+    """Stacked bars, one per team, one colour per date status (awaiting patient is a subset, so it is not
+    stacked)."""
+    return {
+        "type": "bar",
+        "stacked": True,
+        "labels": [row.name for row in rows],
+        "series": [
+            {"code": code, "label": label, "data": [row.counts[code] for row in rows]}
+            for code, label in statuses
+            if code in dashboard.DATE_STATUSES
+        ],
+    }
+
+
+@managers_and_senior_practitioners
+def review_list_view(request):
+    today = timezone.localdate()
+    form = ReviewListFilterForm(request.GET or None, user=request.user)
+    if request.GET and not form.is_valid():
+        return render(request, "reviews/review_list.html", {"form": form, "page": None}, status=400)
+    filters = _filters(form)
+    sort = dashboard.SORTS[filters.pop("sort")]
+    episodes = dashboard.review_list(request.user, today=today, **filters)
+    try:
+        page = keyset_page(
+            episodes,
+            sort,
+            after=request.GET.get("after", ""),
+            before=request.GET.get("before", ""),
+            size=PAGE_SIZE,
+        )
+    except BadCursor as error:
+        messages.warning(request, f"{error} Showing the first page.")
+        page = keyset_page(episodes, sort, size=PAGE_SIZE)
+    return render(
+        request,
+        "reviews/review_list.html",
+        {
+            "form": form,
+            "page": page,
+            "sort": sort,
+            "today": today,
+            "kinds": KIND_LABELS,
+            "status_labels": STATUS_LABELS,
+            "query": _query_without_cursor(request),
+        },
+    )
+
+
+def _filters(form: ReviewListFilterForm) -> dict:
+    data = form.cleaned_data if form.is_bound else {}
+    return {
+        "team_id": data["team"].pk if data.get("team") else None,
+        "keyworker_id": data["keyworker"].pk if data.get("keyworker") else None,
+        "status": data.get("status", ""),
+        "kind": data.get("kind", ""),
+        "sort": data.get("sort") or dashboard.DEFAULT_SORT,
+    }
+
+
+def _query_without_cursor(request) -> str:
+    query = request.GET.copy()
+    query.pop("after", None)
+    query.pop("before", None)
+    return query.urlencode()
+
+
+CSV_HEADER = [
+    "NHS number",
+    "Patient",
+    "Team",
+    "Keyworker",
+    "Review",
+    "Target date",
+    "Deadline",
+    "Status",
+    "Awaiting patient involvement",
+    "Days past deadline",
+    "Reasons",
+]
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@managers_and_senior_practitioners
+def review_list_csv(request):
+    """Every row of the filtered list, streamed (no page limit), in the list's sort order."""
+    today = timezone.localdate()
+    form = ReviewListFilterForm(request.GET or None, user=request.user)
+    if request.GET and not form.is_valid():
+        return render(request, "reviews/review_list.html", {"form": form, "page": None}, status=400)
+    filters = _filters(form)
+    sort = dashboard.SORTS[filters.pop("sort")]
+    episodes = dashboard.review_list(request.user, today=today, **filters).order_by(*sort.order_by())
+    record_export(request, "review list CSV")
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow(CSV_HEADER)
+        for episode in episodes.iterator(chunk_size=2000):
+            patient = episode.patient
+            late = (today - episode.next_review_deadline).days
+            yield writer.writerow(
+                [
+                    patient.nhs_number,
+                    f"{patient.family_name}, {patient.given_name}",
+                    patient.team.name,
+                    str(patient.keyworker),
+                    KIND_LABELS.get(episode.next_review_kind, episode.next_review_kind),
+                    episode.next_review_target.isoformat(),
+                    episode.next_review_deadline.isoformat(),
+                    STATUS_LABELS.get(episode.review_status, ""),
+                    "yes" if episode.awaiting_patient else "no",
+                    max(late, 0),
+                    " ".join(episode.next_review_reasons or []),
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="reviews-{today.isoformat()}.csv"'
+    return response
+
+
+urlpatterns = [
+    path("dashboard/", dashboard_view, name="dashboard"),
+    path("list/", review_list_view, name="list"),
+    path("list.csv", review_list_csv, name="list_csv"),
+]

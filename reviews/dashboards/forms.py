@@ -1,0 +1,119 @@
+"""Filters of the managers' pages. They validate what is in the URL and convert it; a value outside the user's
+scope (another team's id typed into the address) is an error on the field, never a wider list."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+from django import forms
+
+from recovery_reviews.access import teams_for_user
+from recovery_reviews.models import Role, Team, User
+from reviews.dashboards.status import DEFAULT_SORT, SORTS
+from reviews.scheduling import RECOVERY_CHECK_UP, STRATEGIC_REVIEW
+from reviews.services.schedule import RECORD_ERROR_KIND
+from reviews.status import STATUS_LABELS
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+KIND_LABELS = {
+    STRATEGIC_REVIEW: "Strategic review",
+    RECOVERY_CHECK_UP: "Recovery check-up",
+    RECORD_ERROR_KIND: "Record needs correcting",
+}
+
+
+class TeamChoiceForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, empty_label="All my teams")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["team"].queryset = teams_for_user(user)
+        self.fields["team"].error_messages["invalid_choice"] = (
+            "That team is not one of yours: choose one from the list."
+        )
+
+
+class ReviewListFilterForm(TeamChoiceForm):
+    keyworker = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="Any keyworker"
+    )
+    status = forms.ChoiceField(choices=[("", "Any status"), *STATUS_LABELS.items()], required=False)
+    kind = forms.ChoiceField(choices=[("", "Any kind"), *KIND_LABELS.items()], required=False)
+    sort = forms.ChoiceField(
+        choices=[(key, sort.label) for key, sort in SORTS.items()], required=False, initial=DEFAULT_SORT
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        keyworkers = User.objects.filter(team__in=self.fields["team"].queryset, role=Role.KEYWORKER)
+        self.fields["keyworker"].queryset = keyworkers.order_by("last_name", "first_name")
+        self.fields["keyworker"].error_messages["invalid_choice"] = (
+            "That keyworker is not in one of your teams: choose one from the list."
+        )
+
+    def clean_sort(self):
+        return self.cleaned_data["sort"] or DEFAULT_SORT
+
+
+def quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+class TimelinessFilterForm(TeamChoiceForm):
+    quarters = forms.TypedChoiceField(
+        label="Quarters of entrants",
+        choices=[(4, "Last 4 quarters"), (8, "Last 8 quarters"), (12, "Last 12 quarters")],
+        coerce=int,
+        required=False,
+        empty_value=8,
+    )
+
+
+class PeriodFilterForm(TeamChoiceForm):
+    """A period of dates, by default the last twelve months to today."""
+
+    start = forms.DateField(label="From", widget=DATE, required=False)
+    end = forms.DateField(label="To", widget=DATE, required=False)
+
+    def __init__(self, data=None, *args, today: date, **kwargs):
+        # Unfiltered, the form is bound to the default period so that the page shows the dates it used.
+        super().__init__(data if data is not None else self.default_period(today), *args, **kwargs)
+        self.today = today
+
+    @staticmethod
+    def default_period(today: date) -> dict:
+        """The quarter a year ago to today: four full quarters and the current one."""
+        return {
+            "start": quarter_start(today - relativedelta(months=12)).isoformat(),
+            "end": today.isoformat(),
+        }
+
+    def clean(self):
+        data = super().clean()
+        end = data.get("end") or self.today
+        start = data.get("start") or quarter_start(end - relativedelta(months=12))
+        if start > end:
+            self.add_error("start", "The start of the period is after its end: swap the dates.")
+        elif start < end - relativedelta(years=5):
+            self.add_error("start", "Choose a period of five years or less.")
+        data["start"], data["end"] = start, end
+        return data
+
+
+class CapacityForm(forms.Form):
+    """A team's senior practitioner capacity, set by its manager (the guidance asks commissioners to resource
+    reviews; the forecast compares what falls due against it)."""
+
+    weekly_review_capacity = forms.IntegerField(
+        label="Reviews a week",
+        min_value=0,
+        max_value=500,
+        error_messages={
+            "required": "Enter how many reviews the team can hold in a week, such as 12.",
+            "invalid": "Enter a whole number of reviews a week, such as 12.",
+            "min_value": "Capacity cannot be negative: enter 0 or more.",
+            "max_value": "That is more than any team can hold: enter at most 500 reviews a week.",
+        },
+    )

@@ -1,0 +1,184 @@
+"""Where reviews stand across teams (CONVENTIONS.md 3): counts by team and by keyworker in one GROUP BY each over
+the stored, indexed dates, and the list behind every number, filtered in SQL and paged by keyset."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count, QuerySet
+
+from recovery_reviews.access import episodes_for_user, scoped
+from reviews.dashboards.keyset import Sort
+from reviews.models import ReviewStatus, StrategicReview
+from reviews.scheduling import DUE, DUE_SOON, OVERDUE, UPCOMING
+from reviews.status import (
+    AWAITING_PATIENT,
+    awaiting_patient_expression,
+    review_status_expression,
+    status_filter,
+)
+
+STATUSES = [UPCOMING, DUE_SOON, DUE, OVERDUE, AWAITING_PATIENT]
+DATE_STATUSES = [UPCOMING, DUE_SOON, DUE, OVERDUE]
+
+
+@dataclass
+class StatusRow:
+    """One team's or keyworker's counts. A review awaiting the patient does not reset the clock (§2.4), so its
+    episode is counted in its date status too: the awaiting column says how many of those wait on the patient."""
+
+    id: int
+    name: str
+    counts: dict = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    team_id: int | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts[s] for s in DATE_STATUSES)
+
+    @property
+    def late_share(self) -> float | None:
+        """Share of this row's reviews past their target (due or overdue)."""
+        return (self.counts[DUE] + self.counts[OVERDUE]) / self.total if self.total else None
+
+
+def _scheduled(user) -> QuerySet:
+    return episodes_for_user(user).filter(next_review_target__isnull=False)
+
+
+def _awaiting_counts(user, group: str, *, team_id: int | None = None) -> dict[int, int]:
+    """Episodes with a review waiting on the patient, by team or keyworker: the partial index on awaiting
+    reviews makes this a read of the few that wait, not of every episode."""
+    reviews = scoped(StrategicReview.objects.filter(status=ReviewStatus.AWAITING_PATIENT), user).filter(
+        episode__next_review_target__isnull=False
+    )
+    if team_id:
+        reviews = reviews.filter(episode__patient__team_id=team_id)
+    rows = reviews.values(f"episode__patient__{group}").annotate(n=Count("episode", distinct=True)).order_by()
+    return {row[f"episode__patient__{group}"]: row["n"] for row in rows}
+
+
+def status_counts_by_team(user, *, today: date) -> list[StatusRow]:
+    """Per team in the user's scope, how many scheduled episodes are in each status."""
+    rows = (
+        _scheduled(user)
+        .annotate(status=review_status_expression(today))
+        .values("patient__team_id", "patient__team__name", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    teams: dict[int, StatusRow] = {}
+    for row in rows:
+        team = teams.setdefault(
+            row["patient__team_id"], StatusRow(row["patient__team_id"], row["patient__team__name"])
+        )
+        team.counts[row["status"]] += row["n"]
+    for team_id, n in _awaiting_counts(user, "team_id").items():
+        if team_id in teams:
+            teams[team_id].counts[AWAITING_PATIENT] = n
+    return sorted(teams.values(), key=lambda t: t.name)
+
+
+def status_counts_by_keyworker(user, *, team_id: int, today: date) -> list[StatusRow]:
+    """Per keyworker of one team, the same counts: where in the team reviews are slipping."""
+    rows = (
+        _scheduled(user)
+        .filter(patient__team_id=team_id)
+        .annotate(status=review_status_expression(today))
+        .values(
+            "patient__keyworker_id",
+            "patient__keyworker__first_name",
+            "patient__keyworker__last_name",
+            "patient__keyworker__username",
+            "status",
+        )
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    keyworkers: dict[int, StatusRow] = {}
+    for row in rows:
+        name = (
+            f"{row['patient__keyworker__first_name']} {row['patient__keyworker__last_name']}".strip()
+            or row["patient__keyworker__username"]
+        )
+        keyworker = keyworkers.setdefault(
+            row["patient__keyworker_id"], StatusRow(row["patient__keyworker_id"], name, team_id=team_id)
+        )
+        keyworker.counts[row["status"]] += row["n"]
+    for keyworker_id, n in _awaiting_counts(user, "keyworker_id", team_id=team_id).items():
+        if keyworker_id in keyworkers:
+            keyworkers[keyworker_id].counts[AWAITING_PATIENT] = n
+    return sorted(keyworkers.values(), key=lambda k: (-k.counts[OVERDUE], k.name))
+
+
+# --- The list behind the numbers -----------------------------------------------------------------------------
+
+SORTS = {
+    sort.key: sort
+    for sort in (
+        Sort(
+            "target",
+            "Target date, soonest first",
+            ("next_review_target",),
+            date_fields=("next_review_target",),
+        ),
+        Sort(
+            "-target",
+            "Target date, latest first",
+            ("next_review_target",),
+            descending=True,
+            date_fields=("next_review_target",),
+        ),
+        Sort(
+            "deadline",
+            "Deadline, most overdue first",
+            ("next_review_deadline",),
+            date_fields=("next_review_deadline",),
+        ),
+        Sort(
+            "-deadline",
+            "Deadline, latest first",
+            ("next_review_deadline",),
+            descending=True,
+            date_fields=("next_review_deadline",),
+        ),
+        Sort("name", "Patient's family name, A to Z", ("patient__family_name", "patient__given_name")),
+        Sort(
+            "-name",
+            "Patient's family name, Z to A",
+            ("patient__family_name", "patient__given_name"),
+            descending=True,
+        ),
+    )
+}
+DEFAULT_SORT = "deadline"
+
+
+def review_list(
+    user,
+    *,
+    today: date,
+    team_id: int | None = None,
+    keyworker_id: int | None = None,
+    status: str = "",
+    kind: str = "",
+) -> QuerySet:
+    """Scheduled episodes in the user's scope matching the filters, each with its status and whether a review
+    waits on the patient. Unordered: the caller pages it by one of SORTS."""
+    episodes = _scheduled(user).select_related("patient", "patient__team", "patient__keyworker")
+    if team_id:
+        episodes = episodes.filter(patient__team_id=team_id)
+    if keyworker_id:
+        episodes = episodes.filter(patient__keyworker_id=keyworker_id)
+    if kind:
+        episodes = episodes.filter(next_review_kind=kind)
+    if status == AWAITING_PATIENT:
+        episodes = episodes.filter(
+            pk__in=StrategicReview.objects.filter(status=ReviewStatus.AWAITING_PATIENT).values("episode_id")
+        )
+    elif status:
+        episodes = episodes.filter(status_filter(status, today))
+    return episodes.annotate(
+        review_status=review_status_expression(today), awaiting_patient=awaiting_patient_expression()
+    )

@@ -1,0 +1,160 @@
+"""First-review timeliness (§1.3): of the patients who entered treatment in each quarter, the share whose first
+strategic review with them was completed within 3 months of entry, and within 6 months, by team.
+
+Each entrant falls in one of four groups for each limit (3 and 6 months):
+- met: the first review with the patient completed on or before entry + the limit;
+- left: no such review, and treatment ended before the limit (nobody was owed one);
+- pending: no such review yet, and the limit has not passed (still in time);
+- missed: the limit has passed in treatment without a review.
+The share is met / (met + missed): entrants still in time, and those who left before a review was owed, are
+shown but not counted against the team.
+
+One GROUP BY over entrants reads the stored first-review date (reviews.services.schedule keeps it), so the
+report does not read every review.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import Count, DateField, F, Func, Q, Value
+from django.db.models.functions import TruncQuarter
+from django.db.models.lookups import GreaterThanOrEqual
+
+from recovery_reviews.access import episodes_for_user
+from reviews.dashboards.forms import quarter_start
+
+LIMITS = (3, 6)  # months (§1.3: "within 3 months and no later than 6 months")
+
+
+class AddMonths(Func):
+    """A date plus whole calendar months, the end of a shorter month kept (31 Aug + 6 months = 28 Feb), as
+    dateutil's relativedelta, and so the scheduling policy, counts them."""
+
+    output_field = DateField()
+
+    def __init__(self, expression, months: int):
+        super().__init__(expression)
+        self.months = int(months)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"(({sql}) + make_interval(months => {self.months}))::date", params
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # SQLite's date() rolls an overflowing day into the next month (31 Aug + 6 months = 3 Mar); when the
+        # day of the month changed, step back to the last day of the intended month instead.
+        sql, params = compiler.compile(self.source_expressions[0])
+        shifted = f"date({sql}, '+{self.months} months')"
+        return (
+            f"(CASE WHEN strftime('%%d', {shifted}) = strftime('%%d', {sql}) THEN {shifted} "
+            f"ELSE date({shifted}, 'start of month', '-1 day') END)",
+            params * 4,
+        )
+
+
+@dataclass
+class Timeliness:
+    entrants: int = 0
+    met: dict = field(default_factory=lambda: dict.fromkeys(LIMITS, 0))
+    left: dict = field(default_factory=lambda: dict.fromkeys(LIMITS, 0))
+    pending: dict = field(default_factory=lambda: dict.fromkeys(LIMITS, 0))
+
+    def missed(self, months: int) -> int:
+        return self.entrants - self.met[months] - self.left[months] - self.pending[months]
+
+    def share(self, months: int) -> float | None:
+        counted = self.met[months] + self.missed(months)
+        return self.met[months] / counted if counted else None
+
+    @property
+    def share_3(self):
+        return self.share(3)
+
+    @property
+    def share_6(self):
+        return self.share(6)
+
+    @property
+    def missed_3(self):
+        return self.missed(3)
+
+    @property
+    def missed_6(self):
+        return self.missed(6)
+
+    def add(self, other: Timeliness) -> None:
+        self.entrants += other.entrants
+        for months in LIMITS:
+            self.met[months] += other.met[months]
+            self.left[months] += other.left[months]
+            self.pending[months] += other.pending[months]
+
+
+@dataclass
+class TimelinessReport:
+    quarters: list[date]
+    by_quarter: dict[date, Timeliness]
+    teams: list[tuple[int, str]]
+    by_team_quarter: dict[tuple[int, date], Timeliness]
+    by_team: dict[int, Timeliness]
+
+
+def _counts(today: date) -> dict:
+    counts = {"entrants": Count("pk")}
+    for months in LIMITS:
+        limit = AddMonths(F("entry_date"), months)
+        met = Q(first_review_completed_on__lte=limit)
+        left = ~met & Q(exit_date__lt=limit)
+        counts[f"met_{months}"] = Count("pk", filter=met)
+        counts[f"left_{months}"] = Count("pk", filter=left)
+        counts[f"pending_{months}"] = Count(
+            "pk", filter=~met & ~left & Q(GreaterThanOrEqual(limit, Value(today)))
+        )
+    return counts
+
+
+def first_review_timeliness(user, *, today: date, quarters: int = 8, team_id: int | None = None):
+    """Entrants of the last `quarters` quarters (the current one included) in the user's scope."""
+    first_quarter = quarter_start(today) - relativedelta(months=3 * (quarters - 1))
+    entrants = episodes_for_user(user).filter(entry_date__gte=first_quarter, entry_date__lte=today)
+    if team_id:
+        entrants = entrants.filter(patient__team_id=team_id)
+    rows = (
+        entrants.annotate(quarter=TruncQuarter("entry_date"))
+        .values("patient__team_id", "patient__team__name", "quarter")
+        .annotate(**_counts(today))
+        .order_by()
+    )
+    all_quarters = [first_quarter + relativedelta(months=3 * i) for i in range(quarters)]
+    by_quarter = {q: Timeliness() for q in all_quarters}
+    by_team_quarter, by_team, names = {}, {}, {}
+    for row in rows:
+        cell = Timeliness(
+            entrants=row["entrants"],
+            met={m: row[f"met_{m}"] for m in LIMITS},
+            left={m: row[f"left_{m}"] for m in LIMITS},
+            pending={m: row[f"pending_{m}"] for m in LIMITS},
+        )
+        quarter, team = _as_date(row["quarter"]), row["patient__team_id"]
+        names[team] = row["patient__team__name"]
+        by_team_quarter[(team, quarter)] = cell
+        by_quarter[quarter].add(cell)
+        by_team.setdefault(team, Timeliness()).add(cell)
+    return TimelinessReport(
+        quarters=all_quarters,
+        by_quarter=by_quarter,
+        teams=sorted(names.items(), key=lambda item: item[1]),
+        by_team_quarter=by_team_quarter,
+        by_team=by_team,
+    )
+
+
+def _as_date(value) -> date:
+    return value.date() if hasattr(value, "date") and callable(value.date) else value
+
+
+def quarter_label(day: date) -> str:
+    return f"{day.year} Q{(day.month - 1) // 3 + 1}"

@@ -1,0 +1,215 @@
+"""Managers' reports: first-review timeliness (§1.3), the workload forecast against capacity, the register of unmet
+need (§2.14) and TOP outcomes. Reads are in reviews.dashboards; these views validate filters and render."""
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from patients.views import add_service_errors
+from recovery_reviews.access import teams_for_user
+from recovery_reviews.models import Role
+from recovery_reviews.services import team_capacity_set
+from reviews.dashboards import forecast as forecasting
+from reviews.dashboards.forms import CapacityForm, PeriodFilterForm, TeamChoiceForm, TimelinessFilterForm
+from reviews.dashboards.outcomes import top_outcomes
+from reviews.dashboards.timeliness import first_review_timeliness, quarter_label
+from reviews.dashboards.unmet_needs import recent_unmet_needs, unmet_need_counts, unmet_need_register
+from reviews.views.dashboard import managers_and_senior_practitioners
+
+
+def _invalid(request, template: str, form) -> HttpResponse:
+    return render(request, template, {"form": form, "invalid": True}, status=400)
+
+
+@managers_and_senior_practitioners
+def timeliness(request):
+    today = timezone.localdate()
+    form = TimelinessFilterForm(request.GET or None, user=request.user)
+    if request.GET and not form.is_valid():
+        return _invalid(request, "reviews/timeliness.html", form)
+    data = form.cleaned_data if form.is_bound else {}
+    team = data.get("team")
+    report = first_review_timeliness(
+        request.user, today=today, quarters=data.get("quarters") or 8, team_id=team.pk if team else None
+    )
+    quarters = [(q, quarter_label(q), report.by_quarter[q]) for q in report.quarters]
+    chart = {
+        "type": "line",
+        "percent": True,
+        "labels": [label for _, label, _ in quarters],
+        "series": [
+            {
+                "label": f"First review within {months} months",
+                "data": [_percent(cell.share(months)) for _, _, cell in quarters],
+                "colour": colour,
+                "line": True,
+            }
+            for months, colour in ((3, "#0d6efd"), (6, "#198754"))
+        ],
+    }
+    return render(
+        request,
+        "reviews/timeliness.html",
+        {"form": form, "today": today, "report": report, "quarters": quarters, "team": team, "chart": chart},
+    )
+
+
+def _percent(share):
+    return None if share is None else round(share * 100, 1)
+
+
+@managers_and_senior_practitioners
+def forecast(request):
+    today = timezone.localdate()
+    form = TeamChoiceForm(request.GET or None, user=request.user)
+    if request.GET and not form.is_valid():
+        return _invalid(request, "reviews/forecast.html", form)
+    team = form.cleaned_data.get("team") if form.is_bound else None
+    forecasts = forecasting.workload_forecast(request.user, today=today, team_id=team.pk if team else None)
+    shown = forecasts[0] if len(forecasts) == 1 else forecasting.combined(forecasts)
+    weeks = forecasting.week_starts(today)
+    chart = {
+        "type": "bar",
+        "stacked": True,
+        "labels": [f"{day.day} {day:%b}" for day in weeks],
+        "series": [
+            {"label": "Strategic reviews", "data": shown.reviews, "colour": "#0d6efd"},
+            {"label": "Recovery check-ups", "data": shown.check_ups, "colour": "#20c997"},
+            {
+                "label": "Capacity",
+                "data": [shown.capacity] * len(weeks),
+                "colour": "#dc3545",
+                "line": True,
+                "dashed": True,
+            },
+        ],
+    }
+    managed = (
+        set(request.user.managed_teams.values_list("pk", flat=True)) if request.user.is_manager else set()
+    )
+    return render(
+        request,
+        "reviews/forecast.html",
+        {
+            "form": form,
+            "today": today,
+            "weeks": weeks,
+            "forecasts": forecasts,
+            "shown": shown,
+            "chart": chart,
+            "managed": managed,
+        },
+    )
+
+
+@require_POST
+def capacity_set(request, team_pk):
+    if request.user.role != Role.MANAGER:
+        raise PermissionDenied("Only managers set a team's review capacity.")
+    team = get_object_or_404(teams_for_user(request.user), pk=team_pk)
+    form = CapacityForm(request.POST)
+    if form.is_valid():
+        try:
+            team_capacity_set(
+                team=team, capacity=form.cleaned_data["weekly_review_capacity"], by=request.user
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                f"{team}: capacity set to {form.cleaned_data['weekly_review_capacity']} reviews a week.",
+            )
+    for errors in form.errors.values():
+        messages.error(request, f"{team}: capacity not changed. {' '.join(errors)}")
+    return redirect(f"{reverse('reviews:forecast')}?team={team.pk}")
+
+
+def _period_form(request):
+    return PeriodFilterForm(request.GET or None, user=request.user, today=timezone.localdate())
+
+
+def _period(form) -> dict:
+    data = form.cleaned_data
+    team = data.get("team")
+    return {"start": data["start"], "end": data["end"], "team_id": team.pk if team else None}
+
+
+@managers_and_senior_practitioners
+def unmet_needs(request):
+    form = _period_form(request)
+    if not form.is_valid():
+        return _invalid(request, "reviews/unmet_needs.html", form)
+    period = _period(form)
+    counts = unmet_need_counts(request.user, **period)
+    register = unmet_need_register(counts, start=period["start"], end=period["end"])
+    return render(
+        request,
+        "reviews/unmet_needs.html",
+        {
+            "form": form,
+            "period": period,
+            "register": register,
+            "quarter_labels": [quarter_label(q) for q in register.quarters],
+            "recent": recent_unmet_needs(request.user, **period),
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+@managers_and_senior_practitioners
+def unmet_needs_csv(request):
+    """Counts by quarter, team, category and kind: no patient identifiers, ready for commissioners."""
+    form = _period_form(request)
+    if not form.is_valid():
+        return _invalid(request, "reviews/unmet_needs.html", form)
+    period = _period(form)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = f"unmet-needs-{period['start'].isoformat()}-to-{period['end'].isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    writer = csv.writer(response)
+    writer.writerow(["Quarter", "Quarter starts", "Team", "Category", "Unmet need", "Count"])
+    for row in unmet_need_counts(request.user, **period):
+        writer.writerow(
+            [
+                quarter_label(row.quarter),
+                row.quarter.isoformat(),
+                row.team,
+                row.category_label,
+                row.kind_label,
+                row.count,
+            ]
+        )
+    return response
+
+
+@managers_and_senior_practitioners
+def outcomes(request):
+    form = TeamChoiceForm(request.GET or None, user=request.user)
+    form.fields["team"].empty_label = None
+    form.fields["team"].required = True
+    teams = list(form.fields["team"].queryset)
+    if request.GET and not form.is_valid():
+        return _invalid(request, "reviews/outcomes.html", form)
+    team = form.cleaned_data["team"] if form.is_bound else (teams[0] if teams else None)
+    if not form.is_bound and team:
+        form = TeamChoiceForm(initial={"team": team.pk}, user=request.user)
+        form.fields["team"].empty_label = None
+    report = top_outcomes(request.user, team_id=team.pk) if team else None
+    return render(request, "reviews/outcomes.html", {"form": form, "team": team, "report": report})
+
+
+urlpatterns = [
+    path("timeliness/", timeliness, name="timeliness"),
+    path("forecast/", forecast, name="forecast"),
+    path("teams/<int:team_pk>/capacity/", capacity_set, name="capacity_set"),
+    path("unmet-needs/", unmet_needs, name="unmet_needs"),
+    path("unmet-needs.csv", unmet_needs_csv, name="unmet_needs_csv"),
+    path("outcomes/", outcomes, name="outcomes"),
+]
