@@ -118,19 +118,6 @@ SORTS = {
     sort.key: sort
     for sort in (
         Sort(
-            "target",
-            "Target date, soonest first",
-            ("next_review_target",),
-            date_fields=("next_review_target",),
-        ),
-        Sort(
-            "-target",
-            "Target date, latest first",
-            ("next_review_target",),
-            descending=True,
-            date_fields=("next_review_target",),
-        ),
-        Sort(
             "deadline",
             "Deadline, most overdue first",
             ("next_review_deadline",),
@@ -142,6 +129,19 @@ SORTS = {
             ("next_review_deadline",),
             descending=True,
             date_fields=("next_review_deadline",),
+        ),
+        Sort(
+            "target",
+            "Target date, soonest first",
+            ("next_review_target",),
+            date_fields=("next_review_target",),
+        ),
+        Sort(
+            "-target",
+            "Target date, latest first",
+            ("next_review_target",),
+            descending=True,
+            date_fields=("next_review_target",),
         ),
         Sort("name", "Patient's family name, A to Z", ("patient__family_name", "patient__given_name")),
         Sort(
