@@ -75,7 +75,14 @@ class StrategicReview(models.Model):
 
     class Meta:
         ordering = ["-held_on"]
-        indexes = [models.Index(fields=["episode", "completed_on"])]
+        indexes = [
+            models.Index(fields=["episode", "completed_on"]),
+            # The few reviews waiting on the patient (§2.4), read by every status count and list: a small
+            # partial index instead of a scan of every review.
+            models.Index(
+                fields=["episode"], name="review_awaiting_patient", condition=Q(status="awaiting_patient")
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="completed_review_has_completion_date",
