@@ -47,11 +47,23 @@ class ReviewListFilterForm(TeamChoiceForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)
-        keyworkers = User.objects.filter(team__in=self.fields["team"].queryset, role=Role.KEYWORKER)
-        self.fields["keyworker"].queryset = keyworkers.order_by("last_name", "first_name")
-        self.fields["keyworker"].error_messages["invalid_choice"] = (
-            "That keyworker is not in one of your teams: choose one from the list."
+        teams = self.fields["team"].queryset
+        chosen = self.data.get("team") if self.is_bound else None
+        if chosen and str(chosen).isdigit():
+            teams = teams.filter(pk=chosen)
+        keyworkers = User.objects.filter(team__in=teams, role=Role.KEYWORKER).order_by(
+            "last_name", "first_name"
         )
+        field = self.fields["keyworker"]
+        field.queryset = keyworkers
+        field.error_messages["invalid_choice"] = (
+            "That keyworker is not in the team chosen or in one of yours: choose one from the list."
+        )
+        # The menu lists one team's keyworkers: a manager's teams may hold thousands, so they choose a team first
+        # (a keyworker in the address is still checked against all of them).
+        self.keyworker_menu = bool(chosen) or user.role != Role.MANAGER
+        if not self.keyworker_menu:
+            field.widget = forms.HiddenInput()
 
     def clean_sort(self):
         return self.cleaned_data["sort"] or DEFAULT_SORT

@@ -159,7 +159,15 @@ def test_a_keyworker_of_another_team_is_refused(client, mona, north, olga):
     client.force_login(mona)
     response = client.get(reverse("reviews:list"), {"keyworker": olga.pk})
     assert response.status_code == 400
-    assert "That keyworker is not in one of your teams" in response.content.decode()
+    assert "That keyworker is not in the team chosen or in one of yours" in response.content.decode()
+
+
+def test_a_manager_chooses_a_team_before_a_keyworker(client, mona, north, team, bea):
+    client.force_login(mona)
+    page = client.get(reverse("reviews:list")).content.decode()
+    assert "Choose a team to filter by keyworker." in page and f'<option value="{bea.pk}">' not in page
+    page = client.get(reverse("reviews:list"), {"team": team.pk}).content.decode()
+    assert f'<option value="{bea.pk}">Bea Second</option>' in page
 
 
 @pytest.mark.parametrize("sort", ["target", "-target", "deadline", "-deadline", "name", "-name"])
@@ -237,10 +245,10 @@ def _more(alice, bea, n):
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("/reviews/dashboard/", 14),  # Mona has one team: its keyworkers are shown too
-        ("/reviews/dashboard/?team={team}", 13),
-        ("/reviews/list/", 8),
-        ("/reviews/list/?status=overdue&sort=name", 8),
+        ("/reviews/dashboard/", 17),  # Mona has one team: its keyworkers are shown too
+        ("/reviews/dashboard/?team={team}", 16),
+        ("/reviews/list/", 7),
+        ("/reviews/list/?status=overdue&sort=name", 7),
         ("/reviews/list.csv", 6),
     ],
 )
