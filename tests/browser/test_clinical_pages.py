@@ -31,7 +31,7 @@ def test_three_missed_doses_move_the_next_review_earlier(page, login, screenshot
     login(alice)
     page.goto(f"/patients/{episode.patient_id}/")
     assert page.get_by_test_id("next-review-target").inner_text() == shown(first_target)
-    page.click("text=Record pharmacy report")
+    page.click("main a:has-text('Pharmacy report')")
     start = date.today() - timedelta(days=20)
     page.fill("#id_pharmacy_name", "Boots, High Street")
     page.fill("#id_period_start", start.isoformat())
@@ -61,7 +61,12 @@ def test_a_senior_practitioner_completes_a_review_with_suggestions_applied(
 ):
     episode = recent_episode
     login(sam)
-    page.goto(f"/reviews/episodes/{episode.pk}/new/")
+    page.goto(f"/patients/{episode.patient_id}/")
+    page.click("main a:has-text('Start strategic review')")
+    page.get_by_test_id("review-start-form").wait_for()
+    page.click("main form[data-testid=review-start-form] button[type=submit]")
+    page.wait_for_url(re.compile(r"/reviews/\d+/$"))
+    assert "Evidence pack" in page.inner_text("main")
     page.check("#id_patient_took_part")
     page.fill("#id_overview", "Stepped back over the whole care plan with the evidence.")
     page.check('input[name="findings"][value="deteriorating_adherence"]')
@@ -76,7 +81,7 @@ def test_a_senior_practitioner_completes_a_review_with_suggestions_applied(
     preview = page.get_by_test_id("schedule-preview").inner_text()
     assert "will not be used" in preview and shown(re_review) in preview
     screenshot("strategic_review_form")
-    page.click("main button[type=submit]")
+    page.get_by_test_id("complete-review").click()
     page.wait_for_url(re.compile(rf"/patients/{episode.patient_id}/$"))
     review = StrategicReview.objects.get()
     assert review.status == ReviewStatus.COMPLETED
