@@ -1,0 +1,163 @@
+"""The strategic review's pages (§2): start (the evidence pack is compiled), complete with or without the patient,
+errors beside their fields with nothing saved, the preview of the policy's dates, involvement recorded later."""
+
+from datetime import date
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from patients.models import TopStage
+from reviews.models import ReviewStatus, StrategicReview
+from reviews.services.schedule import episode_schedule_refresh
+from tests.factories import DrugTestFactory, DrugTestResultFactory, TopAssessmentFactory
+
+pytestmark = pytest.mark.django_db
+
+TODAY = date(2026, 4, 20)
+
+
+@pytest.fixture(autouse=True)
+def frozen_today():
+    with time_machine.travel(TODAY, tick=False):
+        yield
+
+
+@pytest.fixture
+def started(client, sam, episode):
+    episode_schedule_refresh(episode)
+    client.force_login(sam)
+    response = client.post(
+        reverse("reviews:review_new", args=[episode.pk]), {"lead": sam.pk, "held_on": "2026-04-20"}
+    )
+    review = StrategicReview.objects.get()
+    assert response.status_code == 302 and response["Location"] == review.get_absolute_url()
+    return review
+
+
+def page_data(response) -> dict:
+    """What the completion page would post as it stands: every field's current value, formsets included."""
+    data = {}
+
+    def add(form, prefix=""):
+        for name in form.fields:
+            value = form[name].value()
+            key = f"{prefix}{name}"
+            if value is None or value is False:
+                continue
+            if isinstance(value, list | tuple):
+                data[key] = [str(v) for v in value]
+            elif hasattr(value, "isoformat"):
+                data[key] = value.isoformat()
+            else:
+                data[key] = str(value)
+
+    add(response.context["form"])
+    for formset in (response.context["participants"], response.context["needs"]):
+        add(formset.management_form, f"{formset.prefix}-")
+        for i, form in enumerate(formset.forms):
+            add(form, f"{formset.prefix}-{i}-")
+    return data
+
+
+def test_starting_a_review_compiles_the_evidence_pack(client, started, episode, alice):
+    TopAssessmentFactory(
+        episode=episode, assessed_on=date(2026, 1, 15), stage=TopStage.START, psychological_health=5
+    )
+    TopAssessmentFactory(
+        episode=episode, assessed_on=date(2026, 4, 1), stage=TopStage.REVIEW, psychological_health=11
+    )
+    test = DrugTestFactory(episode=episode, taken_on=date(2026, 4, 2))
+    DrugTestResultFactory(test=test, substance="heroin", result="negative")
+    response = client.get(started.get_absolute_url())
+    page = response.content.decode()
+    assert "Evidence pack" in page and "Complete the review" in page
+    pack = response.context["pack"]
+    assert pack is not None
+    assert 'data-testid="top-items"' in page and "Psychological health (0-20)" in page
+    assert 'data-testid="pack-tests"' in page
+
+
+def test_starting_again_returns_the_review_in_progress(client, started, episode):
+    response = client.get(reverse("reviews:review_new", args=[episode.pk]))
+    assert response.status_code == 302 and response["Location"] == started.get_absolute_url()
+
+
+def test_a_review_cannot_be_dated_in_the_future_or_before_entry(client, sam, episode):
+    client.force_login(sam)
+    for held_on, message in (
+        ("2026-05-01", "This date is in the future."),
+        ("2025-12-01", "This is before the episode began on 15 Jan 2026."),
+    ):
+        response = client.post(
+            reverse("reviews:review_new", args=[episode.pk]), {"lead": sam.pk, "held_on": held_on}
+        )
+        assert response.status_code == 200 and message in response.content.decode()
+    assert not StrategicReview.objects.exists()
+
+
+def test_completing_without_the_overview_is_refused_and_nothing_is_saved(client, started):
+    data = page_data(client.get(started.get_absolute_url()))
+    data.update(patient_took_part="on", overview="")
+    response = client.post(started.get_absolute_url(), data)
+    assert response.status_code == 200
+    assert (
+        "Write the step-back overview: it is what makes this a strategic review (§2.3)."
+        in response.content.decode()
+    )
+    started.refresh_from_db()
+    assert started.status == ReviewStatus.DRAFT and not started.findings.exists()
+
+
+def test_completing_with_the_patient_resets_the_clock(client, started, episode):
+    data = page_data(client.get(started.get_absolute_url()))
+    data.update(
+        patient_took_part="on", overview="Stepped back over the whole plan.", findings=["good_progress"]
+    )
+    response = client.post(started.get_absolute_url(), data, follow=True)
+    assert "Strategic review completed. The next review is scheduled from it." in response.content.decode()
+    started.refresh_from_db()
+    assert started.status == ReviewStatus.COMPLETED and started.completed_on == TODAY
+    episode.refresh_from_db()
+    assert episode.first_review_completed_on == TODAY
+    assert episode.next_review_target == date(2026, 10, 20)  # six months on (§1.3)
+    detail = client.get(started.get_absolute_url()).content.decode()
+    assert "Stepped back over the whole plan." in detail
+
+
+def test_completing_without_the_patient_waits_for_them(client, started, episode):
+    target_before = episode.next_review_target
+    data = page_data(client.get(started.get_absolute_url()))
+    data.update(overview="Held with the prescriber; the patient did not attend.")
+    data.pop("patient_took_part", None)
+    response = client.post(started.get_absolute_url(), data, follow=True)
+    assert (
+        "it completes, and resets the clock, once their involvement is recorded (§2.4)"
+        in response.content.decode()
+    )
+    started.refresh_from_db()
+    assert started.status == ReviewStatus.AWAITING_PATIENT
+    episode.refresh_from_db()
+    assert episode.next_review_target == target_before
+    response = client.post(
+        reverse("reviews:review_involvement", args=[started.pk]), {"involved_on": "2026-04-20"}, follow=True
+    )
+    assert "involvement is recorded: the review is complete." in response.content.decode()
+    started.refresh_from_db()
+    assert started.status == ReviewStatus.COMPLETED and started.patient_involved_on == TODAY
+
+
+def test_the_preview_says_what_the_policy_makes_of_the_agreed_date(client, started, episode):
+    url = reverse("reviews:review_preview", args=[episode.pk])
+    response = client.get(
+        url, {"held_on": "2026-04-20", "patient_took_part": "on", "agreed_next_date": "2027-01-20"}
+    )
+    page = response.content.decode()
+    assert "will not be used" in page and "20 Oct 2026" in page
+    response = client.get(url, {"held_on": "2026-04-20"})
+    assert "does not reset the clock until their involvement is recorded (§2.4)" in response.content.decode()
+
+
+def test_another_teams_staff_cannot_open_the_review(client, started, olga):
+    client.force_login(olga)
+    assert client.get(started.get_absolute_url()).status_code == 404
