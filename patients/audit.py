@@ -2,7 +2,8 @@ from patients import models
 from recovery_reviews.audit import SCHEDULE_FIELDS, register
 
 register(models.Patient)
-register(models.TreatmentEpisode, exclude_fields=SCHEDULE_FIELDS)
+# The episode's team and keyworker follow the patient's (logged on the patient) by trigger.
+register(models.TreatmentEpisode, exclude_fields=[*SCHEDULE_FIELDS, "team", "keyworker"])
 register(
     models.EpisodeCircumstance,
     models.Intervention,

@@ -194,9 +194,9 @@ def caseload_for_user(
     if status:
         episodes = episodes.filter(status_filter(status, today))
     if team_id:
-        episodes = episodes.filter(patient__team_id=team_id)
+        episodes = episodes.filter(team_id=team_id)
     if mine:
-        episodes = episodes.filter(patient__keyworker=user)
+        episodes = episodes.filter(keyworker=user)
     if this_week:
         episodes = episodes.filter(_this_week(today))
     if search:

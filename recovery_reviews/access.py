@@ -46,7 +46,9 @@ def patient_for_user(user, pk) -> Patient:
 
 
 def episodes_for_user(user) -> QuerySet[TreatmentEpisode]:
-    return TreatmentEpisode.objects.filter(_patient_scope(user, prefix="patient__"))
+    # The episode's own team and keyworker columns (kept equal to the patient's by trigger): scoping episodes
+    # needs no join to their patients.
+    return TreatmentEpisode.objects.filter(_patient_scope(user))
 
 
 def episode_for_user(user, pk) -> TreatmentEpisode:
@@ -55,7 +57,7 @@ def episode_for_user(user, pk) -> TreatmentEpisode:
 
 def scoped(queryset: QuerySet, user, *, episode_path: str = "episode__") -> QuerySet:
     """Restrict any queryset of episode-linked records (reviews, tests, reports...) to the user's scope."""
-    return queryset.filter(_patient_scope(user, prefix=f"{episode_path}patient__"))
+    return queryset.filter(_patient_scope(user, prefix=episode_path))
 
 
 def record_for_user(user, queryset: QuerySet, pk, *, episode_path: str = "episode__"):

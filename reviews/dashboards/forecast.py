@@ -79,14 +79,14 @@ def workload_forecast(user, *, today: date, team_id: int | None = None) -> list[
         .filter(
             next_review_kind__in=[STRATEGIC_REVIEW, RECOVERY_CHECK_UP],
             next_review_target__lte=horizon,
-            patient__team_id__in=list(forecasts),
+            team_id__in=list(forecasts),
         )
-        .values("patient__team_id", "next_review_kind", "next_review_target")
-        .annotate(n=Count("pk"))
+        .values("team_id", "next_review_kind", "next_review_target")
+        .annotate(n=Count("next_review_target"))  # an indexed column: an index-only read
         .order_by()
     )
     for row in rows:
-        forecast = forecasts[row["patient__team_id"]]
+        forecast = forecasts[row["team_id"]]
         is_review = row["next_review_kind"] == STRATEGIC_REVIEW
         target = row["next_review_target"]
         if target < today:

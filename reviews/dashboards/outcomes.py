@@ -91,7 +91,7 @@ def top_outcomes(user, *, team_id: int) -> OutcomesReport:
     tops = (
         scoped(TopAssessment.objects.all(), user)
         .filter(
-            episode__patient__team_id=team_id,
+            episode__team_id=team_id,
             episode__exit_date__isnull=True,
             stage__in=[TopStage.START, TopStage.REVIEW],
         )

@@ -103,15 +103,17 @@ class TimelinessReport:
 
 
 def _counts(today: date) -> dict:
-    counts = {"entrants": Count("pk")}
+    # Counting entry_date, a column of the episode_team_entry index, rather than the primary key keeps the read
+    # to the index alone on PostgreSQL.
+    counts = {"entrants": Count("entry_date")}
     for months in LIMITS:
         limit = AddMonths(F("entry_date"), months)
         met = Q(first_review_completed_on__lte=limit)
         left = ~met & Q(exit_date__lt=limit)
-        counts[f"met_{months}"] = Count("pk", filter=met)
-        counts[f"left_{months}"] = Count("pk", filter=left)
+        counts[f"met_{months}"] = Count("entry_date", filter=met)
+        counts[f"left_{months}"] = Count("entry_date", filter=left)
         counts[f"pending_{months}"] = Count(
-            "pk", filter=~met & ~left & Q(GreaterThanOrEqual(limit, Value(today)))
+            "entry_date", filter=~met & ~left & Q(GreaterThanOrEqual(limit, Value(today)))
         )
     return counts
 
@@ -121,10 +123,10 @@ def first_review_timeliness(user, *, today: date, quarters: int = 8, team_id: in
     first_quarter = quarter_start(today) - relativedelta(months=3 * (quarters - 1))
     entrants = episodes_for_user(user).filter(entry_date__gte=first_quarter, entry_date__lte=today)
     if team_id:
-        entrants = entrants.filter(patient__team_id=team_id)
+        entrants = entrants.filter(team_id=team_id)
     rows = (
         entrants.annotate(quarter=TruncQuarter("entry_date"))
-        .values("patient__team_id", "patient__team__name", "quarter")
+        .values("team_id", "team__name", "quarter")
         .annotate(**_counts(today))
         .order_by()
     )
@@ -138,8 +140,8 @@ def first_review_timeliness(user, *, today: date, quarters: int = 8, team_id: in
             left={m: row[f"left_{m}"] for m in LIMITS},
             pending={m: row[f"pending_{m}"] for m in LIMITS},
         )
-        quarter, team = _as_date(row["quarter"]), row["patient__team_id"]
-        names[team] = row["patient__team__name"]
+        quarter, team = _as_date(row["quarter"]), row["team_id"]
+        names[team] = row["team__name"]
         by_team_quarter[(team, quarter)] = cell
         by_quarter[quarter].add(cell)
         by_team.setdefault(team, Timeliness()).add(cell)

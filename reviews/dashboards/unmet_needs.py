@@ -41,7 +41,7 @@ class NeedCount:
 def _needs(user, *, start: date, end: date, team_id: int | None):
     needs = scoped(UnmetNeed.objects.filter(recorded_on__range=(start, end)), user)
     if team_id:
-        needs = needs.filter(episode__patient__team_id=team_id)
+        needs = needs.filter(episode__team_id=team_id)
     return needs
 
 
@@ -50,15 +50,15 @@ def unmet_need_counts(user, *, start: date, end: date, team_id: int | None = Non
     rows = (
         _needs(user, start=start, end=end, team_id=team_id)
         .annotate(quarter=TruncQuarter("recorded_on"))
-        .values("quarter", "episode__patient__team_id", "episode__patient__team__name", "category", "kind")
+        .values("quarter", "episode__team_id", "episode__team__name", "category", "kind")
         .annotate(n=Count("pk"))
-        .order_by("quarter", "episode__patient__team__name", "category", "kind")
+        .order_by("quarter", "episode__team__name", "category", "kind")
     )
     return [
         NeedCount(
             quarter=row["quarter"],
-            team_id=row["episode__patient__team_id"],
-            team=row["episode__patient__team__name"],
+            team_id=row["episode__team_id"],
+            team=row["episode__team__name"],
             category=row["category"],
             kind=row["kind"],
             count=row["n"],
