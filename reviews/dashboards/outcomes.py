@@ -98,7 +98,9 @@ def top_outcomes(user, *, team_id: int) -> OutcomesReport:
         .order_by("episode_id", "assessed_on", "pk")
     )
     entry, latest = {}, {}
-    for values in tops.values(*_answer_fields()).iterator(chunk_size=2000):
+    # One team's TOPs fit in memory; a server-side cursor (iterator) made PostgreSQL materialise a WITH HOLD
+    # cursor and cost 60 ms more at 2,000 patients than one plain fetch.
+    for values in tops.values(*_answer_fields()):
         top = _TopAnswers(**values)
         if top.stage == TopStage.START:
             entry.setdefault(top.episode_id, top)
