@@ -15,6 +15,7 @@ class GoalForm(forms.Form):
         label="Goal",
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="In the patient's words where possible.",
+        error_messages={"required": "Describe the goal, in the patient's words where possible."},
     )
     target_date = forms.DateField(label="Target date", widget=DATE, required=False)
     progress = forms.ChoiceField(choices=GoalProgress.choices, initial=GoalProgress.NOT_STARTED)
@@ -24,15 +25,13 @@ class GoalForm(forms.Form):
         help_text="Goals become more self-managed over time (§2.12).",
     )
 
-    def clean_description(self):
-        text = self.cleaned_data["description"].strip()
-        if not text:
-            raise forms.ValidationError("Describe the goal.")
-        return text
-
 
 class ActionForm(forms.Form):
-    description = forms.CharField(label="Action", widget=forms.Textarea(attrs={"rows": 2}))
+    description = forms.CharField(
+        label="Action",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Describe the action: what will be done, and by whom."},
+    )
     owner = forms.ChoiceField(label="Who", choices=ActionOwner.choices, initial=ActionOwner.PATIENT)
     owner_name = forms.CharField(label="Name, when someone else", required=False, max_length=100)
     target_date = forms.DateField(label="By", widget=DATE, required=False)

@@ -31,7 +31,12 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, base_url=live_server.url)
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 1000},
+        base_url=live_server.url,
+        locale="en-GB",
+        timezone_id="Europe/London",
+    )
     page = context.new_page()
     yield page
     context.close()

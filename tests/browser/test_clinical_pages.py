@@ -7,6 +7,14 @@ from datetime import date, timedelta
 import pytest
 from dateutil.relativedelta import relativedelta
 
+from patients.models import (
+    TOP_DAYS_28,
+    TOP_RATINGS,
+    TOP_SUBSTANCES,
+    TOP_WEEKS,
+    TOP_YES_NO,
+    TopAssessment,
+)
 from reviews.models import ReviewStatus, StrategicReview
 from reviews.services.schedule import episode_schedule_refresh
 
@@ -25,11 +33,58 @@ def recent_episode(episode):
     return episode
 
 
+def every_top_answer() -> dict[str, str]:
+    """An answer for every item of the TOP, as typed or chosen in the form."""
+    answers = {"other_substance_name": "Pregabalin"}
+    for i, (prefix, _label, _unit) in enumerate(TOP_SUBSTANCES):
+        for week in TOP_WEEKS:
+            answers[f"{prefix}_week{week}"] = str((i + week) % 8)
+        answers[f"{prefix}_amount"] = f"{i + 1}.5"
+    answers |= {name: str(3 + i) for i, name in enumerate(TOP_DAYS_28)}
+    answers |= {name: str(10 + i) for i, name in enumerate(TOP_RATINGS)}
+    answers |= {name: "yes" if i % 2 else "no" for i, name in enumerate(TOP_YES_NO)}
+    return answers
+
+
+def record_a_top_with_every_item(page, screenshot, episode):
+    page.locator("main").get_by_role("link", name="TOP", exact=True).click()
+    page.get_by_test_id("top-form").wait_for()
+    page.fill("#id_assessed_on", date.today().isoformat())
+    page.select_option("#id_stage", "review")
+    answers = every_top_answer()
+    for name, value in answers.items():
+        if name in TOP_YES_NO:
+            page.select_option(f"#id_{name}", value)
+        else:
+            page.fill(f"#id_{name}", value)
+    # One impossible answer first: its message sits beside it, and nothing typed is lost.
+    page.fill("#id_opiates_week1", "9")
+    page.click("main button[type=submit]")
+    assert page.locator("#error_1_id_opiates_week1").inner_text() == "Days in a week: 0 to 7."
+    assert page.input_value("#id_quality_of_life") == answers["quality_of_life"]
+    assert page.input_value("#id_alcohol_amount") == answers["alcohol_amount"]
+    assert not TopAssessment.objects.exists()
+    screenshot("top_form_error")
+    page.fill("#id_opiates_week1", answers["opiates_week1"])
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(rf"/patients/{episode.patient_id}/$"))
+    top = TopAssessment.objects.get()
+    for name, value in answers.items():
+        stored = getattr(top, name)
+        expected = {"yes": True, "no": False}.get(value, value)
+        assert str(stored) == str(expected), name
+    assert "1 assessment" in page.get_by_test_id("top-chart").inner_text()
+
+
 def test_three_missed_doses_move_the_next_review_earlier(page, login, screenshot, alice, recent_episode):
+    """A keyworker records a TOP (every item) and then a pharmacy report with three missed doses in a row, and
+    sees the next review move earlier (App. C 1, DESIGN.md rule 4)."""
     episode = recent_episode
     first_target = episode.entry_date + relativedelta(months=3)
     login(alice)
     page.goto(f"/patients/{episode.patient_id}/")
+    assert page.get_by_test_id("next-review-target").inner_text() == shown(first_target)
+    record_a_top_with_every_item(page, screenshot, episode)
     assert page.get_by_test_id("next-review-target").inner_text() == shown(first_target)
     page.click("main a:has-text('Pharmacy report')")
     start = date.today() - timedelta(days=20)

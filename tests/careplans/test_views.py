@@ -68,7 +68,9 @@ def test_a_goal_without_a_description_is_answered_beside_the_field(logged_in, ep
         {"domain": "health", "description": "   ", "progress": "not_started"},
     )
     assert response.status_code == 200
-    assert "This field is required." in error_beside(response.content.decode(), "description")
+    assert "Describe the goal, in the patient&#x27;s words" in error_beside(
+        response.content.decode(), "description"
+    )
     assert not Goal.objects.exists()
 
 
