@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -15,11 +15,32 @@ from patients.models.choices import Substance
 from patients.validators import normalise_nhs_number, validate_nhs_number
 
 
+class NHSNumberField(models.CharField):
+    """Ten digits, typed as people print them ('943 476 5919' or '943-476-5919'): the spaces and hyphens go in
+    to_python, before the length check, so a form, the admin and full_clean all store the ten digits."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # validate_nhs_number says how many digits there should be; the generic length message would repeat it
+        self.validators[:] = [v for v in self.validators if not isinstance(v, MaxLengthValidator)]
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return normalise_nhs_number(value) if isinstance(value, str) else value
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"max_length": 16, **kwargs})  # room for the spaces people type
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.CharField", args, kwargs  # migrations need no custom class
+
+
 class Patient(models.Model):
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()
-    nhs_number = models.CharField(
+    nhs_number = NHSNumberField(
         "NHS number",
         max_length=10,
         blank=True,
@@ -60,8 +81,6 @@ class Patient(models.Model):
 
     def clean(self):
         super().clean()
-        if self.nhs_number:
-            self.nhs_number = normalise_nhs_number(self.nhs_number)
         if self.date_of_birth and self.date_of_birth > date.today():
             raise ValidationError({"date_of_birth": "The date of birth cannot be in the future."})
 
@@ -316,7 +335,13 @@ class Intervention(models.Model):
             models.CheckConstraint(
                 name="ost_has_medicine_and_dose",
                 condition=(
-                    Q(kind="ost") & ~Q(medicine="") & Q(daily_dose_mg__gt=0) & Q(daily_dose_mg__lte=200)
+                    Q(kind="ost")
+                    & ~Q(medicine="")
+                    & Q(
+                        daily_dose_mg__isnull=False
+                    )  # a comparison with NULL is NULL, which a CHECK lets pass
+                    & Q(daily_dose_mg__gt=0)
+                    & Q(daily_dose_mg__lte=200)
                 )
                 | (~Q(kind="ost") & Q(medicine="") & Q(daily_dose_mg__isnull=True)),
             ),

@@ -404,11 +404,6 @@ def test_the_database_refuses_a_save_that_skips_full_clean(rule):
         instance.save()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Known gap: ost_has_medicine_and_dose compares daily_dose_mg > 0, which is NULL (not false) for a "
-    "missing dose, and a CHECK that evaluates to NULL passes; the constraint needs daily_dose_mg IS NOT NULL",
-)
 def test_the_database_refuses_ost_without_a_daily_dose():
     intervention = InterventionFactory()
     with pytest.raises(IntegrityError), transaction.atomic():
