@@ -26,6 +26,7 @@ from patients.models import (
     TopAssessment,
     TopStage,
 )
+from patients.validators import normalise_nhs_number, validate_nhs_number
 from recovery_reviews.access import teams_for_user
 from recovery_reviews.models import Role, User
 from reviews.status import STATUS_LABELS
@@ -562,10 +563,12 @@ class EpisodeExitForm(EpisodeForm):
         return self._check_date("exit_date")
 
 
-class EpisodeOpenForm(forms.Form):
-    """A new treatment episode for a patient whose last one has ended."""
+class _EpisodeStartFields(forms.Form):
+    """What starts a treatment episode, and with it the review schedule (§1.3)."""
 
-    entry_date = date_field("Entered treatment on")
+    entry_date = date_field(
+        "Entered treatment on", help_text="The first strategic review is due within 3 months."
+    )
     primary_drug = forms.ChoiceField(label="Primary problem drug", choices=Substance.choices)
     other_substances = forms.MultipleChoiceField(
         label="Other problem substances (§2.10)",
@@ -580,14 +583,129 @@ class EpisodeOpenForm(forms.Form):
         queryset=None, required=False, help_text="The senior practitioner who leads strategic reviews (§2.5)."
     )
 
+    def clean_entry_date(self):
+        day = self.cleaned_data["entry_date"]
+        if day > timezone.localdate():
+            raise forms.ValidationError("This date is in the future.")
+        return day
+
+
+class EpisodeOpenForm(_EpisodeStartFields):
+    """A new treatment episode for a patient whose last one has ended."""
+
     def __init__(self, *args, patient, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["lead_practitioner"].queryset = User.objects.filter(
             team_id=patient.team_id, role=Role.SENIOR_PRACTITIONER, is_active=True
         )
 
-    def clean_entry_date(self):
-        day = self.cleaned_data["entry_date"]
+
+class _StaffChoiceField(forms.ModelChoiceField):
+    """Staff named with their team when the person choosing works across teams."""
+
+    def __init__(self, *args, with_team: bool = False, **kwargs):
+        self.with_team = with_team
+        super().__init__(*args, **kwargs)
+
+    def label_from_instance(self, user):
+        return f"{user} ({user.team})" if self.with_team else str(user)
+
+
+class PatientRegisterForm(_EpisodeStartFields):
+    """Someone entering treatment with the service: who they are, who looks after them, and the episode that
+    starts their review schedule. Saved together, or not at all."""
+
+    given_name = forms.CharField(
+        label="Given name", max_length=100, error_messages={"required": "Give the patient's given name."}
+    )
+    family_name = forms.CharField(
+        label="Family name", max_length=100, error_messages={"required": "Give the patient's family name."}
+    )
+    date_of_birth = date_field("Date of birth")
+    nhs_number = forms.CharField(
+        label="NHS number",
+        max_length=16,
+        required=False,
+        validators=[validate_nhs_number],
+        help_text="Optional but strongly advised: it is how a second registration of the same person is caught. "
+        "Spaces are fine, as in 943 476 5919.",
+    )
+    team = forms.ModelChoiceField(queryset=None, empty_label=None)
+    keyworker = _StaffChoiceField(
+        queryset=None, error_messages={"required": "Choose the patient's keyworker."}
+    )
+    different_person = forms.BooleanField(
+        label="This is a different person from the patient already registered with the same name and date of birth",
+        required=False,
+    )
+
+    field_order = [
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "nhs_number",
+        "team",
+        "keyworker",
+        "lead_practitioner",
+        "entry_date",
+        "primary_drug",
+        "other_substances",
+        "co_morbidities",
+        "different_person",
+    ]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        teams = teams_for_user(user)
+        team_ids = [team.pk for team in teams]
+        several = len(team_ids) > 1
+        staff = User.objects.filter(team_id__in=team_ids, is_active=True).select_related("team")
+        self.fields["team"].queryset = teams
+        self.fields["keyworker"] = _StaffChoiceField(
+            queryset=staff.filter(role=Role.KEYWORKER),
+            with_team=several,
+            error_messages=self.fields["keyworker"].error_messages,
+        )
+        self.fields["lead_practitioner"] = _StaffChoiceField(
+            queryset=staff.filter(role=Role.SENIOR_PRACTITIONER),
+            with_team=several,
+            required=False,
+            label="Lead practitioner",
+            help_text=self.fields["lead_practitioner"].help_text,
+        )
+        if user.role == Role.KEYWORKER:
+            self.fields["keyworker"].initial = user.pk
+        if user.team_id in team_ids:
+            self.fields["team"].initial = user.team_id
+        if not self.data.get("different_person"):
+            self.fields["different_person"].widget = forms.HiddenInput()
+
+    def ask_about_a_namesake(self) -> None:
+        """Show the confirmation, which stays hidden until a namesake has been found."""
+        self.fields["different_person"].widget = forms.CheckboxInput()
+
+    def clean_date_of_birth(self):
+        day = self.cleaned_data["date_of_birth"]
         if day > timezone.localdate():
-            raise forms.ValidationError("This date is in the future.")
+            raise forms.ValidationError("The date of birth cannot be in the future.")
+        if day.year < 1900:
+            raise forms.ValidationError("Check the year: a date of birth before 1900 cannot be right.")
         return day
+
+    def clean_nhs_number(self):
+        return normalise_nhs_number(self.cleaned_data["nhs_number"])
+
+    def clean(self):
+        data = super().clean()
+        team = data.get("team")
+        for name in ("keyworker", "lead_practitioner"):
+            person = data.get(name)
+            if team and person and person.team_id != team.pk:
+                self.add_error(
+                    name,
+                    f"{person} works in {person.team}: choose someone in {team}, or choose {person.team}.",
+                )
+        born, entered = data.get("date_of_birth"), data.get("entry_date")
+        if born and entered and entered < born:
+            self.add_error("entry_date", "This is before the patient's date of birth: check both dates.")
+        return data

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from patients.models import (
     Appointment,
@@ -23,6 +23,7 @@ from patients.models import (
     TreatmentEpisode,
     longest_missed_run,
 )
+from patients.validators import normalise_nhs_number
 from reviews.services.schedule import episode_schedule_refresh
 
 
@@ -43,6 +44,75 @@ def patient_create(*, given_name, family_name, date_of_birth, team, keyworker, n
     patient.full_clean()
     patient.save()
     return patient
+
+
+NHS_NUMBER_TAKEN = (
+    "A patient with this NHS number is already registered. Search the caseload for them; if they are with "
+    "another team, ask its manager to move them rather than registering them twice."
+)
+
+
+@transaction.atomic
+def patient_register(
+    *,
+    given_name: str,
+    family_name: str,
+    date_of_birth: date,
+    team,
+    keyworker,
+    entry_date: date,
+    primary_drug: str,
+    by,
+    nhs_number: str = "",
+    other_substances: Iterable[str] = (),
+    co_morbidities: str = "",
+    lead_practitioner=None,
+    different_person: bool = False,
+) -> TreatmentEpisode:
+    """Someone entering treatment: the patient and the episode that starts their review schedule (§1.3), both or
+    neither. A second record of one person splits their evidence in two (and, on OST, risks a second
+    prescription), so an NHS number already on record is refused, and a namesake born the same day must be
+    confirmed as a different person. Both checks look across every team: the answer says only that a record
+    exists, never whose or where."""
+    nhs_number = normalise_nhs_number(nhs_number)
+    if nhs_number and Patient.objects.filter(nhs_number=nhs_number).exists():
+        raise ValidationError({"nhs_number": NHS_NUMBER_TAKEN})
+    namesakes = Patient.objects.filter(
+        given_name__iexact=given_name.strip(),
+        family_name__iexact=family_name.strip(),
+        date_of_birth=date_of_birth,
+    )
+    if not different_person and namesakes.exists():
+        raise ValidationError(
+            {
+                "different_person": "A patient with this name and date of birth is already registered. Search "
+                "the caseload first; if this is someone else, tick the box and save again."
+            }
+        )
+    try:
+        with transaction.atomic():
+            patient = patient_create(
+                given_name=given_name.strip(),
+                family_name=family_name.strip(),
+                date_of_birth=date_of_birth,
+                team=team,
+                keyworker=keyworker,
+                nhs_number=nhs_number,
+                by=by,
+            )
+    except IntegrityError as error:  # registered by someone else since the check above
+        if "unique_nhs_number" in str(error) or "nhs_number" in str(error):
+            raise ValidationError({"nhs_number": NHS_NUMBER_TAKEN}) from error
+        raise
+    return episode_open(
+        patient=patient,
+        entry_date=entry_date,
+        primary_drug=primary_drug,
+        other_substances=other_substances,
+        co_morbidities=co_morbidities,
+        lead_practitioner=lead_practitioner,
+        by=by,
+    )
 
 
 @transaction.atomic

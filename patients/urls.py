@@ -5,6 +5,7 @@ from patients import views
 app_name = "patients"
 urlpatterns = [
     path("", views.caseload, name="caseload"),
+    path("new/", views.patient_register, name="register"),
     path("<int:pk>/", views.patient_detail, name="detail"),
     path("<int:pk>/episodes/new/", views.episode_open, name="episode_open"),
     path("episodes/<int:episode_pk>/appointments/new/", views.appointment_new, name="appointment_new"),

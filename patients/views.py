@@ -5,7 +5,7 @@ service; a service's validation errors come back beside the fields they are abou
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,7 +18,7 @@ from patients.selectors import (
     episode_record,
     recent_safety_events,
 )
-from recovery_reviews.access import episode_for_user, patient_for_user, record_for_user
+from recovery_reviews.access import episode_for_user, patient_for_user, record_for_user, team_ids_for_user
 from recovery_reviews.audit import record_access
 from reviews.status import STATUS_LABELS
 
@@ -69,8 +69,34 @@ def caseload(request):
             "due_this_week": due_this_week(request.user, today=today),
             "safety_events": recent_safety_events(request.user, today=today),
             "filtered": any(filters.values()),
+            "can_register": bool(team_ids_for_user(request.user)),
         },
     )
+
+
+def patient_register(request):
+    """Someone entering treatment: the patient and their first episode, which starts the review schedule."""
+    if not team_ids_for_user(request.user):
+        raise PermissionDenied("Registering patients is for staff of a clinical team.")
+    form = forms.PatientRegisterForm(
+        request.POST or None, user=request.user, initial={"entry_date": timezone.localdate()}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            episode = services.patient_register(by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            if "different_person" in form.errors:
+                form.ask_about_a_namesake()
+        else:
+            target, deadline = _schedule(episode.pk)
+            messages.success(
+                request,
+                f"{episode.patient} is registered and in treatment from {episode.entry_date:%d %b %Y}. First "
+                f"strategic review: target {target:%d %b %Y}, no later than {deadline:%d %b %Y} (§1.3).",
+            )
+            return redirect(episode.patient)
+    return render(request, "patients/patient_register.html", {"form": form})
 
 
 def patient_detail(request, pk):

@@ -62,7 +62,10 @@ class Patient(models.Model):
         indexes = [models.Index(fields=["family_name", "given_name"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["nhs_number"], condition=~Q(nhs_number=""), name="unique_nhs_number"
+                fields=["nhs_number"],
+                condition=~Q(nhs_number=""),
+                name="unique_nhs_number",
+                violation_error_message="A patient with this NHS number is already registered.",
             ),
             models.CheckConstraint(
                 name="nhs_number_is_ten_digits_or_blank",
@@ -196,7 +199,11 @@ class TreatmentEpisode(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["patient"], condition=Q(exit_date__isnull=True), name="one_open_episode_per_patient"
+                fields=["patient"],
+                condition=Q(exit_date__isnull=True),
+                name="one_open_episode_per_patient",
+                violation_error_message="This patient already has an open treatment episode: end it before "
+                "opening another.",
             ),
             models.CheckConstraint(
                 name="episode_exit_not_before_entry",

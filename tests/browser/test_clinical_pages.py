@@ -146,3 +146,38 @@ def test_a_senior_practitioner_completes_a_review_with_suggestions_applied(
     }
     assert page.get_by_test_id("next-review-target").inner_text() == shown(re_review)
     screenshot("patient_after_review")
+
+
+def test_a_keyworker_registers_someone_entering_treatment(page, login, screenshot, alice, sam):
+    """From the caseload: a mistyped NHS number is answered beside it and kept; corrected, the patient is saved
+    with their episode and the record shows the first review within 3 months of entry (§1.3)."""
+    entered = date.today() - timedelta(days=7)
+    login(alice)
+    page.goto("/patients/")
+    page.get_by_role("link", name="Register a patient").click()
+    page.fill("#id_given_name", "Jo")
+    page.fill("#id_family_name", "Newcomer")
+    page.fill("#id_date_of_birth", "1990-02-14")
+    page.fill("#id_nhs_number", "943 476 5918")
+    page.select_option("#id_lead_practitioner", label="Sam Senior")
+    page.fill("#id_entry_date", entered.isoformat())
+    page.select_option("#id_primary_drug", "heroin")
+    page.check("#id_other_substances_9")  # alcohol, the tenth substance
+    page.click("[data-testid=register-form] button[type=submit]")
+    page.wait_for_load_state()
+    assert "check digit is wrong" in page.locator("#error_1_id_nhs_number").inner_text()
+    assert page.input_value("#id_nhs_number") == "943 476 5918"
+    assert page.input_value("#id_family_name") == "Newcomer"
+    screenshot("register_patient_error")
+
+    page.fill("#id_nhs_number", "943 476 5919")
+    page.click("[data-testid=register-form] button[type=submit]")
+    page.wait_for_load_state()
+    target = entered + relativedelta(months=3)
+    assert (
+        f"Jo Newcomer is registered and in treatment from {entered:%d %b %Y}"
+        in page.locator(".alert").first.inner_text()
+    )
+    assert page.locator("h1").inner_text().startswith("Jo Newcomer")
+    assert f"Target {shown(target)}" in page.locator("main").inner_text()
+    screenshot("register_patient_done")

@@ -492,7 +492,7 @@ def _assert_unique_refused_twice(duplicate, message):
 
 def test_a_patient_has_at_most_one_open_episode(episode):
     second = EpisodeFactory.build(patient=episode.patient, entry_date=date(2026, 3, 1))
-    _assert_unique_refused_twice(second, "one_open_episode_per_patient")
+    _assert_unique_refused_twice(second, "This patient already has an open treatment episode: end it before")
 
 
 def test_a_patient_may_have_a_closed_episode_and_an_open_one(patient):
@@ -506,7 +506,7 @@ def test_a_patient_may_have_a_closed_episode_and_an_open_one(patient):
 def test_two_patients_cannot_share_an_nhs_number(team, alice):
     PatientFactory(team=team, keyworker=alice, nhs_number="9434765919")
     twin = PatientFactory.build(team=team, keyworker=alice, nhs_number="9434765919")
-    _assert_unique_refused_twice(twin, "unique_nhs_number")
+    _assert_unique_refused_twice(twin, "A patient with this NHS number is already registered.")
 
 
 def test_many_patients_may_have_no_nhs_number(team, alice):
