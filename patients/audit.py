@@ -12,4 +12,5 @@ register(
     models.TopAssessment,
     models.DrugTest,
     models.PharmacyReport,
+    models.CareTeamChange,
 )

@@ -28,7 +28,7 @@ from patients.models import (
 )
 from patients.validators import normalise_nhs_number, validate_nhs_number
 from recovery_reviews.access import teams_for_user
-from recovery_reviews.models import Role, User
+from recovery_reviews.models import Role, Team, User
 from reviews.status import STATUS_LABELS
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the ISO value a date input needs
@@ -709,3 +709,43 @@ class PatientRegisterForm(_EpisodeStartFields):
         if born and entered and entered < born:
             self.add_error("entry_date", "This is before the patient's date of birth: check both dates.")
         return data
+
+
+class PatientMoveForm(forms.Form):
+    """A new keyworker, lead practitioner or team for a patient, with the reason."""
+
+    team = forms.ModelChoiceField(queryset=None, empty_label=None)
+    keyworker = _StaffChoiceField(queryset=None)
+    lead_practitioner = _StaffChoiceField(
+        queryset=None,
+        required=False,
+        label="Lead practitioner",
+        help_text="The senior practitioner who leads this patient's strategic reviews (§2.5).",
+    )
+    reason = forms.CharField(
+        label="Why",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why: the next keyworker and any later review will want to know."},
+        help_text="For example: the keyworker has left; the patient has moved to the South area.",
+    )
+
+    def __init__(self, *args, user, patient, episode, **kwargs):
+        super().__init__(*args, **kwargs)
+        teams = teams_for_user(user) if user.role == Role.MANAGER else Team.objects.filter(pk=patient.team_id)
+        team_ids = list(teams.values_list("pk", flat=True))
+        several = len(team_ids) > 1
+        staff = User.objects.filter(team_id__in=team_ids, is_active=True).select_related("team")
+        self.fields["team"].queryset = teams
+        self.fields["keyworker"].queryset = staff.filter(role=Role.KEYWORKER)
+        self.fields["keyworker"].with_team = several
+        if episode is None:
+            del self.fields["lead_practitioner"]  # no open episode: no strategic reviews to lead
+        else:
+            self.fields["lead_practitioner"].queryset = staff.filter(role=Role.SENIOR_PRACTITIONER)
+            self.fields["lead_practitioner"].with_team = several
+        if not several:
+            self.fields["team"].disabled = True  # a senior practitioner moves patients within their team
+        self.initial.setdefault("team", patient.team_id)
+        self.initial.setdefault("keyworker", patient.keyworker_id)
+        if episode is not None:
+            self.initial.setdefault("lead_practitioner", episode.lead_practitioner_id)

@@ -15,6 +15,7 @@ from patients.models import (
     MISSED_DOSE_SAFETY_RUN,
     NON_PRESCRIBED_OPIOIDS,
     TOP_SUBSTANCES,
+    CareTeamChange,
     CoreDomain,
     DrugTest,
     DrugTestResult,
@@ -443,6 +444,7 @@ class EpisodeRecord:
     reviews: list = field(default_factory=list)
     check_ups: list = field(default_factory=list)
     goals: list = field(default_factory=list)
+    care_team_changes: list = field(default_factory=list)
 
     @property
     def evidence_since(self) -> date:
@@ -547,6 +549,13 @@ def episode_record(episode: TreatmentEpisode, *, today: date) -> EpisodeRecord:
         ),
         check_ups=list(RecoveryCheckUp.objects.filter(episode=episode).order_by("sequence")),
         goals=goals_for_episode(episode),
+        care_team_changes=list(
+            CareTeamChange.objects.filter(
+                patient_id=episode.patient_id,
+                changed_on__gte=episode.entry_date,
+                changed_on__lte=episode.exit_date or today,
+            ).select_related("from_team", "to_team", "from_keyworker", "to_keyworker", "from_lead", "to_lead")
+        ),
     )
 
 
@@ -638,6 +647,12 @@ def build_timeline(record: EpisodeRecord) -> list[TimelineEntry]:
                 "check_up",
                 f"Recovery check-up {check_up.sequence}",
                 check_up.get_outcome_display(),
+            )
+        )
+    for change in record.care_team_changes:
+        entries.append(
+            TimelineEntry(
+                change.changed_on, "care_team", "Care team: " + "; ".join(change.changes()), change.reason
             )
         )
     return sorted(entries, key=lambda e: e.on, reverse=True)

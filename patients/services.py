@@ -6,11 +6,13 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from patients.models import (
     Appointment,
+    CareTeamChange,
     DispensingArrangement,
     DrugTest,
     DrugTestResult,
@@ -341,3 +343,85 @@ def pharmacy_report_record(
     MissedDose.objects.bulk_create([MissedDose(report=report, missed_on=d) for d in missed])
     _refresh(episode)
     return report
+
+
+@transaction.atomic
+def patient_move(
+    *, patient: Patient, team, keyworker, reason: str, by, lead_practitioner=None
+) -> CareTeamChange:
+    """Move a patient to another keyworker, team or lead practitioner, and keep why. Their episodes follow the
+    patient's team and keyworker by database trigger; reminders follow at the next sweep, which asks who looks
+    after the patient now (and withdraws any not yet sent to someone who no longer does)."""
+    from recovery_reviews.models import Role
+    from reviews.models import ReviewStatus, StrategicReview
+
+    patient = Patient.objects.select_for_update().select_related("team", "keyworker").get(pk=patient.pk)
+    episode = patient.episodes.filter(exit_date__isnull=True).select_related("lead_practitioner").first()
+    reason = reason.strip()
+    errors = {}
+    if not reason:
+        errors["reason"] = "Say why: the next keyworker and any later review will want to know."
+    if keyworker.role != Role.KEYWORKER or not keyworker.is_active:
+        errors["keyworker"] = f"{keyworker} is not an active keyworker."
+    elif keyworker.team_id != team.pk:
+        errors["keyworker"] = f"{keyworker} works in {keyworker.team}: choose a keyworker in {team}."
+    if lead_practitioner is not None and episode is not None:
+        if lead_practitioner.role != Role.SENIOR_PRACTITIONER or not lead_practitioner.is_active:
+            errors["lead_practitioner"] = f"{lead_practitioner} is not an active senior practitioner."
+        elif lead_practitioner.team_id != team.pk:
+            errors["lead_practitioner"] = (
+                f"{lead_practitioner} works in {lead_practitioner.team}: choose one in {team}."
+            )
+    from_lead = episode.lead_practitioner if episode else None
+    to_lead = (lead_practitioner if lead_practitioner is not None else from_lead) if episode else None
+    if episode and to_lead is not None and to_lead.team_id != team.pk and "lead_practitioner" not in errors:
+        errors["lead_practitioner"] = (
+            f"{to_lead} leads this patient's reviews but works in {to_lead.team}: choose a lead practitioner in "
+            f"{team} (§2.5)."
+        )
+    if (team.pk, keyworker.pk, getattr(to_lead, "pk", None)) == (
+        patient.team_id,
+        patient.keyworker_id,
+        getattr(from_lead, "pk", None),
+    ):
+        errors[NON_FIELD_ERRORS] = (
+            "Nothing would change: choose a different keyworker, team or lead practitioner."
+        )
+    if team.pk != patient.team_id:
+        unfinished = (
+            StrategicReview.objects.filter(
+                episode__patient=patient, status__in=[ReviewStatus.DRAFT, ReviewStatus.AWAITING_PATIENT]
+            )
+            .exclude(lead__team=team)
+            .select_related("lead")
+            .first()
+        )
+        if unfinished:
+            errors["team"] = (
+                f"The strategic review of {unfinished.held_on:%d %b %Y} led by {unfinished.lead} is "
+                f"{unfinished.get_status_display().lower()}, and its lead must work in the patient's team to "
+                f"complete it (§2.5). Complete it before moving {patient} to {team}."
+            )
+    if errors:
+        raise ValidationError(errors)
+
+    change = CareTeamChange(
+        patient=patient,
+        changed_on=timezone.localdate(),
+        from_team=patient.team,
+        to_team=team,
+        from_keyworker=patient.keyworker,
+        to_keyworker=keyworker,
+        from_lead=from_lead,
+        to_lead=to_lead,
+        reason=reason,
+        recorded_by=by,
+    )
+    change.full_clean()
+    patient.team, patient.keyworker = team, keyworker
+    patient.save(update_fields=["team", "keyworker"])  # the episodes follow by trigger (patients/0004)
+    if episode and to_lead != from_lead:
+        episode.lead_practitioner = to_lead
+        episode.save(update_fields=["lead_practitioner"])
+    change.save()
+    return change

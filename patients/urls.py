@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.caseload, name="caseload"),
     path("new/", views.patient_register, name="register"),
     path("<int:pk>/", views.patient_detail, name="detail"),
+    path("<int:pk>/care-team/", views.patient_move, name="move"),
     path("<int:pk>/episodes/new/", views.episode_open, name="episode_open"),
     path("episodes/<int:episode_pk>/appointments/new/", views.appointment_new, name="appointment_new"),
     path("episodes/<int:episode_pk>/top/new/", views.top_new, name="top_new"),

@@ -18,7 +18,13 @@ from patients.selectors import (
     episode_record,
     recent_safety_events,
 )
-from recovery_reviews.access import episode_for_user, patient_for_user, record_for_user, team_ids_for_user
+from recovery_reviews.access import (
+    can_move_patient,
+    episode_for_user,
+    patient_for_user,
+    record_for_user,
+    team_ids_for_user,
+)
 from recovery_reviews.audit import record_access
 from reviews.status import STATUS_LABELS
 
@@ -99,6 +105,38 @@ def patient_register(request):
     return render(request, "patients/patient_register.html", {"form": form})
 
 
+def patient_move(request, pk):
+    """A new keyworker, lead practitioner or team for the patient, with the reason kept on the record."""
+    patient = patient_for_user(request.user, pk)
+    if not can_move_patient(request.user, patient):
+        raise PermissionDenied(
+            "A manager, or a senior practitioner in the patient's team, changes the care team."
+        )
+    episode = patient.episodes.filter(exit_date__isnull=True).select_related("lead_practitioner").first()
+    form = forms.PatientMoveForm(request.POST or None, user=request.user, patient=patient, episode=episode)
+    if request.method == "POST" and form.is_valid():
+        try:
+            change = services.patient_move(patient=patient, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Care team changed: " + "; ".join(change.changes()) + ".")
+            return redirect(patient)
+    record_access(request, patient)
+    return render(
+        request,
+        "patients/episode_form.html",
+        {
+            "form": form,
+            "episode": None,
+            "patient": patient,
+            "title": "Change keyworker or team",
+            "intro": "Reminders go to whoever looks after the patient from the next sweep; the review schedule "
+            "does not change. The change and its reason stay on the record.",
+        },
+    )
+
+
 def patient_detail(request, pk):
     patient = patient_for_user(request.user, pk)
     record_access(request, patient)
@@ -121,6 +159,7 @@ def patient_detail(request, pk):
             "timeline": timeline if show_all else timeline[:TIMELINE_SHOWN],
             "timeline_hidden": 0 if show_all else max(0, len(timeline) - TIMELINE_SHOWN),
             "can_open_episode": not any(e.is_open for e in episodes),
+            "can_move": can_move_patient(request.user, patient),
         },
     )
 

@@ -37,6 +37,14 @@ def _patient_scope(user, prefix: str = "") -> Q:
     return scope
 
 
+def can_move_patient(user, patient: Patient) -> bool:
+    """Who may change a patient's keyworker, lead practitioner or team: a manager, among the teams they manage;
+    a senior practitioner, within their own team. (The patient must be in the user's scope as well.)"""
+    if user.role == Role.MANAGER:
+        return True
+    return user.role == Role.SENIOR_PRACTITIONER and user.team_id == patient.team_id
+
+
 def patients_for_user(user) -> QuerySet[Patient]:
     return Patient.objects.filter(_patient_scope(user))
 

@@ -19,6 +19,7 @@ from patients.models.evidence import (
 from patients.models.record import (
     Appointment,
     AppointmentStatus,
+    CareTeamChange,
     Circumstance,
     DispensingArrangement,
     DispensingChange,
@@ -32,6 +33,7 @@ from patients.models.record import (
 )
 
 __all__ = [
+    "CareTeamChange",
     "NON_PRESCRIBED_OPIOIDS",
     "OPIOID_SUBSTITUTES",
     "CoreDomain",

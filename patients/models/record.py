@@ -484,3 +484,44 @@ class Appointment(models.Model):
 
     def get_additional_data(self):
         return {"patient_id": self.episode.patient_id}
+
+
+class CareTeamChange(models.Model):
+    """A patient moved to another keyworker, lead practitioner or team, and why. Kept as written: the record of
+    who was responsible for the patient when, which a review or an incident inquiry may need."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="care_team_changes")
+    changed_on = models.DateField()
+    from_team = models.ForeignKey("recovery_reviews.Team", on_delete=models.PROTECT, related_name="+")
+    to_team = models.ForeignKey("recovery_reviews.Team", on_delete=models.PROTECT, related_name="+")
+    from_keyworker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    to_keyworker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    from_lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    to_lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_on", "-recorded_at"]
+        constraints = [
+            models.CheckConstraint(name="care_team_change_has_a_reason", condition=~Q(reason="")),
+        ]
+
+    def __str__(self):
+        return f"{self.patient}: care team changed on {self.changed_on:%d %b %Y}"
+
+    def changes(self) -> list[str]:
+        """What changed, as sentences for the timeline (the names come with the row's select_related)."""
+        said = []
+        if self.from_team_id != self.to_team_id:
+            said.append(f"moved from {self.from_team} to {self.to_team}")
+        if self.from_keyworker_id != self.to_keyworker_id:
+            said.append(f"keyworker {self.from_keyworker} → {self.to_keyworker}")
+        if self.from_lead_id != self.to_lead_id:
+            said.append(f"lead practitioner {self.from_lead or 'none'} → {self.to_lead or 'none'}")
+        return said

@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from careplans.models import GoalProgress
 from patients import services
+from patients.models import CareTeamChange, TreatmentEpisode
 from patients.models import TestResult as Result
-from patients.models import TreatmentEpisode
 from reviews.models import ReviewStatus
 from reviews.services.schedule import episode_schedule_refresh
 from tests.factories import (
@@ -244,18 +244,31 @@ def add_evidence(episode, count, start):
         DispensingArrangementFactory(episode=episode, effective_from=day)
         CircumstanceFactory(episode=episode, started_on=day, ended_on=day)
         StrategicReviewFactory(episode=episode, held_on=day)
+        patient = episode.patient
+        CareTeamChange.objects.create(
+            patient=patient,
+            changed_on=day,
+            from_team=patient.team,
+            to_team=patient.team,
+            from_keyworker=patient.keyworker,
+            to_keyworker=patient.keyworker,
+            from_lead=episode.lead_practitioner,
+            to_lead=episode.lead_practitioner,
+            reason=f"Handover {i}",
+            recorded_by=patient.keyworker,
+        )
 
 
 def test_patient_page_queries_do_not_grow_with_the_record(client, alice, episode, django_assert_num_queries):
     """Session, user, patient, the access log's insert, episodes; one read per kind of record (two where rows
-    hold rows: test results, missed doses, review findings, goal actions); the navigation's inbox count and
-    team."""
+    hold rows: test results, missed doses, review findings, goal actions), care-team changes with their people
+    joined; the navigation's inbox count and team."""
     client.force_login(alice)
     add_evidence(episode, 2, date(2026, 2, 1))
-    with django_assert_num_queries(21):
+    with django_assert_num_queries(22):
         page = page_of(client, episode)
     assert page.count('class="timeline-entry') > 10
     add_evidence(episode, 8, date(2026, 3, 1))
-    with django_assert_num_queries(21):
+    with django_assert_num_queries(22):
         page_of(client, episode, timeline="all")
     assert TreatmentEpisode.objects.get(pk=episode.pk).pharmacy_reports.count() == 10
