@@ -29,25 +29,46 @@ class TreatmentEpisodeAdmin(ReadMostlyAdmin):
     list_select_related = ["patient"]
 
 
+class WithEntriesInErrorAdmin(ReadMostlyAdmin):
+    """Support sees every entry, including those marked entered in error (which the default manager hides)."""
+
+    def get_queryset(self, request):
+        queryset = self.model.with_errors.get_queryset()
+        ordering = self.get_ordering(request)
+        return queryset.order_by(*ordering) if ordering else queryset
+
+    @admin.display(boolean=True, description="Entered in error")
+    def in_error(self, obj):
+        return obj.is_entered_in_error
+
+
 @admin.register(models.PharmacyReport)
-class PharmacyReportAdmin(ReadMostlyAdmin):
-    list_display = ["episode", "pharmacy_name", "period_start", "period_end", "doses_due", "missed_dose_run"]
+class PharmacyReportAdmin(WithEntriesInErrorAdmin):
+    list_display = [
+        "episode",
+        "pharmacy_name",
+        "period_start",
+        "period_end",
+        "doses_due",
+        "missed_dose_run",
+        "in_error",
+    ]
     list_filter = ["pharmacy_name"]
     search_fields = ["pharmacy_name", "episode__patient__family_name"]
     list_select_related = ["episode__patient"]
 
 
 @admin.register(models.DrugTest)
-class DrugTestAdmin(ReadMostlyAdmin):
-    list_display = ["episode", "taken_on", "method"]
+class DrugTestAdmin(WithEntriesInErrorAdmin):
+    list_display = ["episode", "taken_on", "method", "in_error"]
     list_filter = ["method"]
     search_fields = ["episode__patient__family_name"]
     list_select_related = ["episode__patient"]
 
 
 @admin.register(models.TopAssessment)
-class TopAssessmentAdmin(ReadMostlyAdmin):
-    list_display = ["episode", "assessed_on", "stage"]
+class TopAssessmentAdmin(WithEntriesInErrorAdmin):
+    list_display = ["episode", "assessed_on", "stage", "in_error"]
     list_filter = ["stage"]
     search_fields = ["episode__patient__family_name"]
     list_select_related = ["episode__patient"]

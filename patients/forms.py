@@ -749,3 +749,12 @@ class PatientMoveForm(forms.Form):
         self.initial.setdefault("keyworker", patient.keyworker_id)
         if episode is not None:
             self.initial.setdefault("lead_practitioner", episode.lead_practitioner_id)
+
+
+class EnteredInErrorForm(forms.Form):
+    reason = forms.CharField(
+        label="What was wrong",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say what was wrong, for example: recorded against the wrong patient."},
+        help_text="For example: recorded against the wrong patient; the pharmacy sent a corrected report.",
+    )

@@ -260,7 +260,11 @@ def recent_safety_events(user, *, today: date, days: int = 28) -> list[SafetyEve
         .order_by("-period_end")[:20]
     )
     results = (
-        scoped(DrugTestResult.objects.filter(test__taken_on__gte=since), user, episode_path="test__episode__")
+        scoped(
+            DrugTestResult.objects.filter(test__taken_on__gte=since, test__entered_in_error_at__isnull=True),
+            user,
+            episode_path="test__episode__",
+        )
         .filter(_unexpected())
         .select_related("test__episode__patient")
         .order_by("-test__taken_on")[:20]
@@ -423,8 +427,11 @@ class TimelineEntry:
     kind: str
     title: str
     detail: str = ""
-    flag: str = ""  # "danger" or "warning" for what needs attention
+    flag: str = (
+        ""  # "danger" or "warning" for what needs attention; "in-error" for an entry kept but not counted
+    )
     url: str = ""
+    error_url: str = ""  # where to mark the entry as entered in error
 
 
 @dataclass
@@ -445,6 +452,7 @@ class EpisodeRecord:
     check_ups: list = field(default_factory=list)
     goals: list = field(default_factory=list)
     care_team_changes: list = field(default_factory=list)
+    entered_in_error: list = field(default_factory=list)  # TOPs, tests and reports kept but not counted
 
     @property
     def evidence_since(self) -> date:
@@ -518,8 +526,27 @@ class EpisodeRecord:
         return build_timeline(self)
 
 
+def _standing_and_in_error(queryset) -> tuple[list, list]:
+    """One read of every entry, including those entered in error, split into what counts and what was marked."""
+    rows = list(queryset.select_related("entered_in_error_by"))
+    return [r for r in rows if not r.is_entered_in_error], [r for r in rows if r.is_entered_in_error]
+
+
 def episode_record(episode: TreatmentEpisode, *, today: date) -> EpisodeRecord:
     """Read one episode's record for the patient page: one query per kind of record."""
+    tops, tops_in_error = _standing_and_in_error(
+        TopAssessment.with_errors.filter(episode=episode).order_by("assessed_on", "pk")
+    )
+    tests, tests_in_error = _standing_and_in_error(
+        DrugTest.with_errors.filter(episode=episode)
+        .order_by("-taken_on", "-pk")
+        .prefetch_related(Prefetch("results", queryset=DrugTestResult.objects.order_by("substance")))
+    )
+    reports, reports_in_error = _standing_and_in_error(
+        PharmacyReport.with_errors.filter(episode=episode)
+        .order_by("-period_end", "-pk")
+        .prefetch_related("missed_doses")
+    )
     return EpisodeRecord(
         episode=episode,
         today=today,
@@ -531,15 +558,10 @@ def episode_record(episode: TreatmentEpisode, *, today: date) -> EpisodeRecord:
             )
         ),
         circumstances=list(episode.circumstances.order_by("-started_on", "-pk")),
-        tops=list(episode.top_assessments.order_by("assessed_on", "pk")),
-        tests=list(
-            episode.drug_tests.order_by("-taken_on", "-pk").prefetch_related(
-                Prefetch("results", queryset=DrugTestResult.objects.order_by("substance"))
-            )
-        ),
-        reports=list(
-            episode.pharmacy_reports.order_by("-period_end", "-pk").prefetch_related("missed_doses")
-        ),
+        tops=tops,
+        tests=tests,
+        reports=reports,
+        entered_in_error=[*tops_in_error, *tests_in_error, *reports_in_error],
         appointments=list(episode.appointments.select_related("keyworker").order_by("-starts_at")[:200]),
         reviews=list(
             StrategicReview.objects.filter(episode=episode)
@@ -583,8 +605,19 @@ def build_timeline(record: EpisodeRecord) -> list[TimelineEntry]:
                 "warning" if a.status == "missed" else "",
             )
         )
+
+    def error_url(kind: str, pk: int) -> str:
+        return reverse("patients:entered_in_error", args=[kind, pk])
+
     for top in record.tops:
-        entries.append(TimelineEntry(top.assessed_on, "top", f"TOP: {top.get_stage_display().lower()}"))
+        entries.append(
+            TimelineEntry(
+                top.assessed_on,
+                "top",
+                f"TOP: {top.get_stage_display().lower()}",
+                error_url=error_url("top", top.pk),
+            )
+        )
     for test in record.tests:
         results = list(test.results.all())
         flagged = [r for r in results if r.is_unexpected]
@@ -595,6 +628,7 @@ def build_timeline(record: EpisodeRecord) -> list[TimelineEntry]:
                 f"{test.get_method_display()} drug test",
                 "; ".join(str(r) for r in results),
                 "danger" if flagged else "",
+                error_url=error_url("drug-test", test.pk),
             )
         )
     for report in record.reports:
@@ -608,6 +642,7 @@ def build_timeline(record: EpisodeRecord) -> list[TimelineEntry]:
                 f"Pharmacy report, {report.pharmacy_name}",
                 detail,
                 "danger" if report.is_safety_event else "",
+                error_url=error_url("pharmacy-report", report.pk),
             )
         )
     for review in record.reviews:
@@ -647,6 +682,19 @@ def build_timeline(record: EpisodeRecord) -> list[TimelineEntry]:
                 "check_up",
                 f"Recovery check-up {check_up.sequence}",
                 check_up.get_outcome_display(),
+            )
+        )
+    for wrong in record.entered_in_error:
+        on = getattr(wrong, "assessed_on", None) or getattr(wrong, "taken_on", None) or wrong.period_end
+        kind = {TopAssessment: "top", DrugTest: "drug_test", PharmacyReport: "pharmacy"}[type(wrong)]
+        entries.append(
+            TimelineEntry(
+                on,
+                kind,
+                f"Entered in error: {wrong}",
+                f"{wrong.entered_in_error_reason} (marked by {wrong.entered_in_error_by} on "
+                f"{wrong.entered_in_error_at:%d %b %Y}; not counted as evidence)",
+                "in-error",
             )
         )
     for change in record.care_team_changes:

@@ -425,3 +425,28 @@ def patient_move(
         episode.save(update_fields=["lead_practitioner"])
     change.save()
     return change
+
+
+@transaction.atomic
+def record_mark_entered_in_error(*, record: TopAssessment | DrugTest | PharmacyReport, reason: str, by):
+    """Mark a TOP, drug test or pharmacy report as entered in error: kept, never overwritten or deleted, but no
+    longer counted as evidence. A pharmacy report's missed doses can have called an earlier review (App. C 1),
+    so the schedule is worked out again."""
+    model = type(record)
+    record = model.with_errors.select_for_update().select_related("episode").get(pk=record.pk)
+    if record.is_entered_in_error:
+        raise ValidationError(
+            f"This was already marked as entered in error on {record.entered_in_error_at:%d %b %Y}: "
+            f"{record.entered_in_error_reason}"
+        )
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(
+            {"reason": "Say what was wrong, for example: recorded against the wrong patient."}
+        )
+    record.entered_in_error_at = timezone.now()
+    record.entered_in_error_by = by
+    record.entered_in_error_reason = reason
+    record.save(update_fields=["entered_in_error_at", "entered_in_error_by", "entered_in_error_reason"])
+    _refresh(record.episode)
+    return record

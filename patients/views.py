@@ -7,11 +7,19 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from patients import forms, services
-from patients.models import EpisodeCircumstance, Intervention, TreatmentEpisode
+from patients.models import (
+    DrugTest,
+    EpisodeCircumstance,
+    Intervention,
+    PharmacyReport,
+    TopAssessment,
+    TreatmentEpisode,
+)
 from patients.selectors import (
     caseload_for_user,
     due_this_week,
@@ -442,4 +450,33 @@ def episode_open(request, pk):
         request,
         "patients/episode_form.html",
         {"form": form, "episode": None, "patient": patient, "title": "Open a treatment episode", "intro": ""},
+    )
+
+
+ENTERED_IN_ERROR_KINDS = {"top": TopAssessment, "drug-test": DrugTest, "pharmacy-report": PharmacyReport}
+
+
+def entered_in_error(request, kind, pk):
+    """Mark a TOP, drug test or pharmacy report as entered in error: kept on the record, no longer evidence."""
+    model = ENTERED_IN_ERROR_KINDS.get(kind)
+    if model is None:
+        raise Http404("No such kind of record.")
+    record = record_for_user(request.user, model.with_errors.select_related("episode__patient"), pk)
+    episode = record.episode
+    form = forms.EnteredInErrorForm(request.POST or None)
+    if request.method == "POST" and not record.is_entered_in_error and form.is_valid():
+        before = _schedule(episode.pk)
+        try:
+            services.record_mark_entered_in_error(record=record, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, f"{record} is marked as entered in error: it no longer counts as evidence."
+            )
+            _say_if_moved(request, episode, before)
+            return redirect(episode.get_absolute_url())
+    record_access(request, episode.patient)
+    return render(
+        request, "patients/entered_in_error.html", {"form": form, "record": record, "episode": episode}
     )

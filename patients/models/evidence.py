@@ -12,6 +12,58 @@ from django.db.models import F, Q
 from patients.models.choices import CoreDomain, Substance
 from patients.models.record import TreatmentEpisode
 
+# --- Entered in error --------------------------------------------------------------------------------------
+
+
+class InEffectManager(models.Manager):
+    """Only what stands: an entry marked as entered in error is kept, but no reading of the evidence counts it
+    (the compilations, the schedule, the charts, the dashboards all read through this default manager)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(entered_in_error_at__isnull=True)
+
+
+class EnteredInError(models.Model):
+    """An entry recorded by mistake (the wrong patient, a typing slip) is never deleted or overwritten: it is
+    marked, with who, when and why, stays on the timeline struck through, and stops counting as evidence."""
+
+    entered_in_error_at = models.DateTimeField(null=True, blank=True, editable=False)
+    entered_in_error_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    entered_in_error_reason = models.TextField(blank=True, default="", db_default="", editable=False)
+
+    objects = InEffectManager()
+    with_errors = models.Manager()  # noqa: DJ012 - a second manager, which ruff takes for a field
+
+    class Meta:
+        abstract = True
+        base_manager_name = "with_errors"  # a result's or a missed dose's parent is always reachable
+
+    @property
+    def is_entered_in_error(self) -> bool:
+        return self.entered_in_error_at is not None
+
+
+def entered_in_error_constraint(model: str) -> models.CheckConstraint:
+    """Marked with its reason and who marked it, or not marked at all."""
+    return models.CheckConstraint(
+        name=f"{model}_error_marked_with_reason",
+        condition=Q(
+            entered_in_error_at__isnull=True, entered_in_error_by__isnull=True, entered_in_error_reason=""
+        )
+        | (
+            Q(entered_in_error_at__isnull=False, entered_in_error_by__isnull=False)
+            & ~Q(entered_in_error_reason="")
+        ),
+    )
+
+
 # --- Treatment Outcomes Profile ------------------------------------------------------------------------------
 
 # Section 1 substances: (field prefix, label, unit of the average amount on a using day).
@@ -118,7 +170,7 @@ def _top_range_constraints():
     return constraints
 
 
-class TopAssessment(models.Model):
+class TopAssessment(EnteredInError):
     """One completed Treatment Outcomes Profile. Every item may be left unanswered (null), which is not zero."""
 
     episode = models.ForeignKey(TreatmentEpisode, on_delete=models.CASCADE, related_name="top_assessments")
@@ -178,10 +230,10 @@ class TopAssessment(models.Model):
     acute_housing_problem = _yes_no("Acute housing problem")
     eviction_risk = _yes_no("At risk of eviction")
 
-    class Meta:
+    class Meta(EnteredInError.Meta):
         ordering = ["-assessed_on"]
         indexes = [models.Index(fields=["episode", "assessed_on"])]
-        constraints = _top_range_constraints()
+        constraints = [*_top_range_constraints(), entered_in_error_constraint("top")]
 
     def __str__(self):
         return f"TOP {self.get_stage_display().lower()} {self.assessed_on:%d %b %Y}"
@@ -221,7 +273,7 @@ class TestResult(models.TextChoices):
     INCONCLUSIVE = "inconclusive", "Inconclusive / invalid sample"
 
 
-class DrugTest(models.Model):
+class DrugTest(EnteredInError):
     """A sample tested for several substances (§2.9: compliance, stopping problem use, corroborating self-report)."""
 
     episode = models.ForeignKey(TreatmentEpisode, on_delete=models.CASCADE, related_name="drug_tests")
@@ -231,9 +283,10 @@ class DrugTest(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
+    class Meta(EnteredInError.Meta):
         ordering = ["-taken_on"]
         indexes = [models.Index(fields=["episode", "taken_on"])]
+        constraints = [entered_in_error_constraint("drug_test")]
 
     def __str__(self):
         return f"{self.get_method_display()} test {self.taken_on:%d %b %Y}"
@@ -274,7 +327,7 @@ class DrugTestResult(models.Model):
 MISSED_DOSE_SAFETY_RUN = 3
 
 
-class PharmacyReport(models.Model):
+class PharmacyReport(EnteredInError):
     """A dispensing pharmacist's report of one period's doses (§2.9)."""
 
     episode = models.ForeignKey(TreatmentEpisode, on_delete=models.CASCADE, related_name="pharmacy_reports")
@@ -292,7 +345,7 @@ class PharmacyReport(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
+    class Meta(EnteredInError.Meta):
         ordering = ["-period_end"]
         indexes = [
             models.Index(fields=["episode", "period_end"]),
@@ -308,6 +361,7 @@ class PharmacyReport(models.Model):
                 name="pharmacy_doses_taken_within_due",
                 condition=Q(supervised_doses_taken__lte=F("doses_due") - F("take_home_doses_collected")),
             ),
+            entered_in_error_constraint("pharmacy"),
         ]
 
     def __str__(self):

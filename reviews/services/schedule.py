@@ -100,7 +100,9 @@ def _facts_by_episode(episodes: list[TreatmentEpisode], today: date, *, all_open
     adherence_events = defaultdict(list)
     for episode_id, last_missed in (
         MissedDose.objects.filter(
-            report__missed_dose_run__gte=MISSED_DOSE_SAFETY_RUN, **scope("report__episode")
+            report__missed_dose_run__gte=MISSED_DOSE_SAFETY_RUN,
+            report__entered_in_error_at__isnull=True,  # a report entered in error calls no re-review
+            **scope("report__episode"),
         )
         .values("report_id")
         .annotate(last=Max("missed_on"))

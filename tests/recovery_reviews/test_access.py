@@ -263,8 +263,11 @@ def _application_urls():
 
     urls = []
     for route in walk(get_resolver().url_patterns):
-        path = "/" + route.replace("<int:pk>", "1").replace("<int:episode_pk>", "1").replace(
-            "<int:team_pk>", "1"
+        path = "/" + (
+            route.replace("<int:pk>", "1")
+            .replace("<int:episode_pk>", "1")
+            .replace("<int:team_pk>", "1")
+            .replace("<slug:kind>", "pharmacy-report")
         )
         assert "<" not in path, f"fill in the parameter of {route} for this test"
         urls.append(path)
