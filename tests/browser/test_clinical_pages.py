@@ -181,3 +181,42 @@ def test_a_keyworker_registers_someone_entering_treatment(page, login, screensho
     assert page.locator("h1").inner_text().startswith("Jo Newcomer")
     assert f"Target {shown(target)}" in page.locator("main").inner_text()
     screenshot("register_patient_done")
+
+
+def test_a_report_entered_in_error_stops_moving_the_review(page, login, screenshot, alice, recent_episode):
+    """The report of three missed doses was another patient's: marked as entered in error from the timeline, it
+    stays there struck through with the reason, and the review returns to its earlier footing."""
+    from patients import services
+
+    episode = recent_episode
+    first_target = episode.entry_date + relativedelta(months=3)
+    start = date.today() - timedelta(days=20)
+    services.pharmacy_report_record(
+        episode=episode,
+        pharmacy_name="Boots, High Street",
+        period_start=start,
+        period_end=start + timedelta(days=13),
+        doses_due=14,
+        supervised_doses_taken=11,
+        take_home_doses_collected=0,
+        missed_dates=[start + timedelta(days=d) for d in (4, 5, 6)],
+        by=alice,
+    )
+    login(alice)
+    page.goto(f"/patients/{episode.patient_id}/")
+    assert page.get_by_test_id("next-review-target").inner_text() != shown(first_target)
+    entry = page.locator(".timeline-entry", has_text="Pharmacy report, Boots")
+    entry.hover()
+    entry.get_by_role("link", name="entered in error?").click()
+    page.click("[data-testid=entered-in-error-form] button[type=submit]")
+    assert "Say what was wrong" in page.locator("#error_1_id_reason").inner_text()
+    page.fill("#id_reason", "This was another patient's report.")
+    screenshot("entered_in_error_form")
+    page.click("[data-testid=entered-in-error-form] button[type=submit]")
+    page.wait_for_url(re.compile(rf"/patients/{episode.patient_id}/$"))
+    assert "The next review moved later" in page.inner_text("main")
+    assert page.get_by_test_id("next-review-target").inner_text() == shown(first_target)
+    struck = page.locator(".timeline-entry.flag-in-error")
+    assert "Entered in error: Boots, High Street" in struck.inner_text()
+    assert "This was another patient's report." in struck.inner_text()
+    screenshot("patient_after_entered_in_error")
