@@ -454,6 +454,7 @@ def episode_open(request, pk):
 
 
 ENTERED_IN_ERROR_KINDS = {"top": TopAssessment, "drug-test": DrugTest, "pharmacy-report": PharmacyReport}
+ENTERED_IN_ERROR_NAMES = {"top": "TOP", "drug-test": "Drug test", "pharmacy-report": "Pharmacy report"}
 
 
 def entered_in_error(request, kind, pk):
@@ -472,7 +473,9 @@ def entered_in_error(request, kind, pk):
             add_service_errors(form, error)
         else:
             messages.success(
-                request, f"{record} is marked as entered in error: it no longer counts as evidence."
+                request,
+                f"{ENTERED_IN_ERROR_NAMES[kind]} ({record}) is marked as entered in error: it no longer counts "
+                "as evidence.",
             )
             _say_if_moved(request, episode, before)
             return redirect(episode.get_absolute_url())

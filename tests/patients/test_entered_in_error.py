@@ -78,7 +78,10 @@ def test_a_pharmacy_report_in_error_no_longer_moves_the_review_or_counts_anywher
     page = response.content.decode()
 
     assert schedule(open_episode) == first_review
-    assert "is marked as entered in error: it no longer counts as evidence." in page
+    assert (
+        "Pharmacy report (Boots, 10 Apr to 23 Apr 2026) is marked as entered in error: it no longer counts as"
+        in page
+    )
     assert "The next review moved later: target 01 Jun 2026, deadline 01 Sep 2026." in page
     assert recent_safety_events(alice, today=TODAY) == []
     assert "3 consecutive missed doses" not in page  # the pharmacy panel's safety alert is gone
