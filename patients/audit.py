@@ -13,4 +13,5 @@ register(
     models.DrugTest,
     models.PharmacyReport,
     models.CareTeamChange,
+    models.RecordCorrection,
 )

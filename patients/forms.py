@@ -611,9 +611,8 @@ class _StaffChoiceField(forms.ModelChoiceField):
         return f"{user} ({user.team})" if self.with_team else str(user)
 
 
-class PatientRegisterForm(_EpisodeStartFields):
-    """Someone entering treatment with the service: who they are, who looks after them, and the episode that
-    starts their review schedule. Saved together, or not at all."""
+class _PatientFields(forms.Form):
+    """Who the patient is, as registered and as corrected."""
 
     given_name = forms.CharField(
         label="Given name", max_length=100, error_messages={"required": "Give the patient's given name."}
@@ -630,6 +629,23 @@ class PatientRegisterForm(_EpisodeStartFields):
         help_text="Optional but strongly advised: it is how a second registration of the same person is caught. "
         "Spaces are fine, as in 943 476 5919.",
     )
+
+    def clean_date_of_birth(self):
+        day = self.cleaned_data["date_of_birth"]
+        if day > timezone.localdate():
+            raise forms.ValidationError("The date of birth cannot be in the future.")
+        if day.year < 1900:
+            raise forms.ValidationError("Check the year: a date of birth before 1900 cannot be right.")
+        return day
+
+    def clean_nhs_number(self):
+        return normalise_nhs_number(self.cleaned_data["nhs_number"])
+
+
+class PatientRegisterForm(_PatientFields, _EpisodeStartFields):
+    """Someone entering treatment with the service: who they are, who looks after them, and the episode that
+    starts their review schedule. Saved together, or not at all."""
+
     team = forms.ModelChoiceField(queryset=None, empty_label=None)
     keyworker = _StaffChoiceField(
         queryset=None, error_messages={"required": "Choose the patient's keyworker."}
@@ -683,17 +699,6 @@ class PatientRegisterForm(_EpisodeStartFields):
     def ask_about_a_namesake(self) -> None:
         """Show the confirmation, which stays hidden until a namesake has been found."""
         self.fields["different_person"].widget = forms.CheckboxInput()
-
-    def clean_date_of_birth(self):
-        day = self.cleaned_data["date_of_birth"]
-        if day > timezone.localdate():
-            raise forms.ValidationError("The date of birth cannot be in the future.")
-        if day.year < 1900:
-            raise forms.ValidationError("Check the year: a date of birth before 1900 cannot be right.")
-        return day
-
-    def clean_nhs_number(self):
-        return normalise_nhs_number(self.cleaned_data["nhs_number"])
 
     def clean(self):
         data = super().clean()
@@ -758,3 +763,23 @@ class EnteredInErrorForm(forms.Form):
         error_messages={"required": "Say what was wrong, for example: recorded against the wrong patient."},
         help_text="For example: recorded against the wrong patient; the pharmacy sent a corrected report.",
     )
+
+
+class DetailsCorrectionForm(_PatientFields, _EpisodeStartFields):
+    """The patient's details and their episode's, to correct; each change is kept with the reason."""
+
+    reason = forms.CharField(
+        label="Why",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why, for example: the date of entry was mistyped at registration."},
+        help_text="Kept with each change, on the timeline.",
+    )
+
+    def __init__(self, *args, episode, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["lead_practitioner"]  # changed with the care team, not as a correction
+        if episode is None:
+            for name in ("entry_date", "primary_drug", "other_substances", "co_morbidities"):
+                del self.fields[name]
+        else:
+            self.fields["entry_date"].help_text = "Correcting it moves the first strategic review (§1.3)."

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from careplans.models import Goal, GoalProgress
 from patients.models import (
@@ -20,6 +21,7 @@ from patients.models import (
     DrugTest,
     DrugTestResult,
     PharmacyReport,
+    RecordCorrection,
     TestResult,
     TopAssessment,
     TreatmentEpisode,
@@ -453,6 +455,7 @@ class EpisodeRecord:
     goals: list = field(default_factory=list)
     care_team_changes: list = field(default_factory=list)
     entered_in_error: list = field(default_factory=list)  # TOPs, tests and reports kept but not counted
+    corrections: list = field(default_factory=list)
 
     @property
     def evidence_since(self) -> date:
@@ -578,6 +581,13 @@ def episode_record(episode: TreatmentEpisode, *, today: date) -> EpisodeRecord:
                 changed_on__lte=episode.exit_date or today,
             ).select_related("from_team", "to_team", "from_keyworker", "to_keyworker", "from_lead", "to_lead")
         ),
+        corrections=list(
+            RecordCorrection.objects.filter(
+                Q(episode=episode) | Q(episode__isnull=True), patient_id=episode.patient_id
+            )
+            .select_related("corrected_by")
+            .order_by("corrected_at")
+        ),
     )
 
 
@@ -695,6 +705,15 @@ def build_timeline(record: EpisodeRecord) -> list[TimelineEntry]:
                 f"{wrong.entered_in_error_reason} (marked by {wrong.entered_in_error_by} on "
                 f"{wrong.entered_in_error_at:%d %b %Y}; not counted as evidence)",
                 "in-error",
+            )
+        )
+    for correction in record.corrections:
+        entries.append(
+            TimelineEntry(
+                timezone.localdate(correction.corrected_at),
+                "correction",
+                f"Corrected: {correction}",
+                f"{correction.reason} ({correction.corrected_by})",
             )
         )
     for change in record.care_team_changes:

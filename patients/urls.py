@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.patient_register, name="register"),
     path("<int:pk>/", views.patient_detail, name="detail"),
     path("<int:pk>/care-team/", views.patient_move, name="move"),
+    path("<int:pk>/correct/", views.details_correct, name="correct"),
     path("<int:pk>/episodes/new/", views.episode_open, name="episode_open"),
     path("episodes/<int:episode_pk>/appointments/new/", views.appointment_new, name="appointment_new"),
     path("episodes/<int:episode_pk>/top/new/", views.top_new, name="top_new"),

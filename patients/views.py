@@ -145,6 +145,53 @@ def patient_move(request, pk):
     )
 
 
+def details_correct(request, pk):
+    """Correct a patient's details and their episode's; each change is kept with its reason on the timeline."""
+    patient = patient_for_user(request.user, pk)
+    episodes = list(patient.episodes.order_by("-entry_date"))
+    chosen = request.GET.get("episode", "")
+    episode = next((e for e in episodes if str(e.pk) == chosen), episodes[0] if episodes else None)
+    initial = {name: getattr(patient, name) for name in services.PATIENT_DETAILS}
+    if episode is not None:
+        initial.update({name: getattr(episode, name) for name in services.EPISODE_DETAILS})
+    form = forms.DetailsCorrectionForm(request.POST or None, initial=initial, episode=episode)
+    if request.method == "POST" and form.is_valid():
+        changes = {name: value for name, value in form.cleaned_data.items() if name != "reason"}
+        before = _schedule(episode.pk) if episode else None
+        try:
+            corrected = services.details_correct(
+                patient=patient,
+                episode=episode,
+                changes=changes,
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Corrected: " + "; ".join(str(c) for c in corrected) + ".")
+            if episode is not None:
+                _say_if_moved(request, episode, before)
+            return redirect(f"{patient.get_absolute_url()}?episode={episode.pk}" if episode else patient)
+    record_access(request, patient)
+    return render(
+        request,
+        "patients/episode_form.html",
+        {
+            "form": form,
+            "episode": None,
+            "patient": patient,
+            "title": "Correct details",
+            "intro": (
+                f"The patient's details and those of the episode from {episode.entry_date:%d %b %Y}. "
+                if episode
+                else "The patient's details. "
+            )
+            + "Each change is kept on the timeline with what it was and why.",
+        },
+    )
+
+
 def patient_detail(request, pk):
     patient = patient_for_user(request.user, pk)
     record_access(request, patient)

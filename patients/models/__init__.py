@@ -29,10 +29,12 @@ from patients.models.record import (
     InterventionKind,
     Medicine,
     Patient,
+    RecordCorrection,
     TreatmentEpisode,
 )
 
 __all__ = [
+    "RecordCorrection",
     "CareTeamChange",
     "NON_PRESCRIBED_OPIOIDS",
     "OPIOID_SUBSTITUTES",

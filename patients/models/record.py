@@ -525,3 +525,28 @@ class CareTeamChange(models.Model):
         if self.from_lead_id != self.to_lead_id:
             said.append(f"lead practitioner {self.from_lead or 'none'} → {self.to_lead or 'none'}")
         return said
+
+
+class RecordCorrection(models.Model):
+    """One detail of a patient or an episode corrected (a misspelt name, a mistyped entry date), with what it was,
+    what it became, why and by whom. The record is changed in place, so this row is how anyone later sees that it
+    was, and the first review's date may have moved with it (§1.3)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="corrections")
+    episode = models.ForeignKey(
+        TreatmentEpisode, on_delete=models.CASCADE, null=True, blank=True, related_name="corrections"
+    )
+    field = models.CharField(max_length=40)
+    label = models.CharField(max_length=80)
+    before = models.TextField(blank=True, default="")
+    after = models.TextField(blank=True, default="")
+    reason = models.TextField()
+    corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    corrected_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-corrected_at"]
+        constraints = [models.CheckConstraint(name="correction_has_a_reason", condition=~Q(reason=""))]
+
+    def __str__(self):
+        return f"{self.label}: {self.before or '—'} → {self.after or '—'}"

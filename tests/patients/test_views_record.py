@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from careplans.models import GoalProgress
 from patients import services
-from patients.models import CareTeamChange, TreatmentEpisode
+from patients.models import CareTeamChange, RecordCorrection, TreatmentEpisode
 from patients.models import TestResult as Result
 from reviews.models import ReviewStatus
 from reviews.services.schedule import episode_schedule_refresh
@@ -260,18 +260,28 @@ def add_evidence(episode, count, start):
             reason=f"Handover {i}",
             recorded_by=patient.keyworker,
         )
+        RecordCorrection.objects.create(
+            patient=patient,
+            episode=episode,
+            field="co_morbidities",
+            label="Co-morbidities",
+            before="",
+            after=f"Asthma {i}",
+            reason="Left out at registration.",
+            corrected_by=patient.keyworker,
+        )
 
 
 def test_patient_page_queries_do_not_grow_with_the_record(client, alice, episode, django_assert_num_queries):
     """Session, user, patient, the access log's insert, episodes; one read per kind of record (two where rows
     hold rows: test results, missed doses, review findings, goal actions), care-team changes with their people
-    joined; the navigation's inbox count and team."""
+    joined, corrections; the navigation's inbox count and team."""
     client.force_login(alice)
     add_evidence(episode, 2, date(2026, 2, 1))
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(23):
         page = page_of(client, episode)
     assert page.count('class="timeline-entry') > 10
     add_evidence(episode, 8, date(2026, 3, 1))
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(23):
         page_of(client, episode, timeline="all")
     assert TreatmentEpisode.objects.get(pk=episode.pk).pharmacy_reports.count() == 10
