@@ -10,10 +10,12 @@ from django.apps import apps
 from django.core.management import CommandError, call_command
 
 from patients.models import (
+    CareTeamChange,
     DrugTest,
     MissedDose,
     Patient,
     PharmacyReport,
+    RecordCorrection,
     TopAssessment,
     TreatmentEpisode,
     longest_missed_run,
@@ -165,3 +167,18 @@ def test_it_will_not_mix_demo_data_with_existing_patients_without_flush():
     with pytest.raises(CommandError, match="--flush"):
         seed(seed=8)
     assert Patient.objects.count() == PATIENTS
+
+
+def test_the_demo_shows_a_handover_an_entry_in_error_and_a_correction():
+    seed(patients=120)
+    change = CareTeamChange.objects.get()
+    assert change.patient.keyworker == change.to_keyworker != change.from_keyworker
+    assert change.changed_on < TODAY
+    episodes = TreatmentEpisode.objects.filter(patient=change.patient).values_list("keyworker_id", flat=True)
+    assert set(episodes) == {change.to_keyworker_id}  # the episodes followed
+    wrong = PharmacyReport.with_errors.get(entered_in_error_at__isnull=False)
+    assert wrong.entered_in_error_reason and wrong.entered_in_error_at.date() <= TODAY
+    assert not PharmacyReport.objects.filter(pk=wrong.pk).exists()
+    correction = RecordCorrection.objects.get()
+    assert correction.after == f"{correction.episode.entry_date:%d %b %Y}"
+    assert correction.corrected_at.date() <= TODAY

@@ -1,10 +1,11 @@
 """Builds the demo in memory with one random.Random, then writes it with bulk_create, parents first."""
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
+from django.utils import timezone
 
 from careplans.models import CarePlan, Goal, GoalAction
 from patients import models as pm
@@ -96,6 +97,67 @@ class DemoService:
         assert not unknown, f"add {unknown} to WRITE_ORDER"
         for model in WRITE_ORDER:
             model.objects.bulk_create(self.rows.get(model, []), batch_size=2000)
+        self.amendments()
+
+    def amendments(self) -> None:
+        """A few of the records a real service accumulates, so the demo shows them: a caseload handed over, a
+        pharmacy report entered in error, a mistyped entry date corrected. Written after the rest (they amend
+        it), dated relative to the demo's today; the schedules are computed after this."""
+        today = self.today
+        open_north = sorted(
+            (
+                e
+                for e in self.rows[pm.TreatmentEpisode]
+                if e.exit_date is None and e.patient.team.name == "North" and (today - e.entry_date).days > 60
+            ),
+            key=lambda e: e.pk,
+        )
+        tom, aisha, ruth = self.users["kw.north2"], self.users["kw.north"], self.users["sp.north"]
+        handed_over = next((e for e in open_north if e.patient.keyworker_id == tom.pk), None)
+        if handed_over:
+            patient = handed_over.patient
+            pm.CareTeamChange.objects.create(
+                patient=patient,
+                changed_on=today - timedelta(days=21),
+                from_team=patient.team,
+                to_team=patient.team,
+                from_keyworker=tom,
+                to_keyworker=aisha,
+                from_lead=handed_over.lead_practitioner,
+                to_lead=handed_over.lead_practitioner,
+                reason="Caseloads rebalanced: Tom is going part-time.",
+                recorded_by=ruth,
+            )
+            pm.Patient.objects.filter(pk=patient.pk).update(keyworker=aisha)  # the episodes follow by trigger
+        in_error = next(
+            (
+                r
+                for e in open_north
+                for r in self.rows.get(pm.PharmacyReport, [])
+                if r.episode_id == e.pk and (today - r.period_end).days < 60
+            ),
+            None,
+        )
+        if in_error:
+            pm.PharmacyReport.with_errors.filter(pk=in_error.pk).update(
+                entered_in_error_at=timezone.make_aware(datetime.combine(in_error.period_end, time(15))),
+                entered_in_error_by=aisha,
+                entered_in_error_reason="The pharmacy sent another patient's report; the right one follows.",
+            )
+        corrected = next((e for e in open_north if e is not handed_over), None)
+        if corrected:
+            row = pm.RecordCorrection.objects.create(
+                patient=corrected.patient,
+                episode=corrected,
+                field="entry_date",
+                label="Entered treatment on",
+                before=f"{corrected.entry_date + timedelta(days=10):%d %b %Y}",
+                after=f"{corrected.entry_date:%d %b %Y}",
+                reason="Mistyped at registration: the referral letter gives the earlier date.",
+                corrected_by=ruth,
+            )
+            when = timezone.make_aware(datetime.combine(corrected.entry_date + timedelta(days=14), time(11)))
+            pm.RecordCorrection.objects.filter(pk=row.pk).update(corrected_at=when)
 
     def staff(self) -> None:
         self.teams = {
