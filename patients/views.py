@@ -113,6 +113,16 @@ def patient_register(request):
     return render(request, "patients/patient_register.html", {"form": form})
 
 
+def _patient_form_page(request, patient, form, *, title: str, intro: str = ""):
+    """A form about the patient as a whole (not one episode's record), with the access logged."""
+    record_access(request, patient)
+    return render(
+        request,
+        "patients/episode_form.html",
+        {"form": form, "episode": None, "patient": patient, "title": title, "intro": intro},
+    )
+
+
 def patient_move(request, pk):
     """A new keyworker, lead practitioner or team for the patient, with the reason kept on the record."""
     patient = patient_for_user(request.user, pk)
@@ -130,18 +140,13 @@ def patient_move(request, pk):
         else:
             messages.success(request, "Care team changed: " + "; ".join(change.changes()) + ".")
             return redirect(patient)
-    record_access(request, patient)
-    return render(
+    return _patient_form_page(
         request,
-        "patients/episode_form.html",
-        {
-            "form": form,
-            "episode": None,
-            "patient": patient,
-            "title": "Change keyworker or team",
-            "intro": "Reminders go to whoever looks after the patient from the next sweep; the review schedule "
-            "does not change. The change and its reason stay on the record.",
-        },
+        patient,
+        form,
+        title="Change keyworker or team",
+        intro="Reminders go to whoever looks after the patient from the next sweep; the review schedule does not "
+        "change. The change and its reason stay on the record.",
     )
 
 
@@ -173,22 +178,17 @@ def details_correct(request, pk):
             if episode is not None:
                 _say_if_moved(request, episode, before)
             return redirect(f"{patient.get_absolute_url()}?episode={episode.pk}" if episode else patient)
-    record_access(request, patient)
-    return render(
+    which = (
+        f"The patient's details, and those of the episode from {episode.entry_date:%d %b %Y}."
+        if episode
+        else ("The patient's details.")
+    )
+    return _patient_form_page(
         request,
-        "patients/episode_form.html",
-        {
-            "form": form,
-            "episode": None,
-            "patient": patient,
-            "title": "Correct details",
-            "intro": (
-                f"The patient's details and those of the episode from {episode.entry_date:%d %b %Y}. "
-                if episode
-                else "The patient's details. "
-            )
-            + "Each change is kept on the timeline with what it was and why.",
-        },
+        patient,
+        form,
+        title="Correct details",
+        intro=f"{which} Each change is kept on the timeline with what it was and why.",
     )
 
 
@@ -492,12 +492,7 @@ def episode_open(request, pk):
                 request, "Treatment episode opened; the first strategic review is scheduled (§1.3)."
             )
             return redirect(patient)
-    record_access(request, patient)
-    return render(
-        request,
-        "patients/episode_form.html",
-        {"form": form, "episode": None, "patient": patient, "title": "Open a treatment episode", "intro": ""},
-    )
+    return _patient_form_page(request, patient, form, title="Open a treatment episode")
 
 
 ENTERED_IN_ERROR_KINDS = {"top": TopAssessment, "drug-test": DrugTest, "pharmacy-report": PharmacyReport}
