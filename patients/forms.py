@@ -455,9 +455,20 @@ class PharmacyReportForm(EpisodeForm):
         help_text="Three or more in a row is a safety event: tolerance may be lost.",
     )
     concerns = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    prescriber_informed_on = date_field(
+        "Prescriber told on",
+        required=False,
+        help_text="After three or more missed doses in a row: when the pharmacist or you told the prescriber.",
+    )
 
     def clean_period_start(self):
         return self._check_date("period_start")
+
+    def clean_prescriber_informed_on(self):
+        day = self.cleaned_data.get("prescriber_informed_on")
+        if day and day > timezone.localdate():
+            raise forms.ValidationError("This date is in the future.")
+        return day
 
     def clean(self):
         data = super().clean()
@@ -783,3 +794,9 @@ class DetailsCorrectionForm(_PatientFields, _EpisodeStartFields):
                 del self.fields[name]
         else:
             self.fields["entry_date"].help_text = "Correcting it moves the first strategic review (§1.3)."
+
+
+class PrescriberInformedForm(forms.Form):
+    informed_on = date_field(
+        "The prescriber was told on", error_messages={"required": "Give the date the prescriber was told."}
+    )

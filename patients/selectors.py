@@ -248,6 +248,7 @@ class SafetyEvent:
     patient_id: int
     patient: str
     what: str
+    action_needed: str = ""  # what is still to be done, shown first
 
 
 def recent_safety_events(user, *, today: date, days: int = 28) -> list[SafetyEvent]:
@@ -276,8 +277,9 @@ def recent_safety_events(user, *, today: date, days: int = 28) -> list[SafetyEve
             r.period_end,
             r.episode.patient_id,
             str(r.episode.patient),
-            f"{r.missed_dose_run} consecutive missed doses at {r.pharmacy_name}: tell the prescriber before "
-            "dosing resumes",
+            f"{r.missed_dose_run} consecutive missed doses at {r.pharmacy_name}"
+            + (f": prescriber told on {r.prescriber_informed_on:%d %b}" if r.prescriber_informed_on else ""),
+            "" if r.prescriber_informed_on else "Prescriber not yet told: tell them before dosing resumes.",
         )
         for r in reports
     ] + [
@@ -645,6 +647,10 @@ def build_timeline(record: EpisodeRecord) -> list[TimelineEntry]:
         detail = f"{report.supervised_doses_taken} of {report.doses_due - report.take_home_doses_collected} supervised doses taken"
         if report.missed_dose_run:
             detail += f"; longest run of missed doses {report.missed_dose_run}"
+        if report.prescriber_informed_on:
+            detail += f"; prescriber told on {report.prescriber_informed_on:%d %b %Y}"
+        elif report.is_safety_event:
+            detail += "; prescriber not yet told"
         entries.append(
             TimelineEntry(
                 report.period_end,

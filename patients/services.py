@@ -307,10 +307,12 @@ def pharmacy_report_record(
     missed_dates: Iterable[date],
     by,
     concerns: str = "",
+    prescriber_informed_on: date | None = None,
 ) -> PharmacyReport:
     """A dispensing pharmacist's report. Three or more consecutive missed doses of an opioid substitute is a
     safety event (tolerance may be lost) and deteriorating adherence: the next review moves to within 28 days
-    (App. C 1; DESIGN.md rule 4)."""
+    (App. C 1; DESIGN.md rule 4). The prescriber must be told before dosing resumes: when the report comes in
+    after they were, the date is recorded with it."""
     missed = sorted(set(missed_dates))
     report = PharmacyReport(
         episode=episode,
@@ -322,8 +324,12 @@ def pharmacy_report_record(
         take_home_doses_collected=take_home_doses_collected,
         concerns=concerns.strip(),
         missed_dose_run=longest_missed_run(missed),
+        prescriber_informed_on=prescriber_informed_on,
+        prescriber_informed_by=by if prescriber_informed_on else None,
         recorded_by=by,
     )
+    if prescriber_informed_on and prescriber_informed_on > timezone.localdate():
+        raise ValidationError({"prescriber_informed_on": "This date is in the future."})
     report.full_clean()
     outside = [d for d in missed if not period_start <= d <= period_end]
     if outside:
@@ -579,3 +585,23 @@ def details_correct(
     if episode is not None and any(name == "entry_date" for _, name, *_ in corrections):
         _refresh(episode)
     return rows
+
+
+@transaction.atomic
+def prescriber_informed_record(*, report: PharmacyReport, informed_on: date, by) -> PharmacyReport:
+    """Record that the prescriber was told of the missed doses, which must happen before dosing resumes
+    (tolerance may be lost). Recorded once: the first date stands."""
+    report = PharmacyReport.objects.select_for_update().get(pk=report.pk)
+    if report.prescriber_informed_on is not None:
+        raise ValidationError(
+            f"Already recorded: the prescriber was told on {report.prescriber_informed_on:%d %b %Y}."
+        )
+    if informed_on > timezone.localdate():
+        raise ValidationError({"informed_on": "This date is in the future."})
+    if informed_on < report.period_start:
+        raise ValidationError(
+            {"informed_on": f"This is before the report's period began on {report.period_start:%d %b %Y}."}
+        )
+    report.prescriber_informed_on, report.prescriber_informed_by = informed_on, by
+    report.save(update_fields=["prescriber_informed_on", "prescriber_informed_by"])
+    return report

@@ -26,5 +26,6 @@ urlpatterns = [
     path("episodes/<int:episode_pk>/interventions/new/", views.intervention_new, name="intervention_new"),
     path("interventions/<int:pk>/end/", views.intervention_end, name="intervention_end"),
     path("episodes/<int:episode_pk>/exit/", views.episode_exit, name="episode_exit"),
+    path("pharmacy-reports/<int:pk>/prescriber-told/", views.prescriber_informed, name="prescriber_informed"),
     path("records/<slug:kind>/<int:pk>/entered-in-error/", views.entered_in_error, name="entered_in_error"),
 ]

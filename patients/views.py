@@ -352,10 +352,15 @@ def pharmacy_report_new(request, episode_pk):
 
     def success(report):
         if report.is_safety_event:
+            told = report.prescriber_informed_on
             messages.warning(
                 request,
                 f"{report.missed_dose_run} consecutive missed doses: a safety event. Tolerance may be lost; "
-                "tell the prescriber before dosing resumes.",
+                + (
+                    f"the prescriber was told on {told:%d %b %Y}."
+                    if told
+                    else "tell the prescriber before dosing resumes, and record it on the safety alert."
+                ),
             )
             return ""
         return "Pharmacy report recorded."
@@ -524,4 +529,26 @@ def entered_in_error(request, kind, pk):
     record_access(request, episode.patient)
     return render(
         request, "patients/entered_in_error.html", {"form": form, "record": record, "episode": episode}
+    )
+
+
+def prescriber_informed(request, pk):
+    """Record that the prescriber was told of a run of missed doses (before dosing resumes)."""
+    report = record_for_user(request.user, PharmacyReport.objects.select_related("episode__patient"), pk)
+    form = forms.PrescriberInformedForm(request.POST or None, initial={"informed_on": timezone.localdate()})
+    if request.method == "POST" and report.prescriber_informed_on is None and form.is_valid():
+        try:
+            services.prescriber_informed_record(report=report, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, f"Recorded: the prescriber was told on {form.cleaned_data['informed_on']:%d %b %Y}."
+            )
+            return redirect(report.episode.get_absolute_url())
+    record_access(request, report.episode.patient)
+    return render(
+        request,
+        "patients/prescriber_informed.html",
+        {"form": form, "report": report, "episode": report.episode},
     )

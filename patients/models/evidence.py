@@ -341,7 +341,12 @@ class PharmacyReport(EnteredInError):
     # Longest run of consecutive missed days, derived from the missed-dose dates when the report is recorded
     # (patients.services.pharmacy_report_record); stored so that safety events are found by an indexed filter.
     missed_dose_run = models.PositiveSmallIntegerField(default=0)
-    prescriber_informed_on = models.DateField(null=True, blank=True)
+    # After a safety event the prescriber must be told before dosing resumes (tolerance may be lost): when they
+    # were, and who recorded it (empty when the pharmacist's report said so).
+    prescriber_informed_on = models.DateField("Prescriber told on", null=True, blank=True)
+    prescriber_informed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -360,6 +365,11 @@ class PharmacyReport(EnteredInError):
             models.CheckConstraint(
                 name="pharmacy_doses_taken_within_due",
                 condition=Q(supervised_doses_taken__lte=F("doses_due") - F("take_home_doses_collected")),
+            ),
+            models.CheckConstraint(
+                name="pharmacy_prescriber_told_within_or_after_period",
+                condition=Q(prescriber_informed_on__isnull=True)
+                | Q(prescriber_informed_on__gte=F("period_start")),
             ),
             entered_in_error_constraint("pharmacy"),
         ]
@@ -381,12 +391,21 @@ class PharmacyReport(EnteredInError):
             and self.supervised_doses_taken + (self.take_home_doses_collected or 0) > self.doses_due
         ):
             errors["supervised_doses_taken"] = "Doses taken and collected cannot be more than the doses due."
+        told = self.prescriber_informed_on
+        if told and self.period_start and told < self.period_start:
+            errors["prescriber_informed_on"] = (
+                f"This is before the report's period began on {self.period_start:%d %b %Y}: check the date."
+            )
         if errors:
             raise ValidationError(errors)
 
     @property
     def is_safety_event(self) -> bool:
         return self.missed_dose_run >= MISSED_DOSE_SAFETY_RUN
+
+    @property
+    def prescriber_still_to_be_told(self) -> bool:
+        return self.is_safety_event and self.prescriber_informed_on is None
 
     def get_additional_data(self):
         return {"patient_id": self.episode.patient_id}

@@ -1,0 +1,138 @@
+"""After three or more missed doses in a row the prescriber must be told before dosing resumes (tolerance may be
+lost): the record asks for it until it is recorded, and says when it was."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from patients import services
+from patients.models import PharmacyReport
+from patients.selectors import recent_safety_events
+from reviews.services.schedule import episode_schedule_refresh
+from tests.patients.test_views_forms import error_beside
+
+pytestmark = pytest.mark.django_db
+TODAY = date(2026, 5, 1)
+
+
+@pytest.fixture(autouse=True)
+def frozen_today():
+    with time_machine.travel(datetime(2026, 5, 1, 12, tzinfo=UTC), tick=False):
+        yield
+
+
+@pytest.fixture
+def open_episode(episode):
+    episode.entry_date = date(2026, 3, 1)
+    episode.save()
+    episode_schedule_refresh(episode)
+    return episode
+
+
+def report_with_run(episode, by, **more):
+    return services.pharmacy_report_record(
+        episode=episode,
+        pharmacy_name="Boots",
+        period_start=date(2026, 4, 10),
+        period_end=date(2026, 4, 23),
+        doses_due=14,
+        supervised_doses_taken=11,
+        take_home_doses_collected=0,
+        missed_dates=[date(2026, 4, 20), date(2026, 4, 21), date(2026, 4, 22)],
+        by=by,
+        **more,
+    )
+
+
+def url(report):
+    return reverse("patients:prescriber_informed", args=[report.pk])
+
+
+def test_until_the_prescriber_is_told_the_record_and_the_caseload_say_so(client, alice, open_episode):
+    report = report_with_run(open_episode, alice)
+    (event,) = recent_safety_events(alice, today=TODAY)
+    assert event.action_needed == "Prescriber not yet told: tell them before dosing resumes."
+    client.force_login(alice)
+    caseload = client.get(reverse("patients:caseload")).content.decode()
+    assert 'data-testid="action-needed">Prescriber not yet told' in caseload
+    record = client.get(open_episode.get_absolute_url()).content.decode()
+    assert "Tell the prescriber before dosing resumes." in record
+    assert f'href="{url(report)}">Record that they were told</a>' in record
+    assert "prescriber not yet told" in record  # on the timeline too
+
+    response = client.post(url(report), {"informed_on": "2026-04-24"}, follow=True)
+    page = response.content.decode()
+    assert "Recorded: the prescriber was told on 24 Apr 2026." in page
+    assert 'data-testid="prescriber-told">Prescriber told on 24 Apr 2026.' in page
+    assert "Record that they were told" not in page
+    stored = PharmacyReport.objects.get(pk=report.pk)
+    assert (stored.prescriber_informed_on, stored.prescriber_informed_by) == (date(2026, 4, 24), alice)
+    (event,) = recent_safety_events(alice, today=TODAY)
+    assert event.action_needed == "" and event.what.endswith("prescriber told on 24 Apr")
+
+
+def test_the_date_can_come_with_the_report(client, alice, open_episode):
+    client.force_login(alice)
+    response = client.post(
+        reverse("patients:pharmacy_report_new", args=[open_episode.pk]),
+        {
+            "pharmacy_name": "Boots",
+            "period_start": "2026-04-10",
+            "period_end": "2026-04-23",
+            "doses_due": "14",
+            "supervised_doses_taken": "11",
+            "take_home_doses_collected": "0",
+            "missed_dates": "20/04/2026, 21/04/2026, 22/04/2026",
+            "prescriber_informed_on": "2026-04-23",
+        },
+        follow=True,
+    )
+    assert "a safety event. Tolerance may be lost; the prescriber was told on 23 Apr 2026." in (
+        response.content.decode()
+    )
+    assert PharmacyReport.objects.get().prescriber_informed_on == date(2026, 4, 23)
+
+
+@pytest.mark.parametrize(
+    ("told", "message"),
+    [
+        ("2026-05-02", "This date is in the future."),
+        ("2026-04-01", "This is before the report&#x27;s period began on 10 Apr 2026."),
+        ("", "Give the date the prescriber was told."),
+    ],
+)
+def test_a_date_that_cannot_be_right_is_refused_beside_it(client, alice, open_episode, told, message):
+    report = report_with_run(open_episode, alice)
+    client.force_login(alice)
+    response = client.post(url(report), {"informed_on": told})
+    assert message in error_beside(response.content.decode(), "informed_on")
+    assert PharmacyReport.objects.get(pk=report.pk).prescriber_informed_on is None
+
+
+def test_the_first_date_recorded_stands(client, alice, sam, open_episode):
+    report = report_with_run(open_episode, alice, prescriber_informed_on=date(2026, 4, 23))
+    with pytest.raises(ValidationError) as error:
+        services.prescriber_informed_record(report=report, informed_on=date(2026, 4, 30), by=sam)
+    assert error.value.messages == ["Already recorded: the prescriber was told on 23 Apr 2026."]
+    client.force_login(sam)
+    page = client.get(url(report)).content.decode()
+    assert "Recorded: the prescriber was told on 23 Apr 2026 (Alice Keyworker)." in page
+    client.post(url(report), {"informed_on": "2026-04-30"})
+    assert PharmacyReport.objects.get(pk=report.pk).prescriber_informed_on == date(2026, 4, 23)
+
+
+def test_another_teams_report_is_not_found(client, olga, alice, open_episode):
+    report = report_with_run(open_episode, alice)
+    client.force_login(olga)
+    assert client.post(url(report), {"informed_on": "2026-04-24"}).status_code == 404
+    assert PharmacyReport.objects.get(pk=report.pk).prescriber_informed_on is None
+
+
+def test_the_database_refuses_a_date_before_the_period(alice, open_episode):
+    report = report_with_run(open_episode, alice)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PharmacyReport.objects.filter(pk=report.pk).update(prescriber_informed_on=date(2026, 4, 1))
