@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from careplans.models import Goal, GoalProgress
@@ -20,13 +20,14 @@ from patients.models import (
     CoreDomain,
     DrugTest,
     DrugTestResult,
+    Patient,
     PharmacyReport,
     RecordCorrection,
     TestResult,
     TopAssessment,
     TreatmentEpisode,
 )
-from recovery_reviews.access import episodes_for_user, scoped
+from recovery_reviews.access import episodes_for_user, patients_for_user, scoped
 from reviews.models import RecoveryCheckUp, ReviewStatus, StrategicReview
 from reviews.scheduling import ReviewDue, review_status
 from reviews.status import (
@@ -213,17 +214,34 @@ def _this_week(today: date) -> Q:
     return Q(next_review_target__range=(today, week_end)) | Q(next_review_deadline__range=(today, week_end))
 
 
-def _search(text: str) -> Q:
+def _search(text: str, prefix: str = "patient__") -> Q:
     """By name (any word, given or family name) or by NHS number (digits typed with or without spaces)."""
     text = text.strip()
     digits = "".join(ch for ch in text if ch.isdigit())
     query = Q()
     for word in text.split():
         if not any(ch.isdigit() for ch in word):
-            query &= Q(patient__family_name__icontains=word) | Q(patient__given_name__icontains=word)
+            query &= Q(**{f"{prefix}family_name__icontains": word}) | Q(
+                **{f"{prefix}given_name__icontains": word}
+            )
     if len(digits) >= 3:
-        query &= Q(patient__nhs_number__startswith=digits)
+        query &= Q(**{f"{prefix}nhs_number__startswith": digits})
     return query
+
+
+def patients_with_nothing_due(user, *, search: str, limit: int = 20) -> list[Patient]:
+    """Patients in scope matching a search who are not on the caseload because nothing is due: treatment and
+    its check-ups are over. Someone coming back is found here, and a new episode opened from their record."""
+    if not search.strip():
+        return []
+    return list(
+        patients_for_user(user)
+        .filter(_search(search, prefix=""))
+        .exclude(episodes__next_review_target__isnull=False)
+        .annotate(last_exit=Max("episodes__exit_date"))
+        .select_related("team", "keyworker")
+        .order_by("family_name", "given_name", "pk")[:limit]
+    )
 
 
 def due_this_week(user, *, today: date, limit: int = 15) -> list[TreatmentEpisode]:

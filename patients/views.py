@@ -24,6 +24,7 @@ from patients.selectors import (
     caseload_for_user,
     due_this_week,
     episode_record,
+    patients_with_nothing_due,
     recent_safety_events,
 )
 from recovery_reviews.access import (
@@ -84,6 +85,7 @@ def caseload(request):
             "safety_events": recent_safety_events(request.user, today=today),
             "filtered": any(filters.values()),
             "can_register": bool(team_ids_for_user(request.user)),
+            "nothing_due": patients_with_nothing_due(request.user, search=filters.get("q", "")),
         },
     )
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from patients import services
 from patients.models import TestResult as Result
+from patients.models import TreatmentEpisode
 from reviews.models import ReviewStatus
 from reviews.services.schedule import episode_schedule_refresh
 from tests.factories import (
@@ -183,3 +184,53 @@ def test_caseload_queries_do_not_grow_with_patients(client, alice, team, django_
     make_episodes(8, team, alice)
     with django_assert_num_queries(10):
         assert len(rows(get(client))) == 10
+
+
+def finished(team, keyworker, **patient):
+    """A patient whose treatment and every recovery check-up are over: nothing is due, so no caseload row."""
+    episode = EpisodeFactory(
+        patient=PatientFactory(team=team, keyworker=keyworker, **patient),
+        entry_date=date(2023, 1, 1),
+        exit_date=date(2024, 1, 1),
+        exit_reason="completed_drug_free",
+    )
+    TreatmentEpisode.objects.filter(pk=episode.pk).update(
+        next_review_kind="", next_review_target=None, next_review_deadline=None
+    )
+    return episode
+
+
+def test_a_search_also_finds_patients_with_nothing_due(client, alice, team):
+    gone = finished(team, alice, given_name="Sam", family_name="Gone", nhs_number="9434765919")
+    due(team, alice, date(2026, 3, 1), given_name="Sam", family_name="Present")
+    client.force_login(alice)
+    assert 'data-testid="nothing-due"' not in get(client)  # only when searching
+
+    page = get(client, q="sam")
+    assert [r for r in rows(page) if "Present" in r] and not [r for r in rows(page) if "Gone" in r]
+    found = page.split('data-testid="nothing-due"')[1].split("</section>")[0]
+    assert f'href="{gone.patient.get_absolute_url()}"' in found
+    assert "Gone, Sam" in found and "left treatment 1 Jan 2024" in found
+    assert "Present" not in found  # already on the caseload above
+    by_number = get(client, q="943 476")
+    assert "Gone, Sam" in by_number.split('data-testid="nothing-due"')[1]
+
+
+def test_the_search_for_patients_with_nothing_due_stays_in_scope(client, olga, alice, team):
+    finished(team, alice, family_name="Northerner")
+    client.force_login(olga)
+    page = get(client, q="Northerner")
+    assert 'data-testid="nothing-due"' not in page and "Northerner," not in page
+
+
+def test_a_search_reads_a_fixed_number_of_queries(client, alice, team, django_assert_num_queries):
+    """The patients with nothing due are one read, however many match."""
+    client.force_login(alice)
+    make_episodes(3, team, alice)
+    finished(team, alice, family_name="Gone")
+    with django_assert_num_queries(10):
+        assert get(client, q="Gone").count("Gone, ") == 1
+    for n in range(4):
+        finished(team, alice, family_name="Gone", given_name=f"Also{n}")
+    with django_assert_num_queries(10):
+        assert get(client, q="Gone").count("Gone, ") == 5
