@@ -800,3 +800,41 @@ class PrescriberInformedForm(forms.Form):
     informed_on = date_field(
         "The prescriber was told on", error_messages={"required": "Give the date the prescriber was told."}
     )
+
+
+class _KeyworkerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        left = "" if user.is_active else ", no longer active"
+        return f"{user} ({user.team}{left})"
+
+
+class CaseloadHandoverForm(forms.Form):
+    """Every patient of one keyworker in a team, to another keyworker of that team."""
+
+    from_keyworker = _KeyworkerChoiceField(queryset=None, label="From")
+    to_keyworker = _KeyworkerChoiceField(queryset=None, label="To")
+    reason = forms.CharField(
+        label="Why",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why: the next keyworker and any later review will want to know."},
+        help_text="Kept on each patient's timeline. For example: Tom has left the service.",
+    )
+
+    def __init__(self, *args, team_ids, **kwargs):
+        super().__init__(*args, **kwargs)
+        keyworkers = (
+            User.objects.filter(role=Role.KEYWORKER, team_id__in=team_ids)
+            .select_related("team")
+            .order_by("team__name", "last_name", "first_name")
+        )
+        self.fields["from_keyworker"].queryset = keyworkers
+        self.fields["to_keyworker"].queryset = keyworkers.filter(is_active=True)
+
+    def clean(self):
+        data = super().clean()
+        giver, taker = data.get("from_keyworker"), data.get("to_keyworker")
+        if giver and taker and giver.team_id != taker.team_id:
+            self.add_error(
+                "to_keyworker", f"{taker} works in {taker.team}: choose a keyworker in {giver.team}."
+            )
+        return data

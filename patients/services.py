@@ -605,3 +605,38 @@ def prescriber_informed_record(*, report: PharmacyReport, informed_on: date, by)
     report.prescriber_informed_on, report.prescriber_informed_by = informed_on, by
     report.save(update_fields=["prescriber_informed_on", "prescriber_informed_by"])
     return report
+
+
+@transaction.atomic
+def caseload_handover(
+    *, from_keyworker, to_keyworker, reason: str, by, team_ids: Iterable[int]
+) -> list[CareTeamChange]:
+    """Hand every patient of one keyworker in a team to another keyworker of that team (a keyworker leaving,
+    a caseload rebalanced), each move kept with the reason as patient_move keeps one. `team_ids` are the teams
+    whose patients the person handing over may move; all or none move."""
+    from recovery_reviews.models import Role
+
+    errors = {}
+    if not reason.strip():
+        errors["reason"] = "Say why: the next keyworker and any later review will want to know."
+    if to_keyworker.pk == from_keyworker.pk:
+        errors["to_keyworker"] = "Choose someone else: this is the keyworker handing over."
+    elif to_keyworker.role != Role.KEYWORKER or not to_keyworker.is_active:
+        errors["to_keyworker"] = f"{to_keyworker} is not an active keyworker."
+    elif to_keyworker.team_id not in team_ids:
+        errors["to_keyworker"] = f"{to_keyworker} is not in a team you can move patients in."
+    if errors:
+        raise ValidationError(errors)
+    patients = list(
+        Patient.objects.filter(keyworker=from_keyworker, team_id=to_keyworker.team_id)
+        .select_related("team")
+        .order_by("pk")
+    )
+    if not patients:
+        raise ValidationError(
+            {"from_keyworker": f"{from_keyworker} has no patients in {to_keyworker.team} to hand over."}
+        )
+    return [
+        patient_move(patient=patient, team=patient.team, keyworker=to_keyworker, reason=reason, by=by)
+        for patient in patients
+    ]

@@ -6,6 +6,7 @@ app_name = "patients"
 urlpatterns = [
     path("", views.caseload, name="caseload"),
     path("new/", views.patient_register, name="register"),
+    path("handover/", views.caseload_handover, name="handover"),
     path("<int:pk>/", views.patient_detail, name="detail"),
     path("<int:pk>/care-team/", views.patient_move, name="move"),
     path("<int:pk>/correct/", views.details_correct, name="correct"),

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from patients import forms, services
@@ -35,6 +36,7 @@ from recovery_reviews.access import (
     team_ids_for_user,
 )
 from recovery_reviews.audit import record_access
+from recovery_reviews.models import Role
 from reviews.status import STATUS_LABELS
 
 TIMELINE_SHOWN = 40
@@ -554,3 +556,34 @@ def prescriber_informed(request, pk):
         "patients/prescriber_informed.html",
         {"form": form, "report": report, "episode": report.episode},
     )
+
+
+def caseload_handover(request):
+    """A manager (for the teams they manage) or a senior practitioner (for their team) hands every patient of one
+    keyworker to another: someone leaving, a caseload rebalanced."""
+    user = request.user
+    if user.role == Role.MANAGER:
+        team_ids = team_ids_for_user(user)
+    elif user.role == Role.SENIOR_PRACTITIONER:
+        team_ids = [user.team_id]
+    else:
+        raise PermissionDenied(
+            "A manager, or a senior practitioner for their own team, hands over a caseload."
+        )
+    form = forms.CaseloadHandoverForm(
+        request.POST or None, team_ids=team_ids, initial={"from_keyworker": request.GET.get("from")}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            moved = services.caseload_handover(by=user, team_ids=team_ids, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            giver, taker = form.cleaned_data["from_keyworker"], form.cleaned_data["to_keyworker"]
+            messages.success(
+                request,
+                f"{len(moved)} patient{'s' if len(moved) != 1 else ''} handed over from {giver} to {taker}; "
+                "each patient's timeline keeps the reason.",
+            )
+            return redirect(f"{reverse('reviews:dashboard')}?team={taker.team_id}")
+    return render(request, "patients/handover.html", {"form": form})

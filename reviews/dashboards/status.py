@@ -8,8 +8,9 @@ from datetime import date
 
 from django.db.models import Count, QuerySet
 
+from patients.models import TreatmentEpisode
 from recovery_reviews.access import episodes_for_user, scoped, teams_for_user
-from recovery_reviews.models import User
+from recovery_reviews.models import Role, User
 from reviews.dashboards.keyset import Sort
 from reviews.models import ReviewStatus, StrategicReview
 from reviews.scheduling import DUE, DUE_SOON, OVERDUE, UPCOMING
@@ -33,6 +34,7 @@ class StatusRow:
     name: str
     counts: dict = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
     team_id: int | None = None
+    active: bool = True  # a keyworker who has left: nobody is reminded in their place until a handover
 
     @property
     def total(self) -> int:
@@ -96,15 +98,34 @@ def status_counts_by_keyworker(user, *, team_id: int, today: date) -> list[Statu
         .order_by()
     )
     staff = User.objects.filter(pk__in=[row["keyworker_id"] for row in rows])
-    names = {user.pk: str(user) for user in staff.only("pk", "first_name", "last_name", "username")}
+    people = {user.pk: user for user in staff.only("pk", "first_name", "last_name", "username", "is_active")}
     keyworkers = {}
     for row in rows:
         pk = row["keyworker_id"]
-        keyworkers[pk] = StatusRow(pk, names.get(pk, ""), _counts_of(row), team_id=team_id)
+        person = people.get(pk)
+        keyworkers[pk] = StatusRow(
+            pk, str(person or ""), _counts_of(row), team_id=team_id, active=bool(person and person.is_active)
+        )
     for keyworker_id, n in _awaiting_counts(user, "keyworker_id", team_id=team_id).items():
         if keyworker_id in keyworkers:
             keyworkers[keyworker_id].counts[AWAITING_PATIENT] = n
     return sorted(keyworkers.values(), key=lambda k: (-k.counts[OVERDUE], k.name))
+
+
+def patients_without_an_active_keyworker(team_ids: list[int]) -> dict[int, int]:
+    """Per team (of those given: the dashboard's, already scoped), episodes with something due whose keyworker has
+    left (is no longer active): their reminders reach only the lead until the caseload is handed over. Read
+    through the keyworker index, not every episode."""
+    left = User.objects.filter(is_active=False, role=Role.KEYWORKER).values("pk")
+    rows = (
+        TreatmentEpisode.objects.filter(
+            team_id__in=team_ids, keyworker_id__in=left, next_review_target__isnull=False
+        )
+        .values("team_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {row["team_id"]: row["n"] for row in rows}
 
 
 # --- The list behind the numbers -----------------------------------------------------------------------------

@@ -58,8 +58,15 @@ def dashboard_view(request):
             "totals": _totals(teams),
             "statuses": statuses,
             "chart": _chart(teams, statuses),
+            "keyworker_left": _keyworker_left(request.user, teams),
         },
     )
+
+
+def _keyworker_left(user, teams) -> list[tuple]:
+    """(team row, patients) where a keyworker who has left still holds patients with something due."""
+    counts = dashboard.patients_without_an_active_keyworker([row.id for row in teams]) if teams else {}
+    return [(row, counts[row.id]) for row in teams if counts.get(row.id)]
 
 
 def _totals(rows) -> dict:
