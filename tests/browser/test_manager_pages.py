@@ -92,3 +92,34 @@ def test_a_manager_sets_capacity_and_sees_bad_input_refused(page, login, screens
         == "3"
     )
     screenshot("manager_forecast")
+
+
+def test_a_manager_hands_over_the_caseload_of_a_keyworker_who_has_left(
+    page, login, screenshot, mona, alice, team
+):
+    from recovery_reviews.models import Role
+    from tests.factories import UserFactory
+
+    tom = UserFactory(username="tom", first_name="Tom", last_name="Leaving", role=Role.KEYWORKER, team=team)
+    for i in range(4):
+        _episode(tom, date.today() - timedelta(days=20 + i), f"Toms{i}")
+    tom.is_active = False
+    tom.save()
+
+    login(mona)
+    page.goto("/reviews/dashboard/")
+    assert "Patients whose keyworker has left: North 4." in page.get_by_test_id("keyworker-left").inner_text()
+    row = page.locator("[data-testid=keyworker-counts] tr", has_text="Tom Leaving")
+    assert "no longer active" in row.inner_text()
+    row.get_by_role("link", name="Hand over").click()
+    page.wait_for_url(re.compile(r"/patients/handover/\?from=\d+$"))
+    page.select_option("#id_to_keyworker", label="Alice Keyworker (North)")
+    page.click("[data-testid=handover-form] button[type=submit]")
+    assert "Say why" in page.locator("#error_1_id_reason").inner_text()
+    page.fill("#id_reason", "Tom has left the service.")
+    screenshot("handover_form")
+    page.click("[data-testid=handover-form] button[type=submit]")
+    page.wait_for_url(re.compile(r"/reviews/dashboard/\?team=\d+$"))
+    assert "4 patients handed over from Tom Leaving to Alice Keyworker" in page.inner_text("main")
+    assert page.get_by_test_id("keyworker-left").count() == 0
+    screenshot("dashboard_after_handover")
