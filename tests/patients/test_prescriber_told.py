@@ -12,7 +12,10 @@ from django.urls import reverse
 from patients import services
 from patients.models import PharmacyReport
 from patients.selectors import recent_safety_events
+from recovery_reviews.models import Role
+from reviews.models import InboxItem
 from reviews.services.schedule import episode_schedule_refresh
+from tests.factories import UserFactory
 from tests.patients.test_views_forms import error_beside
 
 pytestmark = pytest.mark.django_db
@@ -136,3 +139,49 @@ def test_the_database_refuses_a_date_before_the_period(alice, open_episode):
     report = report_with_run(open_episode, alice)
     with pytest.raises(IntegrityError), transaction.atomic():
         PharmacyReport.objects.filter(pk=report.pk).update(prescriber_informed_on=date(2026, 4, 1))
+
+
+def test_the_keyworker_and_the_lead_hear_of_a_safety_event_at_once(alice, sam, kim_recording, open_episode):
+    report = report_with_run(open_episode, kim_recording)
+    items = InboxItem.objects.order_by("recipient__username")
+    assert [i.recipient for i in items] == [alice, sam]
+    assert items[0].subject == "Safety event: 3 consecutive missed doses, Pat Example"
+    assert "the prescriber must be told before dosing resumes" in items[0].body
+    assert items[0].link == open_episode.patient.get_absolute_url() and items[0].reminder is None
+    assert str(report) in items[0].body
+
+
+def test_whoever_recorded_it_is_not_told_again_nor_anyone_once_the_prescriber_knows(alice, sam, open_episode):
+    report_with_run(open_episode, alice)
+    assert list(InboxItem.objects.values_list("recipient__username", flat=True)) == ["sam"]
+    InboxItem.objects.all().delete()
+    services.pharmacy_report_record(
+        episode=open_episode,
+        pharmacy_name="Boots",
+        period_start=date(2026, 4, 24),
+        period_end=date(2026, 4, 30),
+        doses_due=7,
+        supervised_doses_taken=4,
+        take_home_doses_collected=0,
+        missed_dates=[date(2026, 4, 25), date(2026, 4, 26), date(2026, 4, 27)],
+        prescriber_informed_on=date(2026, 4, 28),
+        by=alice,
+    )
+    assert not InboxItem.objects.exists()
+
+
+@pytest.fixture
+def kim_recording(team):
+    """Someone else in the team recording the pharmacist's report."""
+    return UserFactory(username="kim", first_name="Kim", last_name="Admin", role=Role.KEYWORKER, team=team)
+
+
+def test_the_alert_opens_from_the_inbox_on_the_patients_record(client, alice, sam, open_episode):
+    report_with_run(open_episode, alice)
+    item = InboxItem.objects.get(recipient=sam)
+    client.force_login(sam)
+    inbox = client.get(reverse("reviews:inbox")).content.decode()
+    assert "Safety event: 3 consecutive missed doses, Pat Example" in inbox
+    response = client.get(reverse("reviews:inbox_open", args=[item.pk]))
+    assert response.status_code == 302 and response.url == open_episode.patient.get_absolute_url()
+    assert InboxItem.objects.get(pk=item.pk).read_at is not None
