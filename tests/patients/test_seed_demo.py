@@ -10,6 +10,7 @@ from django.apps import apps
 from django.core.management import CommandError, call_command
 
 from patients.models import (
+    Appointment,
     CareTeamChange,
     DrugTest,
     MissedDose,
@@ -176,6 +177,10 @@ def test_the_demo_shows_a_handover_an_entry_in_error_and_a_correction():
     assert change.changed_on < TODAY
     episodes = TreatmentEpisode.objects.filter(patient=change.patient).values_list("keyworker_id", flat=True)
     assert set(episodes) == {change.to_keyworker_id}  # the episodes followed
+    later = Appointment.objects.filter(
+        episode__patient=change.patient, starts_at__date__gte=change.changed_on
+    )
+    assert set(later.values_list("keyworker_id", flat=True)) <= {change.to_keyworker_id}
     wrong = PharmacyReport.with_errors.get(entered_in_error_at__isnull=False)
     assert wrong.entered_in_error_reason and wrong.entered_in_error_at.date() <= TODAY
     assert not PharmacyReport.objects.filter(pk=wrong.pk).exists()

@@ -129,6 +129,9 @@ class DemoService:
                 recorded_by=ruth,
             )
             pm.Patient.objects.filter(pk=patient.pk).update(keyworker=aisha)  # the episodes follow by trigger
+            pm.Appointment.objects.filter(  # from then on Aisha sees them
+                episode__patient=patient, starts_at__date__gte=today - timedelta(days=21)
+            ).update(keyworker=aisha)
         in_error = next(
             (
                 r
