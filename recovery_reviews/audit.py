@@ -11,17 +11,6 @@ from auditlog.registry import auditlog
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
-# Schedule columns are recomputed by the system, not changed by a person: logging them would bury the record's
-# real changes under nightly sweeps.
-SCHEDULE_FIELDS = [
-    "next_review_kind",
-    "next_review_target",
-    "next_review_deadline",
-    "next_review_reasons",
-    "first_review_completed_on",
-    "schedule_computed_at",
-]
-
 
 def register(*models, **kwargs):
     for model in models:

@@ -111,6 +111,17 @@ class ExitReason(models.TextChoices):
     OTHER = "other", "Other"
 
 
+# The stored next review (TreatmentEpisode below): written by the scheduling adapter, never by a person.
+SCHEDULE_FIELDS = (
+    "next_review_kind",
+    "next_review_target",
+    "next_review_deadline",
+    "next_review_reasons",
+    "first_review_completed_on",
+    "schedule_computed_at",
+)
+
+
 class TreatmentEpisode(models.Model):
     """One episode of structured treatment, from entry to exit, and the next review it calls for.
 

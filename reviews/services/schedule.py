@@ -21,20 +21,13 @@ from django.utils import timezone
 
 from patients.models import EpisodeCircumstance, MissedDose, TreatmentEpisode
 from patients.models.evidence import MISSED_DOSE_SAFETY_RUN
+from patients.models.record import SCHEDULE_FIELDS
 from reviews.models import Finding, RecoveryCheckUp, ReviewFinding, ReviewStatus, StrategicReview
 from reviews.scheduling import Policy, ReviewDue, ReviewFacts, next_review
 
 logger = logging.getLogger(__name__)
 
 RECORD_ERROR_KIND = "record_error"
-SCHEDULE_FIELDS = [
-    "next_review_kind",
-    "next_review_target",
-    "next_review_deadline",
-    "next_review_reasons",
-    "first_review_completed_on",
-    "schedule_computed_at",
-]
 
 
 @cache

@@ -88,15 +88,23 @@ def _chart(rows, statuses) -> dict:
     }
 
 
+def _filtered_list(request, today):
+    """The list's filter form, and the episodes and sort it asks for (None for the episodes when it is invalid:
+    the page then says what is wrong, with a 400)."""
+    form = ReviewListFilterForm(request.GET or None, user=request.user)
+    if request.GET and not form.is_valid():
+        return form, None, None
+    filters = _filters(form)
+    sort = dashboard.SORTS[filters.pop("sort")]
+    return form, dashboard.review_list(request.user, today=today, **filters), sort
+
+
 @managers_and_senior_practitioners
 def review_list_view(request):
     today = timezone.localdate()
-    form = ReviewListFilterForm(request.GET or None, user=request.user)
-    if request.GET and not form.is_valid():
+    form, episodes, sort = _filtered_list(request, today)
+    if episodes is None:
         return render(request, "reviews/review_list.html", {"form": form, "page": None}, status=400)
-    filters = _filters(form)
-    sort = dashboard.SORTS[filters.pop("sort")]
-    episodes = dashboard.review_list(request.user, today=today, **filters)
     try:
         page = keyset_page(
             episodes,
@@ -165,12 +173,10 @@ class _Echo:
 def review_list_csv(request):
     """Every row of the filtered list, streamed (no page limit), in the list's sort order."""
     today = timezone.localdate()
-    form = ReviewListFilterForm(request.GET or None, user=request.user)
-    if request.GET and not form.is_valid():
+    form, episodes, sort = _filtered_list(request, today)
+    if episodes is None:
         return render(request, "reviews/review_list.html", {"form": form, "page": None}, status=400)
-    filters = _filters(form)
-    sort = dashboard.SORTS[filters.pop("sort")]
-    episodes = dashboard.review_list(request.user, today=today, **filters).order_by(*sort.order_by())
+    episodes = episodes.order_by(*sort.order_by())
     record_export(request, "review list CSV")
     writer = csv.writer(_Echo())
 
