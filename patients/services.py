@@ -350,32 +350,7 @@ def pharmacy_report_record(
     report.save()
     MissedDose.objects.bulk_create([MissedDose(report=report, missed_on=d) for d in missed])
     _refresh(episode)
-    if report.prescriber_still_to_be_told:
-        _alert_safety_event(report, by)
     return report
-
-
-def _alert_safety_event(report: PharmacyReport, by) -> None:
-    """A run of missed doses is urgent (tolerance may be lost): the patient's keyworker and the episode's lead
-    hear of it in their inbox at once, not at the next review reminder. Whoever recorded it saw the warning."""
-    from reviews.models import InboxItem
-
-    episode = report.episode
-    patient = episode.patient
-    people = {
-        p for p in (patient.keyworker, episode.lead_practitioner) if p and p.is_active and p.pk != by.pk
-    }
-    InboxItem.objects.bulk_create(
-        InboxItem(
-            recipient=person,
-            subject=f"Safety event: {report.missed_dose_run} consecutive missed doses, {patient}",
-            body=f"{report} ({report.missed_dose_run} doses missed in a row), recorded by {by}. Tolerance may be "
-            "lost: the prescriber must be told before dosing resumes. Record it on the patient's safety alert "
-            "once they have been.",
-            link=patient.get_absolute_url(),
-        )
-        for person in sorted(people, key=lambda p: p.pk)
-    )
 
 
 @transaction.atomic

@@ -332,6 +332,9 @@ class ReminderStage(models.TextChoices):
     DUE_SOON = "due_soon", "Due soon"
     DUE = "due", "Due"
     OVERDUE = "overdue", "Overdue"
+    # Not a review's: a run of missed doses the prescriber has not been recorded as told of (target = the
+    # report's last day). Claimed, delivered and retried like the others.
+    SAFETY_EVENT = "safety_event", "Safety event"
 
 
 class Reminder(models.Model):

@@ -39,6 +39,12 @@ InboxItem.reminder is one-to-one) and settles the row (delivered_at, email_sent_
 failed email still writes the inbox item. The lease outlasts a delivery (the task's time limit and the email
 timeout), so it only lapses when its holder died.
 
+Safety events. A pharmacy report with three or more consecutive missed doses of an opioid substitute, whose
+prescriber is not yet recorded as told (tolerance may be lost: they must be told before dosing resumes), is
+owed a *safety event* reminder to the patient's keyworker and the episode's lead, other than whoever recorded
+the report, for four weeks after its period ends. It goes through the same claim and delivery, and is withdrawn
+once the prescriber is recorded as told or the report is marked entered in error.
+
 Failure and catch-up. A failed delivery records the error and holds the row for a back-off (1, 2, 4 ... 30
 minutes) by setting the lease to the retry time; the task retries after it. A reminder whose delivery never
 ran (its message lost with the broker, its worker killed) or whose retries ran out is *stranded*: undelivered,
@@ -60,7 +66,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from patients.models import TreatmentEpisode
+from patients.models import MISSED_DOSE_SAFETY_RUN, PharmacyReport, TreatmentEpisode
 from recovery_reviews.models import Role, User
 from reviews.models import InboxItem, Reminder, ReminderStage
 from reviews.scheduling import RECOVERY_CHECK_UP, STRATEGIC_REVIEW, ReviewDue, review_status
@@ -75,6 +81,9 @@ STAGE_LABELS = {
     ReminderStage.DUE: "due",
     ReminderStage.OVERDUE: "overdue",
 }
+REVIEW_STAGES = (ReminderStage.DUE_SOON, ReminderStage.DUE, ReminderStage.OVERDUE)
+SAFETY_EVENT_KIND = "safety_event"
+SAFETY_EVENT_DAYS = 28  # how long after a report's period a run of missed doses is still reminded
 # The reminder's identity (the unique constraint reminder_sent_once) first, then what else a claim writes.
 CLAIM_COLUMNS = (
     "episode",
@@ -135,7 +144,8 @@ def _owed_reminders(today: date) -> set[tuple]:
     """(episode, target, stage, recipient, kind, deadline) for every review in a reminder stage today.
 
     Three queries, whatever the number of episodes: the episodes, with their stage in SQL from the stored
-    dates; the managers of every team; the reminders already claimed for those episodes' current reviews.
+    dates; the managers of every team; the reminders already claimed for those episodes' current reviews. Two
+    more for the safety events.
     """
     due_soon_from = today + timedelta(days=policy().due_soon_days)
     episodes = (
@@ -166,12 +176,59 @@ def _owed_reminders(today: date) -> set[tuple]:
     )
     owed = set()
     for pk, target, stage, kind, deadline, team_id, *people in episodes:
-        if stage not in ReminderStage.values:
+        if stage not in REVIEW_STAGES:
             continue
         for recipient in _recipients(stage, team_id, *people, managers=managers):
             if (pk, target, stage, recipient) not in claimed:
                 owed.add((pk, target, stage, recipient, kind, deadline))
+    return owed | _owed_safety_events(today)
+
+
+def _owed_safety_events(today: date) -> set[tuple]:
+    """Runs of missed doses the prescriber is not recorded as told of: two queries, through the partial index
+    on safety events (pharmacy_safety_events)."""
+    since = today - timedelta(days=SAFETY_EVENT_DAYS)
+    reports = PharmacyReport.objects.filter(
+        missed_dose_run__gte=MISSED_DOSE_SAFETY_RUN,
+        prescriber_informed_on__isnull=True,
+        period_end__gte=since,
+    ).values_list(
+        "episode_id",
+        "period_end",
+        "recorded_by_id",
+        "episode__keyworker_id",
+        "episode__keyworker__is_active",
+        "episode__lead_practitioner_id",
+        "episode__lead_practitioner__is_active",
+    )
+    claimed = set(
+        Reminder.objects.filter(stage=ReminderStage.SAFETY_EVENT, target__gte=since).values_list(
+            "episode_id", "target", "recipient_id"
+        )
+    )
+    owed = set()
+    for episode_id, period_end, recorded_by, *people in reports:
+        for recipient in _safety_recipients(*people, recorded_by=recorded_by):
+            if (episode_id, period_end, recipient) not in claimed:
+                owed.add(
+                    (
+                        episode_id,
+                        period_end,
+                        ReminderStage.SAFETY_EVENT,
+                        recipient,
+                        SAFETY_EVENT_KIND,
+                        period_end,
+                    )
+                )
     return owed
+
+
+def _safety_recipients(keyworker_id, keyworker_active, lead_id, lead_active, *, recorded_by) -> set[int]:
+    """The keyworker and the lead, active, but not whoever recorded the report (they saw the warning)."""
+    people = {
+        pk for pk, active in ((keyworker_id, keyworker_active), (lead_id, lead_active)) if pk and active
+    }
+    return people - {recorded_by}
 
 
 def _recipients(
@@ -310,6 +367,8 @@ def _settle(reminder_id: int, **fields) -> None:
 
 def _no_longer_owed(reminder: Reminder, today: date) -> str:
     """Why a claimed reminder should not go out now (the review moved on while it waited), or ""."""
+    if reminder.stage == ReminderStage.SAFETY_EVENT:
+        return _safety_event_no_longer_owed(reminder)
     episode = reminder.episode
     if episode.next_review_kind not in KIND_LABELS or episode.next_review_target != reminder.target:
         return "the review it was about is no longer the one due."
@@ -334,14 +393,48 @@ def _no_longer_owed(reminder: Reminder, today: date) -> str:
     return ""
 
 
+def _safety_reports(reminder: Reminder) -> list[PharmacyReport]:
+    return list(
+        PharmacyReport.objects.filter(
+            episode_id=reminder.episode_id,
+            period_end=reminder.target,
+            missed_dose_run__gte=MISSED_DOSE_SAFETY_RUN,
+        ).order_by("pk")
+    )
+
+
+def _safety_event_no_longer_owed(reminder: Reminder) -> str:
+    reports = _safety_reports(reminder)
+    if not reports:
+        return "the pharmacy report was marked as entered in error."
+    waiting = [r for r in reports if r.prescriber_informed_on is None]
+    if not waiting:
+        return f"the prescriber was told on {reports[0].prescriber_informed_on:%d %b %Y}."
+    episode = reminder.episode
+    keyworker, lead = episode.patient.keyworker, episode.lead_practitioner
+    people = _safety_recipients(
+        keyworker.pk,
+        keyworker.is_active,
+        lead.pk if lead else None,
+        bool(lead and lead.is_active),
+        recorded_by=waiting[0].recorded_by_id,
+    )
+    if reminder.recipient_id not in people:
+        return f"{reminder.recipient} is no longer the keyworker or lead for this patient."
+    return ""
+
+
 def _wants_email(user: User) -> bool:
     return user.email_reminders and bool(user.email)
 
 
 def _message(reminder: Reminder) -> dict:
-    """Subject, text and HTML from templates/emails/review_reminder_*; the inbox item uses the text."""
+    """Subject, text and HTML from templates/emails/review_reminder_* (safety_event_* for a safety event); the
+    inbox item uses the text."""
     episode, patient = reminder.episode, reminder.episode.patient
     path = reverse("patients:detail", args=[patient.pk])
+    if reminder.stage == ReminderStage.SAFETY_EVENT:
+        return _safety_event_message(reminder, patient, path)
     if reminder.recipient_id == patient.keyworker_id:
         role = "keyworker"
     elif reminder.recipient_id == episode.lead_practitioner_id:
@@ -364,6 +457,23 @@ def _message(reminder: Reminder) -> dict:
         "subject": subject,
         "text": render_to_string("emails/review_reminder_body.txt", context),
         "html": render_to_string("emails/review_reminder_body.html", context),
+        "path": path,
+    }
+
+
+def _safety_event_message(reminder: Reminder, patient, path: str) -> dict:
+    report = next((r for r in _safety_reports(reminder) if r.prescriber_informed_on is None), None)
+    context = {
+        "patient": patient,
+        "report": report,
+        "run": report.missed_dose_run if report else MISSED_DOSE_SAFETY_RUN,
+        "role": "keyworker" if reminder.recipient_id == patient.keyworker_id else "lead practitioner",
+        "url": f"{settings.SITE_URL}{path}",
+    }
+    return {
+        "subject": " ".join(render_to_string("emails/safety_event_subject.txt", context).split()),
+        "text": render_to_string("emails/safety_event_body.txt", context),
+        "html": render_to_string("emails/safety_event_body.html", context),
         "path": path,
     }
 

@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
+from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -13,7 +14,8 @@ from patients import services
 from patients.models import PharmacyReport
 from patients.selectors import recent_safety_events
 from recovery_reviews.models import Role
-from reviews.models import InboxItem
+from reviews.models import InboxItem, Reminder
+from reviews.services import reminders
 from reviews.services.schedule import episode_schedule_refresh
 from tests.factories import UserFactory
 from tests.patients.test_views_forms import error_beside
@@ -141,47 +143,72 @@ def test_the_database_refuses_a_date_before_the_period(alice, open_episode):
         PharmacyReport.objects.filter(pk=report.pk).update(prescriber_informed_on=date(2026, 4, 1))
 
 
-def test_the_keyworker_and_the_lead_hear_of_a_safety_event_at_once(alice, sam, kim_recording, open_episode):
+def sweep_and_deliver(today=TODAY):
+    result = reminders.reminders_sweep(today=today)
+    return [reminders.reminder_deliver(reminder_id=pk, today=today) for pk in result.to_deliver]
+
+
+def test_the_keyworker_and_the_lead_are_reminded_of_a_safety_event_by_inbox_and_email(
+    alice, sam, kim_recording, open_episode
+):
     report = report_with_run(open_episode, kim_recording)
+    assert sweep_and_deliver() == ["delivered", "delivered"]
     items = InboxItem.objects.order_by("recipient__username")
     assert [i.recipient for i in items] == [alice, sam]
-    assert items[0].subject == "Safety event: 3 consecutive missed doses, Pat Example"
-    assert "the prescriber must be told before dosing resumes" in items[0].body
-    assert items[0].link == open_episode.patient.get_absolute_url() and items[0].reminder is None
-    assert str(report) in items[0].body
-
-
-def test_whoever_recorded_it_is_not_told_again_nor_anyone_once_the_prescriber_knows(alice, sam, open_episode):
-    report_with_run(open_episode, alice)
-    assert list(InboxItem.objects.values_list("recipient__username", flat=True)) == ["sam"]
-    InboxItem.objects.all().delete()
-    services.pharmacy_report_record(
-        episode=open_episode,
-        pharmacy_name="Boots",
-        period_start=date(2026, 4, 24),
-        period_end=date(2026, 4, 30),
-        doses_due=7,
-        supervised_doses_taken=4,
-        take_home_doses_collected=0,
-        missed_dates=[date(2026, 4, 25), date(2026, 4, 26), date(2026, 4, 27)],
-        prescriber_informed_on=date(2026, 4, 28),
-        by=alice,
+    assert items[0].subject == (
+        "SAFETY: Pat Example missed 3 doses in a row: tell the prescriber before dosing resumes"
     )
+    assert "Boots, 10 Apr to 23 Apr 2026" in items[0].body
+    assert "the prescriber must be told before dosing resumes" in items[0].body
+    assert items[0].link == open_episode.patient.get_absolute_url()
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([alice.email, sam.email])
+    assert mail.outbox[0].subject.startswith("SAFETY: Pat Example")
+    assert sweep_and_deliver() == []  # once each
+    assert report.pk
+
+
+def test_whoever_recorded_it_is_not_reminded_nor_anyone_once_the_prescriber_knows(alice, sam, open_episode):
+    report_with_run(open_episode, alice)
+    result = reminders.reminders_sweep(today=TODAY)
+    assert list(Reminder.objects.values_list("recipient__username", flat=True)) == ["sam"]
+    services.prescriber_informed_record(
+        report=PharmacyReport.objects.get(), informed_on=date(2026, 4, 24), by=alice
+    )  # told before the reminder went out
+    outcomes = [reminders.reminder_deliver(reminder_id=pk, today=TODAY) for pk in result.to_deliver]
+    assert outcomes == ["withdrawn"]
+    assert "the prescriber was told on 24 Apr 2026" in Reminder.objects.get().last_error
     assert not InboxItem.objects.exists()
+
+
+def test_a_report_entered_in_error_is_not_reminded(alice, sam, open_episode):
+    report = report_with_run(open_episode, alice)
+    result = reminders.reminders_sweep(today=TODAY)
+    services.record_mark_entered_in_error(record=report, reason="Wrong patient.", by=alice)
+    outcomes = [reminders.reminder_deliver(reminder_id=pk, today=TODAY) for pk in result.to_deliver]
+    assert outcomes == ["withdrawn"]
+    assert reminders.reminders_sweep(today=TODAY).to_deliver == []
+
+
+def test_four_weeks_after_the_period_nothing_more_is_owed(alice, sam, open_episode):
+    report_with_run(open_episode, alice)  # period ends 23 Apr
+    reminders.reminders_sweep(today=date(2026, 5, 22))  # the first review is due soon by then: that is owed
+    assert not Reminder.objects.filter(stage="safety_event").exists()
+    reminders.reminders_sweep(today=date(2026, 5, 21))
+    assert Reminder.objects.filter(stage="safety_event").count() == 1  # the last day it is owed
+
+
+def test_the_alert_opens_from_the_inbox_on_the_patients_record(client, alice, sam, open_episode):
+    report_with_run(open_episode, alice)
+    sweep_and_deliver()
+    item = InboxItem.objects.get(recipient=sam)
+    client.force_login(sam)
+    inbox = client.get(reverse("reviews:inbox")).content.decode()
+    assert "SAFETY: Pat Example missed 3 doses in a row" in inbox
+    response = client.get(reverse("reviews:inbox_open", args=[item.pk]))
+    assert response.status_code == 302 and response.url == open_episode.patient.get_absolute_url()
 
 
 @pytest.fixture
 def kim_recording(team):
     """Someone else in the team recording the pharmacist's report."""
     return UserFactory(username="kim", first_name="Kim", last_name="Admin", role=Role.KEYWORKER, team=team)
-
-
-def test_the_alert_opens_from_the_inbox_on_the_patients_record(client, alice, sam, open_episode):
-    report_with_run(open_episode, alice)
-    item = InboxItem.objects.get(recipient=sam)
-    client.force_login(sam)
-    inbox = client.get(reverse("reviews:inbox")).content.decode()
-    assert "Safety event: 3 consecutive missed doses, Pat Example" in inbox
-    response = client.get(reverse("reviews:inbox_open", args=[item.pk]))
-    assert response.status_code == 302 and response.url == open_episode.patient.get_absolute_url()
-    assert InboxItem.objects.get(pk=item.pk).read_at is not None
