@@ -530,8 +530,12 @@ def details_correct(
             before = _shown(patient, name)
             setattr(patient, name, changes[name])
             corrections.append((None, name, label, before, _shown(patient, name)))
+
+    def differs(name, new, old) -> bool:
+        return set(new) != set(old) if name == "other_substances" else new != old  # a list in any order
+
     for name, label in EPISODE_DETAILS.items():
-        if episode is not None and name in changes and changes[name] != getattr(episode, name):
+        if episode is not None and name in changes and differs(name, changes[name], getattr(episode, name)):
             before = _shown(episode, name)
             setattr(episode, name, changes[name])
             corrections.append((episode, name, label, before, _shown(episode, name)))

@@ -151,3 +151,13 @@ def test_another_teams_patient_cannot_be_corrected(client, olga, registered):
     client.force_login(olga)
     assert client.get(url(registered.patient)).status_code == 404
     assert client.post(url(registered.patient), answers(registered, family_name="X")).status_code == 404
+
+
+def test_the_same_substances_in_another_order_are_no_change(client, alice, registered):
+    TreatmentEpisode.objects.filter(pk=registered.pk).update(other_substances=["crack", "alcohol"])
+    registered.refresh_from_db()
+    client.force_login(alice)
+    response = client.post(
+        url(registered.patient), answers(registered, other_substances=["alcohol", "crack"])
+    )
+    assert "Nothing would change" in response.content.decode()
