@@ -735,6 +735,7 @@ class PatientMoveForm(forms.Form):
     lead_practitioner = _StaffChoiceField(
         queryset=None,
         required=False,
+        empty_label="(as it is)",
         label="Lead practitioner",
         help_text="The senior practitioner who leads this patient's strategic reviews (§2.5).",
     )
