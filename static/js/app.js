@@ -9,6 +9,11 @@
     });
   }
 
+  // Print buttons (the print stylesheet leaves out the application around the content).
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () { window.print(); });
+  });
+
   // Pharmacy report: pick a missed date from a calendar and append it, as DD/MM/YYYY, to the list.
   const picker = document.getElementById("missed-date-picker");
   const add = document.getElementById("missed-date-add");

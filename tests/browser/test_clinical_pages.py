@@ -220,3 +220,28 @@ def test_a_report_entered_in_error_stops_moving_the_review(page, login, screensh
     assert "Entered in error: Boots, High Street" in struck.inner_text()
     assert "This was another patient's report." in struck.inner_text()
     screenshot("patient_after_entered_in_error")
+
+
+def test_a_review_prints_without_the_application_around_it(page, login, screenshot, sam, recent_episode):
+    from tests.factories import StrategicReviewFactory
+
+    review = StrategicReviewFactory(
+        episode=recent_episode,
+        lead=sam,
+        held_on=date.today(),
+        status=ReviewStatus.COMPLETED,
+        completed_on=date.today(),
+        patient_took_part=True,
+    )
+    login(sam)
+    page.goto(review.get_absolute_url())
+    assert page.get_by_role("button", name="Print").is_visible()
+    assert not page.locator(".print-only").is_visible()
+    page.emulate_media(media="print")
+    assert not page.locator("nav.navbar").is_visible()
+    assert not page.get_by_role("button", name="Print").is_visible()
+    identity = page.locator(".print-only")
+    assert identity.is_visible()
+    assert f"{recent_episode.patient}, born" in identity.inner_text()
+    assert "Printed" in identity.inner_text() and "Sam Senior" in identity.inner_text()
+    screenshot("review_printed")
