@@ -839,3 +839,24 @@ class CaseloadHandoverForm(forms.Form):
                 "to_keyworker", f"{taker} works in {taker.team}: choose a keyworker in {giver.team}."
             )
         return data
+
+
+class AppointmentOutcomeForm(forms.Form):
+    status = forms.ChoiceField(
+        label="What happened",
+        choices=[(v, label) for v, label in AppointmentStatus.choices if v != AppointmentStatus.BOOKED],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose what happened: attended, missed or cancelled."},
+    )
+    review_note = forms.CharField(
+        label="Ongoing review note (§1.1)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="For an attended appointment: what was reviewed, progress on the care plan, any change agreed.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("status") == AppointmentStatus.ATTENDED and not data.get("review_note", "").strip():
+            self.add_error("review_note", "An attended appointment needs its ongoing-review note (§1.1).")
+        return data

@@ -16,6 +16,7 @@ from patients.models import (
     MISSED_DOSE_SAFETY_RUN,
     NON_PRESCRIBED_OPIOIDS,
     TOP_SUBSTANCES,
+    Appointment,
     CareTeamChange,
     CoreDomain,
     DrugTest,
@@ -244,6 +245,18 @@ def patients_with_nothing_due(user, *, search: str, limit: int = 20) -> list[Pat
     )
 
 
+def appointments_to_record(user, *, limit: int = 10) -> list[Appointment]:
+    """The user's own booked appointments whose time has passed: what became of them is still to be recorded."""
+    return list(
+        scoped(
+            Appointment.objects.filter(keyworker=user, status="booked", starts_at__lt=timezone.now()),
+            user,
+        )
+        .select_related("episode__patient")
+        .order_by("starts_at")[:limit]
+    )
+
+
 def due_this_week(user, *, today: date, limit: int = 15) -> list[TreatmentEpisode]:
     """Across the whole scope, not only the page shown: targets and deadlines in the next seven days."""
     return list(caseload_for_user(user, today=today, this_week=True)[:limit])
@@ -454,6 +467,7 @@ class TimelineEntry:
     )
     url: str = ""
     error_url: str = ""  # where to mark the entry as entered in error
+    outcome_url: str = ""  # a booked appointment: where to record what happened
 
 
 @dataclass
@@ -626,6 +640,7 @@ def build_timeline(record: EpisodeRecord) -> list[TimelineEntry]:
             )
         )
     for a in record.appointments:
+        booked = a.status == "booked"
         entries.append(
             TimelineEntry(
                 a.starts_at.date(),
@@ -633,6 +648,7 @@ def build_timeline(record: EpisodeRecord) -> list[TimelineEntry]:
                 f"Appointment with {a.keyworker}: {a.get_status_display().lower()}",
                 a.review_note,
                 "warning" if a.status == "missed" else "",
+                outcome_url=reverse("patients:appointment_outcome", args=[a.pk]) if booked else "",
             )
         )
 

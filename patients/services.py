@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from patients.models import (
     Appointment,
+    AppointmentStatus,
     CareTeamChange,
     DispensingArrangement,
     DrugTest,
@@ -644,3 +645,32 @@ def caseload_handover(
         patient_move(patient=patient, team=patient.team, keyworker=to_keyworker, reason=reason, by=by)
         for patient in patients
     ]
+
+
+@transaction.atomic
+def appointment_outcome_record(
+    *, appointment: Appointment, status: str, by, review_note: str = ""
+) -> Appointment:
+    """What became of a booked appointment: attended (with its ongoing-review note, §1.1), missed or cancelled.
+    Recorded once: an outcome is the record of what happened, so it is not changed afterwards."""
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise ValidationError(
+            f"This appointment's outcome is already recorded: {appointment.get_status_display().lower()}."
+        )
+    if status == AppointmentStatus.BOOKED:
+        raise ValidationError({"status": "Choose what happened: attended, missed or cancelled."})
+    if (
+        status in (AppointmentStatus.ATTENDED, AppointmentStatus.MISSED)
+        and appointment.starts_at > timezone.now()
+    ):
+        raise ValidationError(
+            {
+                "status": f"The appointment is on {timezone.localtime(appointment.starts_at):%d %b %Y at %H:%M}: "
+                "it can be cancelled now, attended or missed once its time has come."
+            }
+        )
+    appointment.status, appointment.review_note = status, review_note.strip()
+    appointment.full_clean()
+    appointment.save(update_fields=["status", "review_note"])
+    return appointment

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/correct/", views.details_correct, name="correct"),
     path("<int:pk>/episodes/new/", views.episode_open, name="episode_open"),
     path("episodes/<int:episode_pk>/appointments/new/", views.appointment_new, name="appointment_new"),
+    path("appointments/<int:pk>/outcome/", views.appointment_outcome, name="appointment_outcome"),
     path("episodes/<int:episode_pk>/top/new/", views.top_new, name="top_new"),
     path("episodes/<int:episode_pk>/drug-tests/new/", views.drug_test_new, name="drug_test_new"),
     path(

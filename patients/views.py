@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from patients import forms, services
 from patients.models import (
+    Appointment,
     DrugTest,
     EpisodeCircumstance,
     Intervention,
@@ -22,6 +23,7 @@ from patients.models import (
     TreatmentEpisode,
 )
 from patients.selectors import (
+    appointments_to_record,
     caseload_for_user,
     due_this_week,
     episode_record,
@@ -84,6 +86,7 @@ def caseload(request):
             "today": today,
             "status_labels": STATUS_LABELS,
             "due_this_week": due_this_week(request.user, today=today),
+            "appointments_to_record": appointments_to_record(request.user),
             "safety_events": recent_safety_events(request.user, today=today),
             "filtered": any(filters.values()),
             "can_register": bool(team_ids_for_user(request.user)),
@@ -587,3 +590,39 @@ def caseload_handover(request):
             )
             return redirect(f"{reverse('reviews:dashboard')}?team={taker.team_id}")
     return render(request, "patients/handover.html", {"form": form})
+
+
+def appointment_outcome(request, pk):
+    """Record what became of a booked appointment."""
+    appointment = record_for_user(
+        request.user, Appointment.objects.select_related("episode__patient", "keyworker"), pk
+    )
+    episode = appointment.episode
+    form = forms.AppointmentOutcomeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.appointment_outcome_record(appointment=appointment, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            status = dict(forms.AppointmentOutcomeForm.base_fields["status"].choices)[
+                form.cleaned_data["status"]
+            ]
+            messages.success(
+                request,
+                f"Appointment of {timezone.localtime(appointment.starts_at):%d %b %Y}: {status.lower()}.",
+            )
+            return redirect(episode.get_absolute_url())
+    record_access(request, episode.patient)
+    when = timezone.localtime(appointment.starts_at)
+    return render(
+        request,
+        "patients/episode_form.html",
+        {
+            "form": form,
+            "episode": episode,
+            "title": "Record the outcome",
+            "intro": f"The appointment with {appointment.keyworker} on {when:%d %b %Y at %H:%M}, "
+            f"{appointment.get_status_display().lower()}.",
+        },
+    )

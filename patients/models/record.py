@@ -475,7 +475,13 @@ class Appointment(models.Model):
 
     class Meta:
         ordering = ["-starts_at"]
-        indexes = [models.Index(fields=["episode", "-starts_at"])]
+        indexes = [
+            models.Index(fields=["episode", "-starts_at"]),
+            # each keyworker's booked appointments, for the ones whose outcome is still to be recorded
+            models.Index(
+                fields=["keyworker", "starts_at"], name="appointment_booked", condition=Q(status="booked")
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="attended_appointment_has_review_note",
