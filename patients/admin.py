@@ -81,3 +81,26 @@ for model in (
     models.EpisodeCircumstance,
 ):
     admin.site.register(model, ReadMostlyAdmin)
+
+
+@admin.register(models.CareTeamChange)
+class CareTeamChangeAdmin(ReadMostlyAdmin):
+    list_display = [
+        "patient",
+        "changed_on",
+        "from_keyworker",
+        "to_keyworker",
+        "from_team",
+        "to_team",
+        "recorded_by",
+    ]
+    list_filter = ["to_team"]
+    search_fields = ["patient__family_name", "patient__nhs_number", "reason"]
+    list_select_related = ["patient", "from_keyworker", "to_keyworker", "from_team", "to_team", "recorded_by"]
+
+
+@admin.register(models.RecordCorrection)
+class RecordCorrectionAdmin(ReadMostlyAdmin):
+    list_display = ["patient", "label", "before", "after", "corrected_by", "corrected_at"]
+    search_fields = ["patient__family_name", "patient__nhs_number", "reason"]
+    list_select_related = ["patient", "corrected_by"]

@@ -199,3 +199,27 @@ def test_a_patient_after_treatment_can_move_keyworker_without_a_lead_to_choose(c
     response = client.post(url(patient), {"keyworker": kim.pk, "reason": "Check-ups with Kim."})
     assert response.status_code == 302
     assert CareTeamChange.objects.get().from_lead is None
+
+
+def test_support_reads_care_team_changes_and_corrections_in_the_admin(client, sam, kim, episode):
+    from patients.models import RecordCorrection
+
+    services.patient_move(
+        patient=episode.patient, team=episode.patient.team, keyworker=kim, reason="Alice has left.", by=sam
+    )
+    RecordCorrection.objects.create(
+        patient=episode.patient,
+        field="family_name",
+        label="Family name",
+        before="Exampel",
+        after="Example",
+        reason="Typo.",
+        corrected_by=sam,
+    )
+    support = UserFactory(username="support", role=Role.SUPPORT, team=None, is_staff=True, is_superuser=True)
+    client.force_login(support)
+    changes = client.get(reverse("admin:patients_careteamchange_changelist")).content.decode()
+    assert "Kim Keyworker" in changes and "Alice Keyworker" in changes
+    corrections = client.get(reverse("admin:patients_recordcorrection_changelist")).content.decode()
+    assert "Exampel" in corrections
+    assert client.get(reverse("admin:patients_careteamchange_add")).status_code == 403
