@@ -16,8 +16,9 @@ from patients.models import TestResult as Result
 from patients.selectors import recent_safety_events
 from recovery_reviews.models import Role
 from reviews.selectors import evidence_pack
-from reviews.services.schedule import episode_schedule_refresh, episodes_schedule_recompute
+from reviews.services.schedule import episodes_schedule_recompute
 from tests.factories import DrugTestFactory, DrugTestResultFactory, TopAssessmentFactory, UserFactory
+from tests.patients.conftest import report_with_run
 from tests.patients.test_views_forms import error_beside
 
 pytestmark = pytest.mark.django_db
@@ -30,31 +31,9 @@ def frozen_today():
         yield
 
 
-@pytest.fixture
-def open_episode(episode):
-    episode.entry_date = date(2026, 3, 1)
-    episode.save()
-    episode_schedule_refresh(episode)
-    return episode
-
-
 def schedule(episode):
     return TreatmentEpisode.objects.values_list("next_review_target", "next_review_deadline").get(
         pk=episode.pk
-    )
-
-
-def three_missed(episode, by):
-    return services.pharmacy_report_record(
-        episode=episode,
-        pharmacy_name="Boots",
-        period_start=date(2026, 4, 10),
-        period_end=date(2026, 4, 23),
-        doses_due=14,
-        supervised_doses_taken=11,
-        take_home_doses_collected=0,
-        missed_dates=[date(2026, 4, 20), date(2026, 4, 21), date(2026, 4, 22)],
-        by=by,
     )
 
 
@@ -67,7 +46,7 @@ def test_a_pharmacy_report_in_error_no_longer_moves_the_review_or_counts_anywher
 ):
     first_review = schedule(open_episode)
     assert first_review == (date(2026, 6, 1), date(2026, 9, 1))  # within 3 months, at most 6 (§1.3)
-    report = three_missed(open_episode, alice)
+    report = report_with_run(open_episode, alice)
     assert schedule(open_episode) == (date(2026, 5, 20), date(2026, 5, 20))  # App. C 1: within 28 days
     assert recent_safety_events(alice, today=TODAY)
 
@@ -129,7 +108,7 @@ def test_a_top_in_error_leaves_the_chart(client, alice, open_episode):
 
 
 def test_without_a_reason_nothing_is_marked_and_the_message_says_what_to_write(client, alice, open_episode):
-    report = three_missed(open_episode, alice)
+    report = report_with_run(open_episode, alice)
     client.force_login(alice)
     response = client.post(url("pharmacy-report", report), {"reason": "  "})
     assert error_beside(response.content.decode(), "reason").startswith("Say what was wrong")
@@ -137,7 +116,7 @@ def test_without_a_reason_nothing_is_marked_and_the_message_says_what_to_write(c
 
 
 def test_an_entry_is_marked_once_and_the_first_reason_stands(client, alice, sam, open_episode):
-    report = three_missed(open_episode, alice)
+    report = report_with_run(open_episode, alice)
     services.record_mark_entered_in_error(record=report, reason="Wrong patient.", by=alice)
     client.force_login(sam)
     shown = client.get(url("pharmacy-report", report)).content.decode()
@@ -157,7 +136,7 @@ def test_an_entry_is_marked_once_and_the_first_reason_stands(client, alice, sam,
 
 
 def test_only_those_who_can_see_the_record_can_mark_it(client, olga, open_episode, alice):
-    report = three_missed(open_episode, alice)
+    report = report_with_run(open_episode, alice)
     client.force_login(olga)
     assert client.post(url("pharmacy-report", report), {"reason": "Wrong patient."}).status_code == 404
     client.force_login(alice)
@@ -168,7 +147,7 @@ def test_only_those_who_can_see_the_record_can_mark_it(client, olga, open_episod
 
 
 def test_the_timeline_offers_the_correction_beside_each_piece_of_evidence(client, alice, open_episode):
-    report = three_missed(open_episode, alice)
+    report = report_with_run(open_episode, alice)
     client.force_login(alice)
     page = client.get(open_episode.get_absolute_url()).content.decode()
     assert f'href="{url("pharmacy-report", report)}">entered in error?</a>' in page
@@ -182,13 +161,13 @@ def test_the_timeline_offers_the_correction_beside_each_piece_of_evidence(client
     ],
 )
 def test_the_database_refuses_a_half_made_mark(alice, open_episode, fields):
-    report = three_missed(open_episode, alice)
+    report = report_with_run(open_episode, alice)
     with pytest.raises(IntegrityError), transaction.atomic():
         PharmacyReport.with_errors.filter(pk=report.pk).update(**fields)
 
 
 def test_support_still_finds_the_entry_in_the_admin_marked_as_in_error(client, alice, open_episode):
-    report = three_missed(open_episode, alice)
+    report = report_with_run(open_episode, alice)
     services.record_mark_entered_in_error(record=report, reason="Wrong patient.", by=alice)
     support = UserFactory(username="support", role=Role.SUPPORT, team=None, is_staff=True, is_superuser=True)
     client.force_login(support)

@@ -16,8 +16,8 @@ from patients.selectors import recent_safety_events
 from recovery_reviews.models import Role
 from reviews.models import InboxItem, Reminder
 from reviews.services import reminders
-from reviews.services.schedule import episode_schedule_refresh
 from tests.factories import UserFactory
+from tests.patients.conftest import report_with_run
 from tests.patients.test_views_forms import error_beside
 
 pytestmark = pytest.mark.django_db
@@ -28,29 +28,6 @@ TODAY = date(2026, 5, 1)
 def frozen_today():
     with time_machine.travel(datetime(2026, 5, 1, 12, tzinfo=UTC), tick=False):
         yield
-
-
-@pytest.fixture
-def open_episode(episode):
-    episode.entry_date = date(2026, 3, 1)
-    episode.save()
-    episode_schedule_refresh(episode)
-    return episode
-
-
-def report_with_run(episode, by, **more):
-    return services.pharmacy_report_record(
-        episode=episode,
-        pharmacy_name="Boots",
-        period_start=date(2026, 4, 10),
-        period_end=date(2026, 4, 23),
-        doses_due=14,
-        supervised_doses_taken=11,
-        take_home_doses_collected=0,
-        missed_dates=[date(2026, 4, 20), date(2026, 4, 21), date(2026, 4, 22)],
-        by=by,
-        **more,
-    )
 
 
 def url(report):
