@@ -17,6 +17,7 @@ from patients.models import (
     NON_PRESCRIBED_OPIOIDS,
     TOP_SUBSTANCES,
     Appointment,
+    AppointmentStatus,
     CareTeamChange,
     CoreDomain,
     DrugTest,
@@ -249,7 +250,9 @@ def appointments_to_record(user, *, limit: int = 10) -> list[Appointment]:
     """The user's own booked appointments whose time has passed: what became of them is still to be recorded."""
     return list(
         scoped(
-            Appointment.objects.filter(keyworker=user, status="booked", starts_at__lt=timezone.now()),
+            Appointment.objects.filter(
+                keyworker=user, status=AppointmentStatus.BOOKED, starts_at__lt=timezone.now()
+            ),
             user,
         )
         .select_related("episode__patient")
@@ -462,9 +465,7 @@ class TimelineEntry:
     kind: str
     title: str
     detail: str = ""
-    flag: str = (
-        ""  # "danger" or "warning" for what needs attention; "in-error" for an entry kept but not counted
-    )
+    flag: str = ""  # "danger" or "warning" for attention; "in-error" for an entry kept but not counted
     url: str = ""
     error_url: str = ""  # where to mark the entry as entered in error
     outcome_url: str = ""  # a booked appointment: where to record what happened
@@ -625,6 +626,14 @@ def episode_record(episode: TreatmentEpisode, *, today: date) -> EpisodeRecord:
     )
 
 
+# Entries kept but marked entered in error: their timeline kind and the date they are shown at.
+IN_ERROR_ON_TIMELINE = {
+    TopAssessment: ("top", "assessed_on"),
+    DrugTest: ("drug_test", "taken_on"),
+    PharmacyReport: ("pharmacy", "period_end"),
+}
+
+
 def build_timeline(record: EpisodeRecord) -> list[TimelineEntry]:
     """Appointments, TOP, drug tests, pharmacy reports, reviews and changes of treatment, newest first."""
     from django.urls import reverse
@@ -640,7 +649,7 @@ def build_timeline(record: EpisodeRecord) -> list[TimelineEntry]:
             )
         )
     for a in record.appointments:
-        booked = a.status == "booked"
+        booked = a.status == AppointmentStatus.BOOKED
         entries.append(
             TimelineEntry(
                 a.starts_at.date(),
@@ -735,11 +744,10 @@ def build_timeline(record: EpisodeRecord) -> list[TimelineEntry]:
             )
         )
     for wrong in record.entered_in_error:
-        on = getattr(wrong, "assessed_on", None) or getattr(wrong, "taken_on", None) or wrong.period_end
-        kind = {TopAssessment: "top", DrugTest: "drug_test", PharmacyReport: "pharmacy"}[type(wrong)]
+        kind, dated_by = IN_ERROR_ON_TIMELINE[type(wrong)]
         entries.append(
             TimelineEntry(
-                on,
+                getattr(wrong, dated_by),
                 kind,
                 f"Entered in error: {wrong}",
                 f"{wrong.entered_in_error_reason} (marked by {wrong.entered_in_error_by} on "

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from patients.models import (
@@ -478,8 +479,6 @@ EPISODE_DETAILS = {
 def _earliest_recorded(episode: TreatmentEpisode) -> tuple[date, str] | None:
     """The earliest date anything was recorded in the episode, and what it was: an entry date after it cannot be
     right."""
-    from django.db.models import Min
-
     from reviews.models import StrategicReview
 
     firsts = [
@@ -504,7 +503,7 @@ def _earliest_recorded(episode: TreatmentEpisode) -> tuple[date, str] | None:
 
 def _shown(episode_or_patient, name: str) -> str:
     value = getattr(episode_or_patient, name)
-    if name in ("primary_drug",):
+    if name == "primary_drug":
         return episode_or_patient.get_primary_drug_display()
     if name == "other_substances":
         labels = dict(Substance.choices)
