@@ -245,3 +245,28 @@ def test_a_review_prints_without_the_application_around_it(page, login, screensh
     assert f"{recent_episode.patient}, born" in identity.inner_text()
     assert "Printed" in identity.inner_text() and "Sam Senior" in identity.inner_text()
     screenshot("review_printed")
+
+
+def test_a_mistyped_entry_date_is_corrected_and_the_first_review_moves(
+    page, login, screenshot, alice, recent_episode
+):
+    episode = recent_episode
+    true_entry = episode.entry_date - timedelta(days=14)
+    login(alice)
+    page.goto(f"/patients/{episode.patient_id}/")
+    page.get_by_role("link", name="correct details").click()
+    page.fill("#id_entry_date", true_entry.isoformat())
+    page.click("main form[method=post] button[type=submit]")
+    assert "Say why" in page.locator("#error_1_id_reason").inner_text()
+    assert page.input_value("#id_entry_date") == true_entry.isoformat()
+    page.fill("#id_reason", "The referral letter gives the earlier date.")
+    screenshot("correct_details_form")
+    page.click("main form[method=post] button[type=submit]")
+    page.wait_for_url(re.compile(rf"/patients/{episode.patient_id}/\?episode=\d+$"))
+    main = page.inner_text("main")
+    assert f"Corrected: Entered treatment on: {episode.entry_date:%d %b %Y} → {true_entry:%d %b %Y}." in main
+    assert "The next review moved earlier" in main
+    assert page.get_by_test_id("next-review-target").inner_text() == shown(
+        true_entry + relativedelta(months=3)
+    )
+    assert "The referral letter gives the earlier date." in page.get_by_test_id("timeline").inner_text()
