@@ -787,6 +787,18 @@ class DetailsCorrectionForm(_PatientFields, _EpisodeStartFields):
         help_text="Kept with each change, on the timeline.",
     )
 
+    field_order = [
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "nhs_number",
+        "entry_date",
+        "primary_drug",
+        "other_substances",
+        "co_morbidities",
+        "reason",
+    ]
+
     def __init__(self, *args, episode, **kwargs):
         super().__init__(*args, **kwargs)
         del self.fields["lead_practitioner"]  # changed with the care team, not as a correction

@@ -161,3 +161,13 @@ def test_the_same_substances_in_another_order_are_no_change(client, alice, regis
         url(registered.patient), answers(registered, other_substances=["alcohol", "crack"])
     )
     assert "Nothing would change" in response.content.decode()
+
+
+def test_the_patients_details_come_before_the_episodes_and_the_reason_last(client, alice, registered):
+    client.force_login(alice)
+    page = client.get(url(registered.patient)).content.decode()
+    names = [
+        page.index(f'name="{n}"')
+        for n in ("given_name", "date_of_birth", "entry_date", "co_morbidities", "reason")
+    ]
+    assert names == sorted(names)
