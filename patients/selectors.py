@@ -246,6 +246,21 @@ def patients_with_nothing_due(user, *, search: str, limit: int = 20) -> list[Pat
     )
 
 
+def reviews_to_finish(user, *, limit: int = 15) -> list[StrategicReview]:
+    """Strategic reviews the user leads that are not complete: started and not finished, or held without the
+    patient and waiting on their involvement (§2.4). Until then the clock does not reset."""
+    return list(
+        scoped(
+            StrategicReview.objects.filter(
+                lead=user, status__in=[ReviewStatus.DRAFT, ReviewStatus.AWAITING_PATIENT]
+            ),
+            user,
+        )
+        .select_related("episode__patient")
+        .order_by("held_on", "pk")[:limit]
+    )
+
+
 def appointments_to_record(user, *, limit: int = 10) -> list[Appointment]:
     """The user's own booked appointments whose time has passed: what became of them is still to be recorded."""
     return list(

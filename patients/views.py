@@ -29,6 +29,7 @@ from patients.selectors import (
     episode_record,
     patients_with_nothing_due,
     recent_safety_events,
+    reviews_to_finish,
 )
 from recovery_reviews.access import (
     can_move_patient,
@@ -87,6 +88,7 @@ def caseload(request):
             "status_labels": STATUS_LABELS,
             "due_this_week": due_this_week(request.user, today=today),
             "appointments_to_record": appointments_to_record(request.user),
+            "reviews_to_finish": reviews_to_finish(request.user),
             "safety_events": recent_safety_events(request.user, today=today),
             "filtered": any(filters.values()),
             "can_register": bool(team_ids_for_user(request.user)),

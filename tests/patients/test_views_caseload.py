@@ -177,13 +177,13 @@ def make_episodes(count, team, keyworker):
 
 def test_caseload_queries_do_not_grow_with_patients(client, alice, team, django_assert_num_queries):
     """Session, user, the team filter's choices, count, page, due this week, two safety-event reads, my
-    appointments to record, inbox."""
+    appointments to record, my reviews to finish, inbox."""
     client.force_login(alice)
     make_episodes(2, team, alice)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         assert len(rows(get(client))) == 2
     make_episodes(8, team, alice)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         assert len(rows(get(client))) == 10
 
 
@@ -229,9 +229,42 @@ def test_a_search_reads_a_fixed_number_of_queries(client, alice, team, django_as
     client.force_login(alice)
     make_episodes(3, team, alice)
     finished(team, alice, family_name="Gone")
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         assert get(client, q="Gone").count("Gone, ") == 1
     for n in range(4):
         finished(team, alice, family_name="Gone", given_name=f"Also{n}")
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         assert get(client, q="Gone").count("Gone, ") == 5
+
+
+def test_a_lead_sees_the_reviews_they_have_to_finish(client, sam, alice, team):
+    draft = StrategicReviewFactory(
+        episode=due(team, alice, date(2026, 1, 10), family_name="Drafted"),
+        lead=sam,
+        held_on=date(2026, 4, 28),
+    )
+    waiting = StrategicReviewFactory(
+        episode=due(team, alice, date(2026, 1, 5), family_name="Waiting"),
+        lead=sam,
+        held_on=date(2026, 4, 20),
+        status=ReviewStatus.AWAITING_PATIENT,
+    )
+    StrategicReviewFactory(
+        episode=due(team, alice, date(2025, 6, 1), family_name="Done"),
+        lead=sam,
+        held_on=date(2026, 3, 1),
+        status=ReviewStatus.COMPLETED,
+        completed_on=date(2026, 3, 1),
+        patient_took_part=True,
+    )
+    client.force_login(sam)
+    card = get(client).split('data-testid="reviews-to-finish"')[1].split("</section>")[0]
+    assert card.index("Waiting") < card.index("Drafted")  # the longest waiting first
+    assert f'href="{draft.get_absolute_url()}">continue the review</a>' in card
+    assert (
+        f'href="{reverse("reviews:review_involvement", args=[waiting.pk])}">record their involvement</a>'
+        in card
+    )
+    assert "Done" not in card
+    client.force_login(alice)  # not the lead
+    assert 'data-testid="reviews-to-finish"' not in get(client)
