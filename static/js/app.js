@@ -9,6 +9,26 @@
     });
   }
 
+  // A form is saved once: after a submit its buttons wait for the answer, since a second click would post it
+  // again (a second appointment, a second test). They are disabled just after the submit, so that the clicked
+  // button's name still goes with the form. Forms that htmx posts swap themselves out and are left alone.
+  document.querySelectorAll('form[method="post"]:not([hx-post])').forEach(function (form) {
+    form.addEventListener("submit", function () {
+      setTimeout(function () {
+        form.querySelectorAll('button[type="submit"], input[type="submit"]').forEach(function (button) {
+          button.disabled = true;
+        });
+      }, 0);
+    });
+  });
+  // Back to a page the browser kept whole: its buttons work again.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form button[disabled][type=submit], form input[disabled][type=submit]").forEach(
+      function (button) { button.disabled = false; }
+    );
+  });
+
   // Print buttons (the print stylesheet leaves out the application around the content).
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
