@@ -253,6 +253,8 @@ def reviews_to_finish(user, *, limit: int = 15) -> list[StrategicReview]:
         scoped(
             StrategicReview.objects.filter(
                 lead=user, status__in=[ReviewStatus.DRAFT, ReviewStatus.AWAITING_PATIENT]
+            ).exclude(  # strategic reviews stop when the episode ends (§1.7); a draft is left to discard
+                status=ReviewStatus.AWAITING_PATIENT, episode__exit_date__isnull=False
             ),
             user,
         )

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -76,6 +76,24 @@ def _check_lead(episode: TreatmentEpisode, lead, on: date) -> None:
 def _check_open(episode: TreatmentEpisode) -> None:
     if episode.exit_date is not None:
         raise ValidationError("This episode has ended: record a recovery check-up instead (§1.7).")
+
+
+@transaction.atomic
+def review_discard(*, review: StrategicReview, by) -> None:
+    """Discard a review that was started and not completed: a draft holds only its lead and date (everything
+    decided at a review is written when it completes), so nothing clinical is lost. The audit log keeps the
+    draft and who discarded it."""
+    review = StrategicReview.objects.select_for_update().select_related("episode").get(pk=review.pk)
+    if review.status != ReviewStatus.DRAFT:
+        raise ValidationError(
+            f"Only a review in progress can be discarded: this one is {review.get_status_display().lower()}."
+        )
+    allowed = by.pk == review.lead_id or by.role in (Role.SENIOR_PRACTITIONER, Role.MANAGER)
+    if not allowed:
+        raise PermissionDenied("The review's lead, a senior practitioner or a manager discards a review.")
+    episode = review.episode
+    review.delete()
+    episode_schedule_refresh(episode)
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from patients.views import add_service_errors
 from recovery_reviews.access import episode_for_user, record_for_user
@@ -49,6 +50,22 @@ def review_new(request, episode_pk):
             "prescribing": strategic.includes_prescribing(episode, timezone.localdate()),
         },
     )
+
+
+@require_POST
+def review_discard(request, pk):
+    review = record_for_user(request.user, StrategicReview.objects.select_related("episode__patient"), pk)
+    episode = review.episode
+    try:
+        strategic.review_discard(review=review, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(review)
+    messages.success(
+        request,
+        f"The strategic review started on {review.held_on:%d %b %Y} is discarded; nothing from it was recorded.",
+    )
+    return redirect(episode.get_absolute_url())
 
 
 def review_detail(request, pk):
@@ -231,4 +248,5 @@ urlpatterns = [
     path("episodes/<int:episode_pk>/check-ups/new/", check_up_new, name="check_up_new"),
     path("<int:pk>/", review_detail, name="detail"),
     path("<int:pk>/involvement/", review_involvement, name="review_involvement"),
+    path("<int:pk>/discard/", review_discard, name="review_discard"),
 ]

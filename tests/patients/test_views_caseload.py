@@ -268,3 +268,26 @@ def test_a_lead_sees_the_reviews_they_have_to_finish(client, sam, alice, team):
     assert "Done" not in card
     client.force_login(alice)  # not the lead
     assert 'data-testid="reviews-to-finish"' not in get(client)
+
+
+def test_after_the_episode_ends_a_draft_is_offered_for_discarding_and_a_waiting_review_leaves_the_list(
+    client, sam, alice, team
+):
+    def ended(name):
+        episode = EpisodeFactory(
+            patient=PatientFactory(team=team, keyworker=alice, family_name=name),
+            entry_date=date(2025, 6, 1),
+            exit_date=date(2026, 4, 1),
+            exit_reason="dropped_out",
+        )
+        episode_schedule_refresh(episode)
+        return episode
+
+    draft = StrategicReviewFactory(episode=ended("Gone"), lead=sam, held_on=date(2026, 3, 20))
+    StrategicReviewFactory(
+        episode=ended("Waited"), lead=sam, held_on=date(2026, 3, 1), status=ReviewStatus.AWAITING_PATIENT
+    )
+    client.force_login(sam)
+    card = get(client).split('data-testid="reviews-to-finish"')[1].split("</section>")[0]
+    assert f'the episode has ended:</span> <a href="{draft.get_absolute_url()}">discard the draft</a>' in card
+    assert "Waited" not in card

@@ -10,7 +10,12 @@ from django.urls import reverse
 from patients.models import TopStage
 from reviews.models import ReviewStatus, StrategicReview
 from reviews.services.schedule import episode_schedule_refresh
-from tests.factories import DrugTestFactory, DrugTestResultFactory, TopAssessmentFactory
+from tests.factories import (
+    DrugTestFactory,
+    DrugTestResultFactory,
+    StrategicReviewFactory,
+    TopAssessmentFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -161,3 +166,42 @@ def test_the_preview_says_what_the_policy_makes_of_the_agreed_date(client, start
 def test_another_teams_staff_cannot_open_the_review(client, started, olga):
     client.force_login(olga)
     assert client.get(started.get_absolute_url()).status_code == 404
+
+
+def test_a_draft_is_discarded_and_nothing_of_it_remains_but_the_audit_trail(client, sam, episode):
+    from auditlog.models import LogEntry
+
+    review = StrategicReviewFactory(episode=episode, lead=sam, held_on=date.today())
+    client.force_login(sam)
+    page = client.get(review.get_absolute_url()).content.decode()
+    assert reverse("reviews:review_discard", args=[review.pk]) in page
+    assert client.get(reverse("reviews:review_discard", args=[review.pk])).status_code == 405
+    response = client.post(reverse("reviews:review_discard", args=[review.pk]), follow=True)
+    assert "is discarded; nothing from it was recorded." in response.content.decode()
+    assert not StrategicReview.objects.filter(pk=review.pk).exists()
+    deleted = LogEntry.objects.get(object_pk=str(review.pk), action=LogEntry.Action.DELETE)
+    assert deleted.actor == sam
+
+
+def test_a_completed_review_cannot_be_discarded(client, sam, episode):
+    review = StrategicReviewFactory(
+        episode=episode,
+        lead=sam,
+        held_on=date.today(),
+        status=ReviewStatus.COMPLETED,
+        completed_on=date.today(),
+        patient_took_part=True,
+    )
+    client.force_login(sam)
+    response = client.post(reverse("reviews:review_discard", args=[review.pk]), follow=True)
+    assert "Only a review in progress can be discarded: this one is completed." in response.content.decode()
+    assert StrategicReview.objects.filter(pk=review.pk).exists()
+
+
+def test_a_keyworker_who_does_not_lead_it_cannot_discard_a_draft(client, alice, sam, olga, episode):
+    review = StrategicReviewFactory(episode=episode, lead=sam, held_on=date.today())
+    client.force_login(alice)
+    assert client.post(reverse("reviews:review_discard", args=[review.pk])).status_code == 403
+    client.force_login(olga)
+    assert client.post(reverse("reviews:review_discard", args=[review.pk])).status_code == 404
+    assert StrategicReview.objects.filter(pk=review.pk).exists()
