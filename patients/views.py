@@ -40,6 +40,7 @@ from recovery_reviews.access import (
 )
 from recovery_reviews.audit import record_access
 from recovery_reviews.models import Role
+from reviews.models import ReviewStatus
 from reviews.status import STATUS_LABELS
 
 TIMELINE_SHOWN = 40
@@ -432,6 +433,17 @@ def intervention_new(request, episode_pk):
     )
 
 
+def _exit_message(episode: TreatmentEpisode) -> str:
+    message = "The episode has ended: recovery check-ups are now scheduled (§1.7)."
+    draft = episode.strategic_reviews.filter(status=ReviewStatus.DRAFT).select_related("lead").first()
+    if draft:
+        message += (
+            f" The strategic review started on {draft.held_on:%d %b %Y} (lead {draft.lead}) was not completed: "
+            "open it and discard it."
+        )
+    return message
+
+
 def episode_exit(request, episode_pk):
     episode = episode_for_user(request.user, episode_pk)
     return _episode_form(
@@ -440,7 +452,7 @@ def episode_exit(request, episode_pk):
         form_class=forms.EpisodeExitForm,
         initial={"exit_date": timezone.localdate()},
         save=lambda form: services.episode_exit(episode=episode, by=request.user, **form.cleaned_data),
-        success="The episode has ended: recovery check-ups are now scheduled (§1.7).",
+        success=_exit_message,
         title="End the treatment episode",
         intro="Strategic reviews stop and recovery check-ups follow at 14 days, 3, 6 and 12 months (§1.7).",
     )

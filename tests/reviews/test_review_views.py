@@ -205,3 +205,16 @@ def test_a_keyworker_who_does_not_lead_it_cannot_discard_a_draft(client, alice, 
     client.force_login(olga)
     assert client.post(reverse("reviews:review_discard", args=[review.pk])).status_code == 404
     assert StrategicReview.objects.filter(pk=review.pk).exists()
+
+
+def test_ending_an_episode_with_a_draft_review_says_to_discard_it(client, sam, episode):
+    StrategicReviewFactory(episode=episode, lead=sam, held_on=date.today())
+    client.force_login(sam)
+    response = client.post(
+        reverse("patients:episode_exit", args=[episode.pk]),
+        {"exit_date": date.today().isoformat(), "exit_reason": "dropped_out"},
+        follow=True,
+    )
+    assert f"The strategic review started on {date.today():%d %b %Y} (lead Sam Senior) was not completed" in (
+        response.content.decode()
+    )
