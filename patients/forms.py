@@ -612,14 +612,17 @@ class EpisodeOpenForm(_EpisodeStartFields):
 
 
 class _StaffChoiceField(forms.ModelChoiceField):
-    """Staff named with their team when the person choosing works across teams."""
+    """Staff named with their team when the person choosing works across teams, and marked when they have left."""
 
     def __init__(self, *args, with_team: bool = False, **kwargs):
         self.with_team = with_team
         super().__init__(*args, **kwargs)
 
     def label_from_instance(self, user):
-        return f"{user} ({user.team})" if self.with_team else str(user)
+        left = "" if user.is_active else "no longer active"
+        if self.with_team:
+            return f"{user} ({user.team}{', ' + left if left else ''})"
+        return f"{user} ({left})" if left else str(user)
 
 
 class _PatientFields(forms.Form):
@@ -815,17 +818,11 @@ class PrescriberInformedForm(forms.Form):
     )
 
 
-class _KeyworkerChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, user):
-        left = "" if user.is_active else ", no longer active"
-        return f"{user} ({user.team}{left})"
-
-
 class CaseloadHandoverForm(forms.Form):
     """Every patient of one keyworker in a team, to another keyworker of that team."""
 
-    from_keyworker = _KeyworkerChoiceField(queryset=None, label="From")
-    to_keyworker = _KeyworkerChoiceField(queryset=None, label="To")
+    from_keyworker = _StaffChoiceField(queryset=None, label="From", with_team=True)
+    to_keyworker = _StaffChoiceField(queryset=None, label="To", with_team=True)
     reason = forms.CharField(
         label="Why",
         widget=forms.Textarea(attrs={"rows": 2}),

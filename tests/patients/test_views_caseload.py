@@ -8,7 +8,6 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from patients import services
 from patients.models import TestResult as Result
 from patients.models import TreatmentEpisode
 from reviews.models import ReviewStatus
@@ -22,6 +21,7 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
 )
+from tests.patients.conftest import report_with_run
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 5, 1)
@@ -134,17 +134,7 @@ def test_due_this_week_lists_targets_and_deadlines_in_the_next_seven_days(client
 
 def test_recent_safety_events_show_runs_of_missed_doses_and_unexpected_results(client, alice, team):
     episode = due(team, alice, date(2026, 1, 15), family_name="Risky")
-    services.pharmacy_report_record(
-        episode=episode,
-        pharmacy_name="Boots",
-        period_start=date(2026, 4, 10),
-        period_end=date(2026, 4, 23),
-        doses_due=14,
-        supervised_doses_taken=11,
-        take_home_doses_collected=0,
-        missed_dates=[date(2026, 4, 20), date(2026, 4, 21), date(2026, 4, 22)],
-        by=alice,
-    )
+    report_with_run(episode, alice)
     test = DrugTestFactory(episode=episode, taken_on=date(2026, 4, 25))
     DrugTestResultFactory(test=test, substance="heroin", result=Result.POSITIVE)
     DrugTestResultFactory(
