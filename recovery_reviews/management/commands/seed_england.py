@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from patients.management.england import TODAY_DEFAULT, EnglandBuilder, Loader
+from recovery_reviews.management.england import TODAY_DEFAULT, EnglandBuilder, Loader
 from patients.models import Patient
 from reviews.services.schedule import episodes_schedule_recompute
 

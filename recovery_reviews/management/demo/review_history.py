@@ -7,9 +7,9 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 
 from patients import models as pm
-from patients.management.demo.course import Course, date_between
-from patients.management.demo.evidence import top
-from patients.management.demo.vocabulary import (
+from recovery_reviews.management.demo.course import Course, date_between
+from recovery_reviews.management.demo.evidence import top
+from recovery_reviews.management.demo.vocabulary import (
     FAMILY_COMMENTS,
     GIVEN_NAMES,
     OTHER_PARTICIPANTS,

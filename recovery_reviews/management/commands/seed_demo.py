@@ -5,7 +5,7 @@ three years. Each episode follows a story (improving, plateaued or deteriorating
 TOP histories, drug tests, fortnightly pharmacy reports with missed doses, keyworker appointments, the care
 plan, dispensing changes with their reasons, and strategic reviews held when the scheduling policy said they
 were due, with findings and App. C responses. Some reviews are overdue, some await the patient's involvement
-(§2.4), some episodes have ended and owe recovery check-ups (§1.7). See patients/management/demo/.
+(§2.4), some episodes have ended and owe recovery check-ups (§1.7). See recovery_reviews/management/demo/.
 
 Everything is relative to --today, so the demo makes sense on any day. Seeding is not a person's change, so
 django-auditlog is off while it runs. The stored next reviews are computed at the end by the adapter the
@@ -23,8 +23,8 @@ from django.utils import timezone
 
 from careplans.models import Goal, GoalAction
 from patients import models as pm
-from patients.management.demo.service import DemoService, flush_clinical_data
-from patients.management.demo.vocabulary import DEMO_PASSWORD, STAFF
+from recovery_reviews.management.demo.service import DemoService, flush_clinical_data
+from recovery_reviews.management.demo.vocabulary import DEMO_PASSWORD, STAFF
 from recovery_reviews.models import Role
 from reviews import models as rm
 from reviews.scheduling import ReviewDue, review_status

@@ -1,6 +1,6 @@
 """The evidence of an episode (§2.9) and the everyday record around it: TOPs, pharmacy reports, drug tests,
 keyworker appointments, the care plan and recovery check-ups. Each function adds one episode's rows to the
-demo (patients.management.demo.service.DemoService)."""
+demo (recovery_reviews.management.demo.service.DemoService)."""
 
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from careplans.models import CarePlan, Goal, GoalAction, GoalProgress
 from patients import models as pm
-from patients.management.demo.course import Course, clamp, days_between, weighted
-from patients.management.demo.vocabulary import ACTIONS, CONTACT_NOTES, GOALS, PHARMACIES, PLANNED_EXITS
+from recovery_reviews.management.demo.course import Course, clamp, days_between, weighted
+from recovery_reviews.management.demo.vocabulary import ACTIONS, CONTACT_NOTES, GOALS, PHARMACIES, PLANNED_EXITS
 from reviews import models as rm
 
 CRIMES = ("theft_from_vehicle", "theft_other_property", "fraud_forgery_handling", "assault_violence")

@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from careplans.models import CarePlan, Goal, GoalAction
 from patients import models as pm
-from patients.management.demo import evidence, review_history
-from patients.management.demo.course import Course, days_between, demo_nhs_number, weighted
-from patients.management.demo.vocabulary import (
+from recovery_reviews.management.demo import evidence, review_history
+from recovery_reviews.management.demo.course import Course, days_between, demo_nhs_number, weighted
+from recovery_reviews.management.demo.vocabulary import (
     AMOUNTS,
     CO_MORBIDITIES,
     DEMO_PASSWORD,
