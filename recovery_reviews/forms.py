@@ -1,0 +1,40 @@
+"""What every app's forms share: the date input, the checks of a day a review was held, and the way a service's
+validation errors are put back on a form (CONVENTIONS.md 4: forms validate and convert; services validate the
+record again as a whole, and their errors come back beside the fields they are about)."""
+
+from datetime import date
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from recovery_reviews.formatting import day as format_day
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the ISO value a date input needs
+
+
+def not_in_future(day: date | None) -> date | None:
+    if day and day > timezone.localdate():
+        raise forms.ValidationError("This date is in the future.")
+    return day
+
+
+def held_on_checked(day: date, *, episode_began: date | None = None) -> date:
+    """The day a review or check-up was held: not in the future and, when the episode's entry date is given,
+    not before it."""
+    day = not_in_future(day)
+    if episode_began is not None and day < episode_began:
+        raise forms.ValidationError(f"This is before the episode began on {format_day(episode_began)}.")
+    return day
+
+
+def add_service_errors(form, error: ValidationError, *, rename: dict | None = None) -> None:
+    """Put a service's validation errors beside the fields they name (renamed where the form calls a field
+    otherwise), the rest at the top of the form."""
+    rename = rename or {}
+    if hasattr(error, "error_dict"):
+        for name, errors in error.message_dict.items():
+            name = rename.get(name, name)
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
