@@ -1,13 +1,13 @@
+"""The URLs of the clinical record's own pages. The patients: namespace also holds the caseload, the patient's
+record and leaving treatment, which compose several apps: recovery_reviews/urls.py adds them."""
+
 from django.urls import path
 
 from patients import views
 
-app_name = "patients"
 urlpatterns = [
-    path("", views.caseload, name="caseload"),
     path("new/", views.patient_register, name="register"),
     path("handover/", views.caseload_handover, name="handover"),
-    path("<int:pk>/", views.patient_detail, name="detail"),
     path("<int:pk>/care-team/", views.patient_move, name="move"),
     path("<int:pk>/correct/", views.details_correct, name="correct"),
     path("<int:pk>/episodes/new/", views.episode_open, name="episode_open"),
@@ -27,7 +27,6 @@ urlpatterns = [
     path("circumstances/<int:pk>/end/", views.circumstance_end, name="circumstance_end"),
     path("episodes/<int:episode_pk>/interventions/new/", views.intervention_new, name="intervention_new"),
     path("interventions/<int:pk>/end/", views.intervention_end, name="intervention_end"),
-    path("episodes/<int:episode_pk>/exit/", views.episode_exit, name="episode_exit"),
     path("pharmacy-reports/<int:pk>/prescriber-told/", views.prescriber_informed, name="prescriber_informed"),
     path("records/<slug:kind>/<int:pk>/entered-in-error/", views.entered_in_error, name="entered_in_error"),
 ]

@@ -1,5 +1,6 @@
-"""The one door to patient data (CONVENTIONS.md 5). Every view asks here; a record outside the user's scope
-is a 404, never the record.
+"""Who sees which patients (CONVENTIONS.md 5): the scope rule, for any queryset of patient-linked records.
+patients/access.py applies it to patients and episodes, the one door every view goes through; a record outside
+the user's scope is a 404, never the record.
 
 Scope (DESIGN.md, Access and audit): keyworkers see their own caseload and their team's; senior
 practitioners their team's; managers the teams they manage (and their own). Support staff and anyone
@@ -9,7 +10,6 @@ without a team see no patients through the application (they use the admin, whic
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from patients.models import Patient, TreatmentEpisode
 from recovery_reviews.models import Role, Team
 
 
@@ -28,7 +28,9 @@ def teams_for_user(user) -> QuerySet[Team]:
     return Team.objects.filter(id__in=team_ids_for_user(user))
 
 
-def _patient_scope(user, prefix: str = "") -> Q:
+def patient_scope(user, prefix: str = "") -> Q:
+    """The rows of patient-linked records the user may see; `prefix` is the path from the queried model to the
+    columns holding the patient's team and keyworker (``""`` for patients and episodes themselves)."""
     if not user.is_authenticated or user.role == Role.SUPPORT:
         return Q(pk__in=[])
     scope = Q(**{f"{prefix}team_id__in": team_ids_for_user(user)})
@@ -37,7 +39,7 @@ def _patient_scope(user, prefix: str = "") -> Q:
     return scope
 
 
-def can_move_patient(user, patient: Patient) -> bool:
+def can_move_patient(user, patient) -> bool:
     """Who may change a patient's keyworker, lead practitioner or team: a manager, among the teams they manage;
     a senior practitioner, within their own team. (The patient must be in the user's scope as well.)"""
     if user.role == Role.MANAGER:
@@ -45,27 +47,9 @@ def can_move_patient(user, patient: Patient) -> bool:
     return user.role == Role.SENIOR_PRACTITIONER and user.team_id == patient.team_id
 
 
-def patients_for_user(user) -> QuerySet[Patient]:
-    return Patient.objects.filter(_patient_scope(user))
-
-
-def patient_for_user(user, pk) -> Patient:
-    return get_object_or_404(patients_for_user(user).select_related("team", "keyworker"), pk=pk)
-
-
-def episodes_for_user(user) -> QuerySet[TreatmentEpisode]:
-    # The episode's own team and keyworker columns (kept equal to the patient's by trigger): scoping episodes
-    # needs no join to their patients.
-    return TreatmentEpisode.objects.filter(_patient_scope(user))
-
-
-def episode_for_user(user, pk) -> TreatmentEpisode:
-    return get_object_or_404(episodes_for_user(user).select_related("patient"), pk=pk)
-
-
 def scoped(queryset: QuerySet, user, *, episode_path: str = "episode__") -> QuerySet:
     """Restrict any queryset of episode-linked records (reviews, tests, reports...) to the user's scope."""
-    return queryset.filter(_patient_scope(user, prefix=episode_path))
+    return queryset.filter(patient_scope(user, prefix=episode_path))
 
 
 def record_for_user(user, queryset: QuerySet, pk, *, episode_path: str = "episode__"):

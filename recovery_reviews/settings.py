@@ -38,7 +38,6 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
-    "django_filters",
     "axes",
     "auditlog",
     "recovery_reviews",

@@ -11,16 +11,11 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 from django.db.models import Prefetch
 
+from careplans.selectors import care_plan_progress, goals_for_episode
 from patients.models import CoreDomain, DrugTestResult, InterventionKind, TopAssessment, TreatmentEpisode
-from patients.selectors import (
-    DOMAIN_LABELS,
-    TOP_ITEMS,
-    TopItem,
-    care_plan_progress,
-    drug_test_compilation,
-    goals_for_episode,
-    pharmacy_compilation,
-)
+from patients.selectors import drug_test_compilation, pharmacy_compilation
+from patients.top_questionnaire import DOMAIN_LABELS, TOP_ITEMS, TopItem
+from recovery_reviews.access import scoped
 from reviews.models import Finding, ReviewStatus, StrategicReview, UnmetNeed
 
 GOOD_ADHERENCE = 0.95  # share of supervised doses taken that reads as good adherence for a hint
@@ -257,3 +252,20 @@ def hints(pack: EvidencePack) -> list[Hint]:
                     )
                 )
     return found
+
+
+def reviews_to_finish(user, *, limit: int = 15) -> list[StrategicReview]:
+    """Strategic reviews the user leads that are not complete: started and not finished, or held without the
+    patient and waiting on their involvement (§2.4). Until then the clock does not reset."""
+    return list(
+        scoped(
+            StrategicReview.objects.filter(
+                lead=user, status__in=[ReviewStatus.DRAFT, ReviewStatus.AWAITING_PATIENT]
+            ).exclude(  # strategic reviews stop when the episode ends (§1.7); a draft is left to discard
+                status=ReviewStatus.AWAITING_PATIENT, episode__exit_date__isnull=False
+            ),
+            user,
+        )
+        .select_related("episode__patient")
+        .order_by("held_on", "pk")[:limit]
+    )

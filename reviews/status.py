@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
 
 from reviews.models import ReviewStatus, StrategicReview
-from reviews.scheduling import DUE, DUE_SOON, OVERDUE, UPCOMING
+from reviews.scheduling import DUE, DUE_SOON, OVERDUE, UPCOMING, ReviewDue, review_status
 from reviews.services.schedule import policy
 
 AWAITING_PATIENT = "awaiting_patient"
@@ -47,3 +47,11 @@ def status_filter(status: str, today: date) -> Q:
         UPCOMING: Q(next_review_target__gt=due_soon_from),
         AWAITING_PATIENT: Q(awaiting_patient=True),
     }[status]
+
+
+def status_of(episode, *, today: date) -> str:
+    """Rule 8 status of the stored next review, for one episode already in hand."""
+    if not episode.next_review_target:
+        return ""
+    due = ReviewDue(episode.next_review_kind, episode.next_review_target, episode.next_review_deadline, ())
+    return review_status(due, today)

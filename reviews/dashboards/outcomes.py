@@ -3,7 +3,7 @@ item by item and per core domain (§2.10). Each patient counts once: their treat
 latest review TOP in the same episode. Unanswered items are left out of that item's figures, never counted as 0.
 
 Read one team at a time: the team's TOPs are one query (a few thousand rows), compared here with the same item
-definitions as the patient record and the evidence pack (patients.selectors.TOP_ITEMS).
+definitions as the patient record and the evidence pack (patients.top_questionnaire.TOP_ITEMS).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 from patients.models import CoreDomain, TopAssessment
 from patients.models.evidence import TopStage
-from patients.selectors import DOMAIN_LABELS, TOP_ITEMS, TopItem
+from patients.top_questionnaire import DOMAIN_LABELS, TOP_ITEMS, TopItem
 from recovery_reviews.access import scoped
 
 

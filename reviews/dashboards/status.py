@@ -9,7 +9,8 @@ from datetime import date
 from django.db.models import Count, QuerySet
 
 from patients.models import TreatmentEpisode
-from recovery_reviews.access import episodes_for_user, scoped, teams_for_user
+from recovery_reviews.access import scoped, teams_for_user
+from patients.access import episodes_for_user
 from recovery_reviews.models import Role, User
 from reviews.dashboards.keyset import Sort
 from reviews.models import ReviewStatus, StrategicReview

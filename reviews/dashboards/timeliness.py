@@ -23,7 +23,7 @@ from django.db.models import Count, DateField, F, Func, Q, Value
 from django.db.models.functions import TruncQuarter
 from django.db.models.lookups import GreaterThanOrEqual
 
-from recovery_reviews.access import episodes_for_user
+from patients.access import episodes_for_user
 from reviews.dashboards.forms import quarter_start
 
 LIMITS = (3, 6)  # months (§1.3: "within 3 months and no later than 6 months")

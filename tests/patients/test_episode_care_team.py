@@ -9,7 +9,8 @@ from django.db import connection
 from django.db.models import F
 
 from patients.models import Patient, TreatmentEpisode
-from recovery_reviews.access import episodes_for_user, scoped
+from recovery_reviews.access import scoped
+from patients.access import episodes_for_user
 from recovery_reviews.models import Role
 from reviews.models import StrategicReview
 from tests.factories import EpisodeFactory, PatientFactory, StrategicReviewFactory, UserFactory

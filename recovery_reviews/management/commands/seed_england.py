@@ -19,8 +19,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from recovery_reviews.management.england import TODAY_DEFAULT, EnglandBuilder, Loader
 from patients.models import Patient
+from recovery_reviews.management.england import TODAY_DEFAULT, EnglandBuilder, Loader
 from reviews.services.schedule import episodes_schedule_recompute
 
 PASSWORD = "recovery-demo-2026"

@@ -10,7 +10,13 @@ from django.utils import timezone
 from careplans.models import CarePlan, Goal, GoalAction, GoalProgress
 from patients import models as pm
 from recovery_reviews.management.demo.course import Course, clamp, days_between, weighted
-from recovery_reviews.management.demo.vocabulary import ACTIONS, CONTACT_NOTES, GOALS, PHARMACIES, PLANNED_EXITS
+from recovery_reviews.management.demo.vocabulary import (
+    ACTIONS,
+    CONTACT_NOTES,
+    GOALS,
+    PHARMACIES,
+    PLANNED_EXITS,
+)
 from reviews import models as rm
 
 CRIMES = ("theft_from_vehicle", "theft_other_property", "fraud_forgery_handling", "assault_violence")

@@ -1,0 +1,64 @@
+"""Reads for the keyworker's lists that need only the clinical record (CONVENTIONS.md 3): finding patients by
+name or NHS number, patients with nothing due, and appointments whose outcome is still to be recorded. The caseload
+itself, which adds each episode's review status, is composed in recovery_reviews/pages/caseload.py."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from patients.access import patients_for_user
+from patients.models import Appointment, AppointmentStatus, Patient
+from recovery_reviews.access import scoped
+
+
+def this_week_filter(today: date) -> Q:
+    """A target or a deadline in the next seven days: a review that falls due, or one about to go overdue."""
+    week_end = today + timedelta(days=6)
+    return Q(next_review_target__range=(today, week_end)) | Q(next_review_deadline__range=(today, week_end))
+
+
+def search_filter(text: str, prefix: str = "patient__") -> Q:
+    """By name (any word, given or family name) or by NHS number (digits typed with or without spaces)."""
+    text = text.strip()
+    digits = "".join(ch for ch in text if ch.isdigit())
+    query = Q()
+    for word in text.split():
+        if not any(ch.isdigit() for ch in word):
+            query &= Q(**{f"{prefix}family_name__icontains": word}) | Q(
+                **{f"{prefix}given_name__icontains": word}
+            )
+    if len(digits) >= 3:
+        query &= Q(**{f"{prefix}nhs_number__startswith": digits})
+    return query
+
+
+def patients_with_nothing_due(user, *, search: str, limit: int = 20) -> list[Patient]:
+    """Patients in scope matching a search who are not on the caseload because nothing is due: treatment and
+    its check-ups are over. Someone coming back is found here, and a new episode opened from their record."""
+    if not search.strip():
+        return []
+    return list(
+        patients_for_user(user)
+        .filter(search_filter(search, prefix=""))
+        .exclude(episodes__next_review_target__isnull=False)
+        .annotate(last_exit=Max("episodes__exit_date"))
+        .select_related("team", "keyworker")
+        .order_by("family_name", "given_name", "pk")[:limit]
+    )
+
+
+def appointments_to_record(user, *, limit: int = 10) -> list[Appointment]:
+    """The user's own booked appointments whose time has passed: what became of them is still to be recorded."""
+    return list(
+        scoped(
+            Appointment.objects.filter(
+                keyworker=user, status=AppointmentStatus.BOOKED, starts_at__lt=timezone.now()
+            ),
+            user,
+        )
+        .select_related("episode__patient")
+        .order_by("starts_at")[:limit]
+    )

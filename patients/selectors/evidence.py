@@ -1,0 +1,227 @@
+"""The evidence on a patient's record, compiled for pages (CONVENTIONS.md 3): the TOP over time, safety events,
+drug tests and pharmacy reports (§2.9). The compilations work on rows already fetched, so a page reads with a fixed
+number of queries whatever the number of rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Q
+
+from patients.models import (
+    MISSED_DOSE_SAFETY_RUN,
+    NON_PRESCRIBED_OPIOIDS,
+    CoreDomain,
+    DrugTest,
+    DrugTestResult,
+    PharmacyReport,
+    TestResult,
+    TopAssessment,
+)
+from patients.top_questionnaire import TOP_ITEMS
+from recovery_reviews.access import scoped
+from recovery_reviews.formatting import day, day_short
+
+# --- The TOP over time ------------------------------------------------------------------------------------------
+
+
+def top_chart_data(tops: list[TopAssessment]) -> dict:
+    """Series since entry for the TOP chart, one panel per core domain. Unanswered items are null (a gap in
+    the line), never zero. Yes/no items are not charted: they are listed beside the chart."""
+    labels = [day(top.assessed_on) for top in tops]
+    stages = [top.get_stage_display() for top in tops]
+    panels = []
+    for domain, domain_label in CoreDomain.choices:
+        series = []
+        for item in TOP_ITEMS:
+            if item.domain != domain or item.scale not in ("days", "rating"):
+                continue
+            values = [item.value(top) for top in tops]
+            if all(v is None for v in values):
+                continue
+            series.append(
+                {
+                    "label": item.label,
+                    "data": values,
+                    # a substance never used in the episode starts hidden (one click shows it)
+                    "hidden": item.scale == "days" and item.better == "lower" and not any(values),
+                }
+            )
+        ratings = all(s["label"].endswith("(0-20)") for s in series) and series
+        panels.append(
+            {"domain": domain, "title": domain_label, "max": 20 if ratings else 28, "series": series}
+        )
+    return {"labels": labels, "stages": stages, "panels": panels}
+
+
+def top_latest_answers(tops: list[TopAssessment]) -> dict[str, list[tuple[str, str]]]:
+    """The yes/no items of the latest TOP, by domain, as shown beside the chart ('not answered' is kept)."""
+    if not tops:
+        return {}
+    latest = tops[-1]
+    answers: dict[str, list] = {}
+    for item in TOP_ITEMS:
+        if item.scale == "yes_no":
+            value = item.value(latest)
+            shown = "not answered" if value is None else ("yes" if value else "no")
+            answers.setdefault(item.domain, []).append((item.label, shown))
+    return answers
+
+
+# --- Safety events ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SafetyEvent:
+    on: date
+    patient_id: int
+    patient: str
+    what: str
+    action_needed: str = ""  # what is still to be done, shown first
+
+
+def recent_safety_events(user, *, today: date, days: int = 28) -> list[SafetyEvent]:
+    """Runs of three or more missed doses and unexpected drug test results in the last four weeks."""
+    since = today - timedelta(days=days)
+    reports = (
+        scoped(
+            PharmacyReport.objects.filter(missed_dose_run__gte=MISSED_DOSE_SAFETY_RUN, period_end__gte=since),
+            user,
+        )
+        .select_related("episode__patient")
+        .order_by("-period_end")[:20]
+    )
+    results = (
+        scoped(
+            DrugTestResult.objects.filter(test__taken_on__gte=since, test__entered_in_error_at__isnull=True),
+            user,
+            episode_path="test__episode__",
+        )
+        .filter(_unexpected())
+        .select_related("test__episode__patient")
+        .order_by("-test__taken_on")[:20]
+    )
+    events = [
+        SafetyEvent(
+            r.period_end,
+            r.episode.patient_id,
+            str(r.episode.patient),
+            f"{r.missed_dose_run} consecutive missed doses at {r.pharmacy_name}"
+            + (
+                f": prescriber told on {day_short(r.prescriber_informed_on)}"
+                if r.prescriber_informed_on
+                else ""
+            ),
+            "" if r.prescriber_informed_on else "Prescriber not yet told: tell them before dosing resumes.",
+        )
+        for r in reports
+    ] + [
+        SafetyEvent(r.test.taken_on, r.test.episode.patient_id, str(r.test.episode.patient), _describe(r))
+        for r in results
+    ]
+    return sorted(events, key=lambda e: e.on, reverse=True)[:20]
+
+
+def _unexpected() -> Q:
+    return Q(result=TestResult.POSITIVE, expected_because_prescribed=False) | Q(
+        result=TestResult.NEGATIVE, expected_because_prescribed=True
+    )
+
+
+def _describe(result: DrugTestResult) -> str:
+    if result.expected_because_prescribed:
+        return f"{result.get_substance_display()} negative although prescribed: is it being taken?"
+    return f"{result.get_substance_display()} positive"
+
+
+# --- Drug tests and pharmacy reports, compiled (§2.9) -----------------------------------------------------------
+
+
+def drug_test_compilation(
+    tests: list[DrugTest], *, since: date | None = None, until: date | None = None
+) -> dict:
+    """Drug tests (with their results prefetched) compiled for a period: the share of tests negative for
+    non-prescribed opioids (stopping problem use), the share of tests where prescribed medication was present
+    (compliance), and the unexpected results (to set against self-report)."""
+    tests = [
+        t for t in tests if (since is None or t.taken_on >= since) and (until is None or t.taken_on <= until)
+    ]
+    opioid_tested = opioid_negative = prescribed_tested = prescribed_present = 0
+    unexpected = []
+    for test in tests:
+        results = list(test.results.all())
+        opioid = [r for r in results if r.substance in NON_PRESCRIBED_OPIOIDS]
+        if opioid:
+            opioid_tested += 1
+            opioid_negative += not any(r.result == TestResult.POSITIVE for r in opioid)
+        prescribed = [r for r in results if r.expected_because_prescribed]
+        if prescribed:
+            prescribed_tested += 1
+            prescribed_present += all(r.result == TestResult.POSITIVE for r in prescribed)
+        unexpected += [(test, r) for r in results if r.is_unexpected]
+    return {
+        "tests": len(tests),
+        "opioid_tested": opioid_tested,
+        "opioid_negative": opioid_negative,
+        "opioid_negative_share": opioid_negative / opioid_tested if opioid_tested else None,
+        "prescribed_tested": prescribed_tested,
+        "prescribed_present": prescribed_present,
+        "prescribed_present_share": prescribed_present / prescribed_tested if prescribed_tested else None,
+        "unexpected": unexpected,
+    }
+
+
+@dataclass(frozen=True)
+class MissedRun:
+    first: date
+    last: date
+    length: int
+    report: PharmacyReport
+
+    @property
+    def is_safety_event(self) -> bool:
+        return self.length >= MISSED_DOSE_SAFETY_RUN
+
+
+def missed_runs(report: PharmacyReport) -> list[MissedRun]:
+    """Runs of consecutive missed days in one report (its missed doses prefetched)."""
+    days = sorted(m.missed_on for m in report.missed_doses.all())
+    runs, start, previous = [], None, None
+    for day in days:
+        if previous is not None and day - previous == timedelta(days=1):
+            previous = day
+            continue
+        if start is not None:
+            runs.append(MissedRun(start, previous, (previous - start).days + 1, report))
+        start = previous = day
+    if start is not None:
+        runs.append(MissedRun(start, previous, (previous - start).days + 1, report))
+    return runs
+
+
+def pharmacy_compilation(
+    reports: list[PharmacyReport], *, since: date | None = None, until: date | None = None
+) -> dict:
+    """Pharmacy attendance for a period (§2.9): supervised doses taken of those due to be supervised (doses due
+    less those collected to take home), doses missed, and the runs of missed doses; three or more in a row is
+    a safety event (tolerance may be lost)."""
+    reports = [
+        r
+        for r in reports
+        if (since is None or r.period_end >= since) and (until is None or r.period_start <= until)
+    ]
+    supervised_due = sum(r.doses_due - r.take_home_doses_collected for r in reports)
+    taken = sum(r.supervised_doses_taken for r in reports)
+    runs = [run for r in reports for run in missed_runs(r)]
+    return {
+        "reports": len(reports),
+        "supervised_due": supervised_due,
+        "supervised_taken": taken,
+        "supervised_share": taken / supervised_due if supervised_due else None,
+        "missed": sum(len(r.missed_doses.all()) for r in reports),
+        "longest_run": max((r.missed_dose_run for r in reports), default=0),
+        "runs": sorted((run for run in runs if run.length >= 2), key=lambda run: run.first, reverse=True),
+        "safety_events": [run for run in runs if run.is_safety_event],
+        "concerns": [r for r in reports if r.concerns],
+    }

@@ -1,0 +1,162 @@
+"""Writes of the treatment delivered (CONVENTIONS.md 3): leaving treatment, circumstances that call for earlier review
+(§1.6), interventions, dispensing arrangements (App. C 1), and appointments with their outcome (§1.1). Each that is
+an input of the scheduling policy refreshes the episode's next review in the same transaction."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from patients.models import (
+    Appointment,
+    AppointmentStatus,
+    DispensingArrangement,
+    EpisodeCircumstance,
+    Intervention,
+    TreatmentEpisode,
+)
+from patients.services.schedule import schedule_refresh
+from recovery_reviews.formatting import day, day_and_time
+
+
+@transaction.atomic
+def episode_exit(*, episode: TreatmentEpisode, exit_date: date, exit_reason: str, by) -> TreatmentEpisode:
+    """End the episode: strategic reviews stop and recovery check-ups become due (§1.7)."""
+    episode = TreatmentEpisode.objects.select_for_update().get(pk=episode.pk)
+    if episode.exit_date is not None:
+        raise ValidationError({"exit_date": f"This episode already ended on {day(episode.exit_date)}."})
+    episode.exit_date, episode.exit_reason = exit_date, exit_reason
+    episode.full_clean()
+    episode.save(update_fields=["exit_date", "exit_reason"])
+    schedule_refresh(episode)
+    return episode
+
+
+@transaction.atomic
+def circumstance_record(*, episode: TreatmentEpisode, code: str, started_on: date, by, note: str = ""):
+    """A §1.6 circumstance that calls for earlier review; current ones shorten the interval (rule 3)."""
+    circumstance = EpisodeCircumstance(
+        episode=episode, code=code, started_on=started_on, note=note, recorded_by=by
+    )
+    circumstance.full_clean()
+    circumstance.save()
+    schedule_refresh(episode)
+    return circumstance
+
+
+@transaction.atomic
+def circumstance_end(*, circumstance: EpisodeCircumstance, ended_on: date, by) -> EpisodeCircumstance:
+    circumstance = _end_once(circumstance, ended_on, "circumstance")
+    schedule_refresh(circumstance.episode)
+    return circumstance
+
+
+@transaction.atomic
+def intervention_record(
+    *,
+    episode: TreatmentEpisode,
+    kind: str,
+    started_on: date,
+    by,
+    medicine: str = "",
+    daily_dose_mg: Decimal | None = None,
+    note: str = "",
+) -> Intervention:
+    intervention = Intervention(
+        episode=episode,
+        kind=kind,
+        started_on=started_on,
+        medicine=medicine,
+        daily_dose_mg=daily_dose_mg,
+        note=note,
+    )
+    intervention.full_clean()
+    intervention.save()
+    return intervention
+
+
+@transaction.atomic
+def intervention_end(*, intervention: Intervention, ended_on: date, by) -> Intervention:
+    return _end_once(intervention, ended_on, "intervention")
+
+
+def _end_once(record, ended_on: date, what: str):
+    """Set a record's end date once: an end already recorded is never silently overwritten."""
+    record = type(record).objects.select_for_update().get(pk=record.pk)
+    if record.ended_on is not None:
+        raise ValidationError({"ended_on": f"This {what} already ended on {day(record.ended_on)}."})
+    record.ended_on = ended_on
+    record.full_clean()
+    record.save(update_fields=["ended_on"])
+    return record
+
+
+@transaction.atomic
+def dispensing_change_record(
+    *,
+    episode: TreatmentEpisode,
+    effective_from: date,
+    take_home_doses_per_week: int,
+    change_reason: str,
+    reason_note: str,
+    by,
+) -> DispensingArrangement:
+    """A new dispensing arrangement; the old ones stay as its history (App. C 1)."""
+    arrangement = DispensingArrangement(
+        episode=episode,
+        effective_from=effective_from,
+        take_home_doses_per_week=take_home_doses_per_week,
+        change_reason=change_reason,
+        reason_note=reason_note.strip(),
+        recorded_by=by,
+    )
+    arrangement.full_clean()
+    arrangement.save()
+    return arrangement
+
+
+@transaction.atomic
+def appointment_record(
+    *, episode: TreatmentEpisode, keyworker, starts_at, status: str, by, review_note: str = ""
+) -> Appointment:
+    appointment = Appointment(
+        episode=episode,
+        keyworker=keyworker,
+        starts_at=starts_at,
+        status=status,
+        review_note=review_note.strip(),
+    )
+    appointment.full_clean()
+    appointment.save()
+    return appointment
+
+
+@transaction.atomic
+def appointment_outcome_record(
+    *, appointment: Appointment, status: str, by, review_note: str = ""
+) -> Appointment:
+    """What became of a booked appointment: attended (with its ongoing-review note, §1.1), missed or cancelled.
+    Recorded once: an outcome is the record of what happened, so it is not changed afterwards."""
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise ValidationError(
+            f"This appointment's outcome is already recorded: {appointment.get_status_display().lower()}."
+        )
+    if status == AppointmentStatus.BOOKED:
+        raise ValidationError({"status": "Choose what happened: attended, missed or cancelled."})
+    if (
+        status in (AppointmentStatus.ATTENDED, AppointmentStatus.MISSED)
+        and appointment.starts_at > timezone.now()
+    ):
+        raise ValidationError(
+            {
+                "status": f"The appointment is on {day_and_time(timezone.localtime(appointment.starts_at))}: "
+                "it can be cancelled now, attended or missed once its time has come."
+            }
+        )
+    appointment.status, appointment.review_note = status, review_note.strip()
+    appointment.full_clean()
+    appointment.save(update_fields=["status", "review_note"])
+    return appointment

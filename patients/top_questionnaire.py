@@ -1,0 +1,95 @@
+"""The Treatment Outcomes Profile, item by item, as clinicians read it (DESIGN.md, Domain): which core domain each
+item speaks to (§2.10), its scale, and which way is better. The patient page, the evidence pack and the outcomes
+report all read the TOP through these definitions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from patients.models import TOP_SUBSTANCES, CoreDomain, TopAssessment
+
+
+@dataclass(frozen=True)
+class TopItem:
+    """One item of the TOP as clinicians read it: which core domain it speaks to (§2.10), its scale, and which
+    way is better. Substance use is read as days used in the past 28 (the four weeks summed)."""
+
+    key: str
+    label: str
+    domain: str
+    section: int
+    scale: str  # "days" (0-28), "amount", "rating" (0-20) or "yes_no"
+    better: str  # "lower" or "higher"
+
+    def value(self, top: TopAssessment):
+        if self.key.endswith("_days_used"):
+            return top.days_used(self.key.removesuffix("_days_used"))
+        return getattr(top, self.key)
+
+    def change(self, before, after) -> str:
+        """'better', 'worse', 'same', or '' when either answer is missing."""
+        if before is None or after is None:
+            return ""
+        if before == after:
+            return "same"
+        if self.scale == "yes_no":
+            return "better" if before and not after else "worse"
+        went_up = after > before
+        return "better" if went_up == (self.better == "higher") else "worse"
+
+
+def _top_items() -> tuple[TopItem, ...]:
+    drugs = CoreDomain.DRUG_ALCOHOL_USE
+    items = []
+    for prefix, label, unit in TOP_SUBSTANCES:
+        items.append(TopItem(f"{prefix}_days_used", f"{label}: days used (of 28)", drugs, 1, "days", "lower"))
+        items.append(
+            TopItem(f"{prefix}_amount", f"{label}: {unit} on a using day", drugs, 1, "amount", "lower")
+        )
+    items += [
+        TopItem("injecting_days", "Days injected (of 28)", drugs, 2, "days", "lower"),
+        TopItem(
+            "shared_needle",
+            "Injected with a needle or syringe used by someone else",
+            drugs,
+            2,
+            "yes_no",
+            "lower",
+        ),
+        TopItem(
+            "shared_paraphernalia",
+            "Injected with a spoon, water or filter used by someone else",
+            drugs,
+            2,
+            "yes_no",
+            "lower",
+        ),
+    ]
+    crime = CoreDomain.OFFENDING
+    items += [
+        TopItem("shoplifting_days", "Days of shoplifting (of 28)", crime, 3, "days", "lower"),
+        TopItem("drug_selling_days", "Days of selling drugs (of 28)", crime, 3, "days", "lower"),
+        TopItem("theft_from_vehicle", "Theft from or of a vehicle", crime, 3, "yes_no", "lower"),
+        TopItem("theft_other_property", "Other property theft or burglary", crime, 3, "yes_no", "lower"),
+        TopItem(
+            "fraud_forgery_handling", "Fraud, forgery or handling stolen goods", crime, 3, "yes_no", "lower"
+        ),
+        TopItem("assault_violence", "Committed assault or violence", crime, 3, "yes_no", "lower"),
+    ]
+    # Section 4 holds both health (the ratings, §2.9 "physical health and psychological wellbeing") and social
+    # functioning (work, education, housing).
+    health, social = CoreDomain.HEALTH, CoreDomain.SOCIAL_FUNCTIONING
+    items += [
+        TopItem("psychological_health", "Psychological health (0-20)", health, 4, "rating", "higher"),
+        TopItem("physical_health", "Physical health (0-20)", health, 4, "rating", "higher"),
+        TopItem("quality_of_life", "Overall quality of life (0-20)", health, 4, "rating", "higher"),
+        TopItem("paid_work_days", "Days of paid work (of 28)", social, 4, "days", "higher"),
+        TopItem("education_days", "Days at college or school (of 28)", social, 4, "days", "higher"),
+        TopItem("acute_housing_problem", "Acute housing problem", social, 4, "yes_no", "lower"),
+        TopItem("eviction_risk", "At risk of eviction", social, 4, "yes_no", "lower"),
+    ]
+    return tuple(items)
+
+
+TOP_ITEMS = _top_items()
+DOMAIN_LABELS = dict(CoreDomain.choices)

@@ -1,0 +1,216 @@
+"""The patient's record: the patient page, composed from the clinical record (patients), the care plan (careplans)
+and the strategic reviews and check-ups (reviews) of the episode shown. Everything on it is read with a fixed number
+of queries, one per kind of record, whatever the number of rows (the query count is pinned in the tests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import Prefetch, Q
+from django.shortcuts import render
+from django.utils import timezone
+
+from careplans.selectors import care_plan_progress, goals_for_episode
+from patients.access import patient_for_user
+from patients.models import (
+    CareTeamChange,
+    DrugTest,
+    DrugTestResult,
+    PharmacyReport,
+    RecordCorrection,
+    TopAssessment,
+    TreatmentEpisode,
+)
+from patients.selectors import drug_test_compilation, pharmacy_compilation, top_chart_data, top_latest_answers
+from recovery_reviews.access import can_move_patient
+from recovery_reviews.audit import record_access
+from recovery_reviews.pages.timeline import TimelineEntry, build_timeline
+from reviews.models import RecoveryCheckUp, ReviewStatus, StrategicReview
+from reviews.status import AWAITING_PATIENT, STATUS_LABELS, status_of
+
+EVIDENCE_MONTHS = 3  # "over the last three months" on the patient page (§2.9 compilations)
+TIMELINE_SHOWN = 40
+
+
+@dataclass
+class EpisodeRecord:
+    """Everything the patient page shows about one episode, read with a fixed number of queries."""
+
+    episode: TreatmentEpisode
+    today: date
+    status: str = ""
+    interventions: list = field(default_factory=list)
+    dispensing: list = field(default_factory=list)
+    circumstances: list = field(default_factory=list)
+    tops: list = field(default_factory=list)
+    tests: list = field(default_factory=list)
+    reports: list = field(default_factory=list)
+    appointments: list = field(default_factory=list)
+    reviews: list = field(default_factory=list)
+    check_ups: list = field(default_factory=list)
+    goals: list = field(default_factory=list)
+    care_team_changes: list = field(default_factory=list)
+    entered_in_error: list = field(default_factory=list)  # TOPs, tests and reports kept but not counted
+    corrections: list = field(default_factory=list)
+
+    @property
+    def evidence_since(self) -> date:
+        return self.today - relativedelta(months=EVIDENCE_MONTHS)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, "")
+
+    @property
+    def current_interventions(self):
+        return [i for i in self.interventions if i.ended_on is None or i.ended_on >= self.today]
+
+    @property
+    def past_interventions(self):
+        return [i for i in self.interventions if i.ended_on is not None and i.ended_on < self.today]
+
+    @property
+    def current_dispensing(self):
+        return next((d for d in self.dispensing if d.effective_from <= self.today), None)
+
+    @property
+    def planned_dispensing(self):
+        return [d for d in self.dispensing if d.effective_from > self.today]
+
+    @property
+    def current_circumstances(self):
+        return [c for c in self.circumstances if c.is_current(self.today)]
+
+    @property
+    def awaiting_review(self):
+        return next((r for r in self.reviews if r.status == ReviewStatus.AWAITING_PATIENT), None)
+
+    @property
+    def draft_review(self):
+        return next((r for r in self.reviews if r.status == ReviewStatus.DRAFT), None)
+
+    @property
+    def badge(self) -> str:
+        return AWAITING_PATIENT if self.awaiting_review else ""
+
+    @property
+    def test_summary(self) -> dict:
+        return drug_test_compilation(self.tests, since=self.evidence_since)
+
+    @property
+    def pharmacy(self) -> dict:
+        return pharmacy_compilation(self.reports, since=self.evidence_since)
+
+    @property
+    def care_plan(self) -> dict:
+        return care_plan_progress(self.goals)
+
+    @property
+    def chart(self) -> dict:
+        return top_chart_data(self.tops)
+
+    @property
+    def top_answers(self) -> dict:
+        return top_latest_answers(self.tops)
+
+    @property
+    def latest_top(self):
+        return self.tops[-1] if self.tops else None
+
+    @property
+    def recent_tests(self):
+        return self.tests[:8]
+
+    def timeline(self) -> list[TimelineEntry]:
+        return build_timeline(self)
+
+
+def _standing_and_in_error(queryset) -> tuple[list, list]:
+    """One read of every entry, including those entered in error, split into what counts and what was marked."""
+    rows = list(queryset.select_related("entered_in_error_by"))
+    return [r for r in rows if not r.is_entered_in_error], [r for r in rows if r.is_entered_in_error]
+
+
+def episode_record(episode: TreatmentEpisode, *, today: date) -> EpisodeRecord:
+    """Read one episode's record for the patient page: one query per kind of record."""
+    tops, tops_in_error = _standing_and_in_error(
+        TopAssessment.with_errors.filter(episode=episode).order_by("assessed_on", "pk")
+    )
+    tests, tests_in_error = _standing_and_in_error(
+        DrugTest.with_errors.filter(episode=episode)
+        .order_by("-taken_on", "-pk")
+        .prefetch_related(Prefetch("results", queryset=DrugTestResult.objects.order_by("substance")))
+    )
+    reports, reports_in_error = _standing_and_in_error(
+        PharmacyReport.with_errors.filter(episode=episode)
+        .order_by("-period_end", "-pk")
+        .prefetch_related("missed_doses")
+    )
+    return EpisodeRecord(
+        episode=episode,
+        today=today,
+        status=status_of(episode, today=today),
+        interventions=list(episode.interventions.order_by("-started_on", "-pk")),
+        dispensing=list(
+            episode.dispensing_arrangements.select_related("recorded_by").order_by(
+                "-effective_from", "-recorded_at"
+            )
+        ),
+        circumstances=list(episode.circumstances.order_by("-started_on", "-pk")),
+        tops=tops,
+        tests=tests,
+        reports=reports,
+        entered_in_error=[*tops_in_error, *tests_in_error, *reports_in_error],
+        appointments=list(episode.appointments.select_related("keyworker").order_by("-starts_at")[:200]),
+        reviews=list(
+            StrategicReview.objects.filter(episode=episode)
+            .select_related("lead")
+            .prefetch_related("findings")
+            .order_by("-held_on", "-pk")
+        ),
+        check_ups=list(RecoveryCheckUp.objects.filter(episode=episode).order_by("sequence")),
+        goals=goals_for_episode(episode),
+        care_team_changes=list(
+            CareTeamChange.objects.filter(
+                patient_id=episode.patient_id,
+                changed_on__gte=episode.entry_date,
+                changed_on__lte=episode.exit_date or today,
+            ).select_related("from_team", "to_team", "from_keyworker", "to_keyworker", "from_lead", "to_lead")
+        ),
+        corrections=list(
+            RecordCorrection.objects.filter(
+                Q(episode=episode) | Q(episode__isnull=True), patient_id=episode.patient_id
+            )
+            .select_related("corrected_by")
+            .order_by("corrected_at")
+        ),
+    )
+
+
+def patient_detail(request, pk):
+    patient = patient_for_user(request.user, pk)
+    record_access(request, patient)
+    today = timezone.localdate()
+    episodes = list(patient.episodes.select_related("lead_practitioner").order_by("-entry_date"))
+    chosen = request.GET.get("episode", "")
+    episode = next((e for e in episodes if str(e.pk) == chosen), episodes[0] if episodes else None)
+    record = episode_record(episode, today=today) if episode else None
+    timeline = record.timeline() if record else []
+    show_all = request.GET.get("timeline") == "all"
+    return render(
+        request,
+        "patients/detail.html",
+        {
+            "patient": patient,
+            "episodes": episodes,
+            "episode": episode,
+            "record": record,
+            "today": today,
+            "timeline": timeline if show_all else timeline[:TIMELINE_SHOWN],
+            "timeline_hidden": 0 if show_all else max(0, len(timeline) - TIMELINE_SHOWN),
+            "can_open_episode": not any(e.is_open for e in episodes),
+            "can_move": can_move_patient(request.user, patient),
+        },
+    )
