@@ -11,8 +11,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from patients.views import add_service_errors
 from recovery_reviews.access import teams_for_user
+from recovery_reviews.forms import add_service_errors
 from recovery_reviews.models import Role
 from recovery_reviews.services import team_capacity_set
 from reviews.dashboards import forecast as forecasting
