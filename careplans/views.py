@@ -10,10 +10,11 @@ from django.views.decorators.http import require_POST
 from careplans import services
 from careplans.forms import ActionCompleteForm, ActionForm, GoalForm
 from careplans.models import Goal, GoalAction
-from patients.selectors import care_plan_progress, goals_for_episode
-from patients.views import add_service_errors
-from recovery_reviews.access import episode_for_user, record_for_user
+from careplans.selectors import care_plan_progress, goals_for_episode
+from patients.access import episode_for_user
+from recovery_reviews.access import record_for_user
 from recovery_reviews.audit import record_access
+from recovery_reviews.forms import add_service_errors
 
 GOAL_PATH = "care_plan__episode__"
 ACTION_PATH = "goal__care_plan__episode__"

@@ -9,9 +9,11 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from patients.views import add_service_errors
-from recovery_reviews.access import episode_for_user, record_for_user
+from patients.access import episode_for_user
+from recovery_reviews.access import record_for_user
 from recovery_reviews.audit import record_access
+from recovery_reviews.formatting import day
+from recovery_reviews.forms import add_service_errors
 from recovery_reviews.models import Role
 from reviews import forms
 from reviews.findings import suggestions_for_page
@@ -63,7 +65,7 @@ def review_discard(request, pk):
         return redirect(review)
     messages.success(
         request,
-        f"The strategic review started on {review.held_on:%d %b %Y} is discarded; nothing from it was recorded.",
+        f"The strategic review started on {day(review.held_on)} is discarded; nothing from it was recorded.",
     )
     return redirect(episode.get_absolute_url())
 
