@@ -5,8 +5,7 @@ from django.utils import timezone
 
 from careplans.models import ActionOwner, GoalProgress
 from patients.models import CoreDomain
-
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+from recovery_reviews.forms import DATE
 
 
 class GoalForm(forms.Form):

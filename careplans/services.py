@@ -10,13 +10,9 @@ from django.utils import timezone
 
 from careplans.models import CarePlan, Goal, GoalAction
 from patients.models import TreatmentEpisode
+from recovery_reviews.formatting import day
 
 GOAL_FIELDS = ("domain", "description", "target_date", "progress", "self_managed")
-
-
-def _day(day) -> str:
-    """15 Jan 2026: the way dates are written across the application."""
-    return f"{day.day} {day:%b %Y}"
 
 
 def _plan_for(episode: TreatmentEpisode, agreed_on: date) -> CarePlan:
@@ -103,7 +99,7 @@ def action_complete(*, action: GoalAction, completed_on: date, by) -> GoalAction
     )
     if action.completed_on is not None:
         raise ValidationError(
-            {"completed_on": f"This action was already completed on {_day(action.completed_on)}."}
+            {"completed_on": f"This action was already completed on {day(action.completed_on)}."}
         )
     if completed_on > timezone.localdate():
         raise ValidationError({"completed_on": "An action cannot be completed in the future."})

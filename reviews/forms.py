@@ -2,9 +2,9 @@
 the converted values to reviews.services.strategic, which checks the decisions against each other."""
 
 from django import forms
-from django.utils import timezone
 
 from patients.models import DispensingChange, InterventionKind, Medicine
+from recovery_reviews.forms import DATE, held_on_checked, not_in_future
 from recovery_reviews.models import Role, User
 from reviews.findings import SUGGESTIONS
 from reviews.models import (
@@ -17,7 +17,6 @@ from reviews.models import (
     UnmetNeedKind,
 )
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the ISO value a date input needs
 DOMAINS = (
     ("drug_alcohol", "Drug and alcohol use", "including injecting and sharing equipment"),
     ("health", "Physical and psychological health", ""),
@@ -25,17 +24,6 @@ DOMAINS = (
     ("social", "Social functioning", "housing, work, education, family"),
 )
 EXTENSION_FIELDS = ("clear_continuing_benefit", "no_significant_change_envisaged", "patient_agrees_interval")
-
-
-def _day(day) -> str:
-    """15 Jan 2026: the way dates are written across the application."""
-    return f"{day.day} {day:%b %Y}"
-
-
-def _not_future(day):
-    if day and day > timezone.localdate():
-        raise forms.ValidationError("This date is in the future.")
-    return day
 
 
 def clinical_staff(team_id, *roles):
@@ -58,12 +46,7 @@ class ReviewStartForm(forms.Form):
         self.fields["lead"].queryset = clinical_staff(episode.patient.team_id).order_by("-role", "last_name")
 
     def clean_held_on(self):
-        day = _not_future(self.cleaned_data["held_on"])
-        if day < self.episode.entry_date:
-            raise forms.ValidationError(
-                f"This is before the episode began on {_day(self.episode.entry_date)}."
-            )
-        return day
+        return held_on_checked(self.cleaned_data["held_on"], episode_began=self.episode.entry_date)
 
 
 def _finding_choices():
@@ -192,12 +175,7 @@ class StrategicReviewForm(forms.Form):
             yield label, self[f"{code}_progress"], self[f"{code}_assessment"]
 
     def clean_held_on(self):
-        day = _not_future(self.cleaned_data["held_on"])
-        if day < self.episode.entry_date:
-            raise forms.ValidationError(
-                f"This is before the episode began on {_day(self.episode.entry_date)}."
-            )
-        return day
+        return held_on_checked(self.cleaned_data["held_on"], episode_began=self.episode.entry_date)
 
     def clean(self):
         data = super().clean()
@@ -357,7 +335,7 @@ class PatientInvolvementForm(forms.Form):
     involved_on = forms.DateField(widget=DATE, label="Date the patient was involved")
 
     def clean_involved_on(self):
-        return _not_future(self.cleaned_data["involved_on"])
+        return not_in_future(self.cleaned_data["involved_on"])
 
 
 class CheckUpForm(forms.Form):
@@ -366,7 +344,7 @@ class CheckUpForm(forms.Form):
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def clean_held_on(self):
-        return _not_future(self.cleaned_data["held_on"])
+        return held_on_checked(self.cleaned_data["held_on"])
 
 
 def finding_labels_with_guidance():

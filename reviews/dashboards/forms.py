@@ -9,13 +9,13 @@ from dateutil.relativedelta import relativedelta
 from django import forms
 
 from recovery_reviews.access import teams_for_user
+from recovery_reviews.forms import DATE
 from recovery_reviews.models import Role, Team, User
 from reviews.dashboards.status import DEFAULT_SORT, SORTS
 from reviews.scheduling import RECOVERY_CHECK_UP, STRATEGIC_REVIEW
 from reviews.services.schedule import RECORD_ERROR_KIND
 from reviews.status import STATUS_LABELS
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 KIND_LABELS = {
     STRATEGIC_REVIEW: "Strategic review",
     RECOVERY_CHECK_UP: "Recovery check-up",

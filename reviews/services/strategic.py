@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from patients import services as record
 from patients.models import DispensingChange, Intervention, InterventionKind, TreatmentEpisode
+from recovery_reviews.formatting import day
 from recovery_reviews.models import Role
 from reviews.findings import RESPONSE_DISPENSING, finding_for_response
 from reviews.models import (
@@ -46,11 +47,6 @@ DOMAIN_FIELDS = (
 )
 LEAD_ROLES = (Role.KEYWORKER, Role.SENIOR_PRACTITIONER)
 PRESCRIBING = (InterventionKind.OST,)
-
-
-def _day(day) -> str:
-    """15 Jan 2026: the way dates are written across the application."""
-    return f"{day.day} {day:%b %Y}"
 
 
 def includes_prescribing(episode: TreatmentEpisode, on: date) -> bool:
@@ -354,7 +350,7 @@ def review_record_patient_involvement(*, review: StrategicReview, involved_on: d
     if review.agreed_next_date and involved_on >= review.agreed_next_date:
         raise ValidationError(
             {
-                "involved_on": f"The next review was agreed for {_day(review.agreed_next_date)}, which is not after "
+                "involved_on": f"The next review was agreed for {day(review.agreed_next_date)}, which is not after "
                 "this date: hold that review with the patient instead."
             }
         )
@@ -395,7 +391,7 @@ def check_up_record(
             "Recovery check-ups follow the end of treatment: this episode is still open (§1.7)."
         )
     if held_on < episode.exit_date:
-        raise ValidationError({"held_on": f"This is before treatment ended on {_day(episode.exit_date)}."})
+        raise ValidationError({"held_on": f"This is before treatment ended on {day(episode.exit_date)}."})
     if held_on > timezone.localdate():
         raise ValidationError({"held_on": "This date is in the future."})
     sequence = sequence or next_check_up_sequence(episode)
