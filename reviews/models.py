@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 
 from patients.models import TreatmentEpisode
+from recovery_reviews import formatting
 
 
 class ReviewStatus(models.TextChoices):
@@ -109,7 +110,7 @@ class StrategicReview(models.Model):
         ]
 
     def __str__(self):
-        return f"Strategic review {self.held_on:%d %b %Y}"
+        return f"Strategic review {formatting.day(self.held_on)}"
 
     def get_absolute_url(self):
         return reverse("reviews:detail", args=[self.pk])
@@ -322,7 +323,7 @@ class RecoveryCheckUp(models.Model):
         ]
 
     def __str__(self):
-        return f"Recovery check-up {self.sequence} on {self.held_on:%d %b %Y}"
+        return f"Recovery check-up {self.sequence} on {formatting.day(self.held_on)}"
 
     def get_additional_data(self):
         return {"patient_id": self.episode.patient_id}
