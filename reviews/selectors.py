@@ -16,6 +16,7 @@ from patients.models import CoreDomain, DrugTestResult, InterventionKind, TopAss
 from patients.selectors import drug_test_compilation, pharmacy_compilation
 from patients.top_questionnaire import DOMAIN_LABELS, TOP_ITEMS, TopItem
 from recovery_reviews.access import scoped
+from recovery_reviews.formatting import day
 from reviews.models import Finding, ReviewStatus, StrategicReview, UnmetNeed
 
 GOOD_ADHERENCE = 0.95  # share of supervised doses taken that reads as good adherence for a hint
@@ -187,7 +188,7 @@ def _domains(entry, last_review, latest) -> list[DomainSummary]:
 
 
 def _runs_text(runs) -> str:
-    return "; ".join(f"{r.length} in a row from {r.first:%d %b %Y}" for r in runs)
+    return "; ".join(f"{r.length} in a row from {day(r.first)}" for r in runs)
 
 
 def hints(pack: EvidencePack) -> list[Hint]:

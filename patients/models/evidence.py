@@ -11,6 +11,7 @@ from django.db.models import F, Q
 
 from patients.models.choices import CoreDomain, Substance
 from patients.models.record import TreatmentEpisode
+from recovery_reviews import formatting
 
 # --- Entered in error --------------------------------------------------------------------------------------
 
@@ -236,7 +237,7 @@ class TopAssessment(EnteredInError):
         constraints = [*_top_range_constraints(), entered_in_error_constraint("top")]
 
     def __str__(self):
-        return f"TOP {self.get_stage_display().lower()} {self.assessed_on:%d %b %Y}"
+        return f"TOP {self.get_stage_display().lower()} {formatting.day(self.assessed_on)}"
 
     def clean(self):
         super().clean()
@@ -289,7 +290,7 @@ class DrugTest(EnteredInError):
         constraints = [entered_in_error_constraint("drug_test")]
 
     def __str__(self):
-        return f"{self.get_method_display()} test {self.taken_on:%d %b %Y}"
+        return f"{self.get_method_display()} test {formatting.day(self.taken_on)}"
 
     def get_additional_data(self):
         return {"patient_id": self.episode.patient_id}
@@ -375,7 +376,7 @@ class PharmacyReport(EnteredInError):
         ]
 
     def __str__(self):
-        return f"{self.pharmacy_name}, {self.period_start:%d %b} to {self.period_end:%d %b %Y}"
+        return f"{self.pharmacy_name}, {formatting.day_short(self.period_start)} to {formatting.day(self.period_end)}"
 
     def clean(self):
         super().clean()
@@ -394,7 +395,7 @@ class PharmacyReport(EnteredInError):
         told = self.prescriber_informed_on
         if told and self.period_start and told < self.period_start:
             errors["prescriber_informed_on"] = (
-                f"This is before the report's period began on {self.period_start:%d %b %Y}: check the date."
+                f"This is before the report's period began on {formatting.day(self.period_start)}: check the date."
             )
         if errors:
             raise ValidationError(errors)
@@ -422,7 +423,7 @@ class MissedDose(models.Model):
         ]
 
     def __str__(self):
-        return f"Missed {self.missed_on:%d %b %Y}"
+        return f"Missed {formatting.day(self.missed_on)}"
 
 
 def longest_missed_run(days) -> int:

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from patients.models.choices import Substance
 from patients.validators import normalise_nhs_number, validate_nhs_number
+from recovery_reviews import formatting
 
 
 class NHSNumberField(models.CharField):
@@ -234,7 +235,7 @@ class TreatmentEpisode(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.patient} from {self.entry_date:%d %b %Y}"
+        return f"{self.patient} from {formatting.day(self.entry_date)}"
 
     def save(self, *args, **kwargs):
         # The database sets team and keyworker from the patient (the triggers); copying them here as well keeps
@@ -490,7 +491,7 @@ class Appointment(models.Model):
         ]
 
     def __str__(self):
-        return f"Appointment {self.starts_at:%d %b %Y %H:%M} ({self.get_status_display()})"
+        return f"Appointment {formatting.day_and_time(self.starts_at)} ({self.get_status_display()})"
 
     def clean(self):
         super().clean()
@@ -530,7 +531,7 @@ class CareTeamChange(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.patient}: care team changed on {self.changed_on:%d %b %Y}"
+        return f"{self.patient}: care team changed on {formatting.day(self.changed_on)}"
 
     def changes(self) -> list[str]:
         """What changed, as sentences for the timeline (the names come with the row's select_related)."""
