@@ -175,7 +175,7 @@ def test_a_keyworker_registers_someone_entering_treatment(page, login, screensho
     page.wait_for_load_state()
     target = entered + relativedelta(months=3)
     assert (
-        f"Jo Newcomer is registered and in treatment from {entered:%d %b %Y}"
+        f"Jo Newcomer is registered and in treatment from {shown(entered)}"
         in page.locator(".alert").first.inner_text()
     )
     assert page.locator("h1").inner_text().startswith("Jo Newcomer")
@@ -264,7 +264,7 @@ def test_a_mistyped_entry_date_is_corrected_and_the_first_review_moves(
     page.click("main form[method=post] button[type=submit]")
     page.wait_for_url(re.compile(rf"/patients/{episode.patient_id}/\?episode=\d+$"))
     main = page.inner_text("main")
-    assert f"Corrected: Entered treatment on: {episode.entry_date:%d %b %Y} → {true_entry:%d %b %Y}." in main
+    assert f"Corrected: Entered treatment on: {shown(episode.entry_date)} → {shown(true_entry)}." in main
     assert "The next review moved earlier" in main
     assert page.get_by_test_id("next-review-target").inner_text() == shown(
         true_entry + relativedelta(months=3)

@@ -41,7 +41,7 @@ def test_a_keyworker_records_that_a_booked_appointment_was_attended(client, alic
     response = client.post(
         url(appointment), {"status": "attended", "review_note": "Talked about work."}, follow=True
     )
-    assert "Appointment of 01 May 2026: attended." in response.content.decode()
+    assert "Appointment of 1 May 2026: attended." in response.content.decode()
     stored = Appointment.objects.get(pk=appointment.pk)
     assert (stored.status, stored.review_note) == ("attended", "Talked about work.")
     assert f'href="{url(appointment)}"' not in response.content.decode()  # nothing left to record

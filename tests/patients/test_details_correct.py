@@ -62,10 +62,10 @@ def test_a_corrected_entry_date_moves_the_first_review_and_stays_on_the_timeline
     response = client.post(url(registered.patient), answers(registered, entry_date="2026-02-15"), follow=True)
     page = response.content.decode()
     assert target(registered) == date(2026, 5, 15)  # 3 months from the true entry (§1.3)
-    assert "Corrected: Entered treatment on: 01 Mar 2026 → 15 Feb 2026." in page
+    assert "Corrected: Entered treatment on: 1 Mar 2026 → 15 Feb 2026." in page
     assert "The next review moved earlier: target 15 May 2026" in page
     timeline = page.split('data-testid="timeline"')[1]
-    assert "Corrected: Entered treatment on: 01 Mar 2026 → 15 Feb 2026" in timeline
+    assert "Corrected: Entered treatment on: 1 Mar 2026 → 15 Feb 2026" in timeline
     assert "Mistyped at registration. (Alice Keyworker)" in timeline
     correction = RecordCorrection.objects.get()
     assert (correction.episode, correction.field, correction.corrected_by) == (

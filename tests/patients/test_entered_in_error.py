@@ -61,11 +61,11 @@ def test_a_pharmacy_report_in_error_no_longer_moves_the_review_or_counts_anywher
         "Pharmacy report (Boots, 10 Apr to 23 Apr 2026) is marked as entered in error: it no longer counts as"
         in page
     )
-    assert "The next review moved later: target 01 Jun 2026, deadline 01 Sep 2026." in page
+    assert "The next review moved later: target 1 Jun 2026, deadline 1 Sep 2026." in page
     assert recent_safety_events(alice, today=TODAY) == []
     assert "3 consecutive missed doses" not in page  # the pharmacy panel's safety alert is gone
     assert "<s>Entered in error: Boots, 10 Apr to 23 Apr 2026</s>" in page
-    assert "Another patient&#x27;s report. (marked by Alice Keyworker on 01 May 2026; not counted" in page
+    assert "Another patient&#x27;s report. (marked by Alice Keyworker on 1 May 2026; not counted" in page
     assert evidence_pack(open_episode, as_of=TODAY).pharmacy_since_entry["reports"] == 0
     kept = PharmacyReport.with_errors.get(pk=report.pk)  # kept, with what it said
     assert (kept.missed_dose_run, kept.entered_in_error_by, kept.entered_in_error_reason) == (
@@ -102,7 +102,7 @@ def test_a_top_in_error_leaves_the_chart(client, alice, open_episode):
     client.post(url("top", top), {"reason": "Recorded twice."})
     page = client.get(open_episode.get_absolute_url()).content.decode()
     assert "No TOP recorded yet." in page
-    assert "<s>Entered in error: TOP treatment start 01 Mar 2026</s>" in page
+    assert "<s>Entered in error: TOP treatment start 1 Mar 2026</s>" in page
     assert TopAssessment.objects.filter(episode=open_episode).count() == 0
     assert TopAssessment.with_errors.filter(episode=open_episode).count() == 1
 
@@ -130,7 +130,7 @@ def test_an_entry_is_marked_once_and_the_first_reason_stands(client, alice, sam,
     with pytest.raises(ValidationError) as error:  # two people marking it at once: the second is told
         services.record_mark_entered_in_error(record=report, reason="Something else.", by=sam)
     assert error.value.messages == [
-        "This was already marked as entered in error on 01 May 2026: Wrong patient."
+        "This was already marked as entered in error on 1 May 2026: Wrong patient."
     ]
     assert PharmacyReport.with_errors.get(pk=report.pk).entered_in_error_reason == "Wrong patient."
 

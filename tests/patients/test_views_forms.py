@@ -393,7 +393,7 @@ def test_an_ended_circumstance_cannot_be_ended_again(logged_in, episode):
     response = logged_in.post(
         reverse("patients:circumstance_end", args=[circumstance.pk]), {"ended_on": "2026-04-30"}
     )
-    assert "already ended on 01 Mar 2026" in error_beside(response.content.decode(), "ended_on")
+    assert "already ended on 1 Mar 2026" in error_beside(response.content.decode(), "ended_on")
 
 
 def test_ost_needs_its_medicine_and_a_plausible_dose(logged_in, episode):

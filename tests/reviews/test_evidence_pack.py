@@ -298,7 +298,7 @@ def test_hints_point_to_the_missed_doses_and_the_progress(episode, record):
     assert [(h.finding, h.why) for h in pack.hints] == [
         (
             Finding.DETERIORATING_ADHERENCE,
-            "Missed doses since the last review: 3 in a row from 03 May 2026 (App. C 1).",
+            "Missed doses since the last review: 3 in a row from 3 May 2026 (App. C 1).",
         ),
         (Finding.GOOD_PROGRESS, "7 TOP items better since entry, 1 worse (App. C 5)."),
     ]
