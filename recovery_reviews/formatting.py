@@ -1,5 +1,5 @@
-"""How dates are written in sentences: messages, errors, timeline entries and the names of records. One format,
-the one pages show (settings.DATE_FORMAT "j M Y"): 1 Mar 2026, the day without a leading zero.
+"""How dates are written in sentences: messages, errors, timeline entries and the names of records. One
+format, the one pages show (settings.DATE_FORMAT "j M Y"): 1 Mar 2026, the day without a leading zero.
 
 English month names, whatever the locale, as reviews.scheduling._d writes them (that module is pure Python and
 keeps its own copy; tests/recovery_reviews/test_formatting.py checks the two agree)."""

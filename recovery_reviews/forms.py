@@ -1,6 +1,6 @@
-"""What every app's forms share: the date input, the checks of a day a review was held, and the way a service's
-validation errors are put back on a form (CONVENTIONS.md 4: forms validate and convert; services validate the
-record again as a whole, and their errors come back beside the fields they are about)."""
+"""What every app's forms share: the date input, the check of the day a review was held, and putting a
+service's validation errors back on a form, beside the fields they are about (docs/conventions.md 4: forms
+validate and convert; services validate the record again as a whole)."""
 
 from datetime import date
 

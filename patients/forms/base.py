@@ -1,6 +1,6 @@
-"""What the patients' forms share (CONVENTIONS.md 4: forms validate and convert; clean_* return domain values;
-views hand cleaned_data to a service, which validates the record again as a whole). Messages say what is wrong
-and how to put it right, and sit beside the field they are about."""
+"""What the patients' forms share (docs/conventions.md 4: forms validate and convert; clean_* return
+domain values; views hand cleaned_data to a service, which validates the record again as a whole). Messages
+say what is wrong and how to put it right, and sit beside the field they are about."""
 
 from django import forms
 from django.utils import timezone
