@@ -11,7 +11,8 @@ import pytest
 from django.db import connection
 
 from recovery_reviews.models import Role
-from tests.factories import EpisodeFactory, PatientFactory, TeamFactory, UserFactory
+from tests.support.clock import frozen_today  # noqa: F401  (the one frozen clock, for every test module)
+from tests.support.factories import EpisodeFactory, PatientFactory, TeamFactory, UserFactory
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

@@ -223,7 +223,7 @@ def test_a_report_entered_in_error_stops_moving_the_review(page, login, screensh
 
 
 def test_a_review_prints_without_the_application_around_it(page, login, screenshot, sam, recent_episode):
-    from tests.factories import StrategicReviewFactory
+    from tests.support.factories import StrategicReviewFactory
 
     review = StrategicReviewFactory(
         episode=recent_episode,

@@ -20,7 +20,7 @@ from patients.models import (
 )
 from reviews.models import StrategicReview
 from reviews.services.schedule import episode_schedule_refresh
-from tests.factories import GoalFactory, StrategicReviewFactory
+from tests.support.factories import GoalFactory, StrategicReviewFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -9,7 +9,7 @@ from dateutil.relativedelta import relativedelta
 
 from recovery_reviews.models import Team
 from reviews.services.schedule import episode_schedule_refresh
-from tests.factories import EpisodeFactory, PatientFactory
+from tests.support.factories import EpisodeFactory, PatientFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -98,7 +98,7 @@ def test_a_manager_hands_over_the_caseload_of_a_keyworker_who_has_left(
     page, login, screenshot, mona, alice, team
 ):
     from recovery_reviews.models import Role
-    from tests.factories import UserFactory
+    from tests.support.factories import UserFactory
 
     tom = UserFactory(username="tom", first_name="Tom", last_name="Leaving", role=Role.KEYWORKER, team=team)
     for i in range(4):

@@ -3,20 +3,14 @@
 from datetime import date
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 
 from careplans import services
 from careplans.models import CarePlan, GoalProgress
-from tests.factories import GoalActionFactory, GoalFactory
+from tests.support.factories import GoalActionFactory, GoalFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(date(2026, 5, 1), tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
+FROZEN_AT = date(2026, 5, 1)
 
 
 def test_the_first_goal_creates_the_care_plan(episode, alice):

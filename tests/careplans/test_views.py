@@ -5,20 +5,14 @@ import re
 from datetime import date
 
 import pytest
-import time_machine
 from auditlog.models import LogEntry
 from django.urls import reverse
 
 from careplans.models import Goal, GoalAction
-from tests.factories import CarePlanFactory, GoalActionFactory, GoalFactory
+from tests.support.factories import CarePlanFactory, GoalActionFactory, GoalFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(date(2026, 5, 1), tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
+FROZEN_AT = date(2026, 5, 1)
 
 
 @pytest.fixture

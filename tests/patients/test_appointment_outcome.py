@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from patients import services
 from patients.models import Appointment
-from tests.factories import AppointmentFactory
 from tests.patients.test_views_forms import error_beside
+from tests.support.factories import AppointmentFactory
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 5, 1, 12, tzinfo=UTC)

@@ -9,8 +9,8 @@ from django.urls import reverse
 from patients.models import CareTeamChange, Patient, TreatmentEpisode
 from recovery_reviews.models import Role
 from reviews.services.schedule import episode_schedule_refresh
-from tests.factories import EpisodeFactory, PatientFactory, UserFactory
 from tests.patients.test_views_forms import error_beside
+from tests.support.factories import EpisodeFactory, PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 URL = reverse("patients:handover")

@@ -4,22 +4,16 @@ date moves the first review; what cannot be right is refused with nothing change
 from datetime import UTC, date, datetime
 
 import pytest
-import time_machine
 from auditlog.models import LogEntry
 from django.urls import reverse
 
 from patients.models import Patient, RecordCorrection, TreatmentEpisode
 from reviews.services.schedule import episode_schedule_refresh
-from tests.factories import EpisodeFactory, PatientFactory, TopAssessmentFactory
 from tests.patients.test_views_forms import error_beside
+from tests.support.factories import EpisodeFactory, PatientFactory, TopAssessmentFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(datetime(2026, 5, 1, 12, tzinfo=UTC), tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
+FROZEN_AT = datetime(2026, 5, 1, 12, tzinfo=UTC)
 
 
 @pytest.fixture

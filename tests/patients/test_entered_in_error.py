@@ -4,7 +4,6 @@ overwritten or deleted, and no longer counted anywhere the evidence is read."""
 from datetime import UTC, date, datetime
 
 import pytest
-import time_machine
 from auditlog.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -17,18 +16,13 @@ from patients.selectors import recent_safety_events
 from recovery_reviews.models import Role
 from reviews.selectors import evidence_pack
 from reviews.services.schedule import episodes_schedule_recompute
-from tests.factories import DrugTestFactory, DrugTestResultFactory, TopAssessmentFactory, UserFactory
 from tests.patients.conftest import report_with_run
 from tests.patients.test_views_forms import error_beside
+from tests.support.factories import DrugTestFactory, DrugTestResultFactory, TopAssessmentFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
+FROZEN_AT = datetime(2026, 5, 1, 12, tzinfo=UTC)
 TODAY = date(2026, 5, 1)
-
-
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(datetime(2026, 5, 1, 12, tzinfo=UTC), tick=False):
-        yield
 
 
 def schedule(episode):

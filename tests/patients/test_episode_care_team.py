@@ -8,12 +8,12 @@ import pytest
 from django.db import connection
 from django.db.models import F
 
+from patients.access import episodes_for_user
 from patients.models import Patient, TreatmentEpisode
 from recovery_reviews.access import scoped
-from patients.access import episodes_for_user
 from recovery_reviews.models import Role
 from reviews.models import StrategicReview
-from tests.factories import EpisodeFactory, PatientFactory, StrategicReviewFactory, UserFactory
+from tests.support.factories import EpisodeFactory, PatientFactory, StrategicReviewFactory, UserFactory
 
 
 def stored(episode) -> tuple[int, int]:

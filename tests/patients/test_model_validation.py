@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 
 from patients.models import TOP_DAYS_28, TOP_RATINGS, TOP_SUBSTANCES, TOP_WEEKS, TopAssessment
 from recovery_reviews.models import Role
-from tests.factories import (
+from tests.support.factories import (
     AppointmentFactory,
     CircumstanceFactory,
     DispensingArrangementFactory,

@@ -7,7 +7,7 @@ from django.forms import modelform_factory
 
 from patients.models import Patient
 from patients.validators import nhs_number_check_digit, normalise_nhs_number, validate_nhs_number
-from tests.factories import PatientFactory
+from tests.support.factories import PatientFactory
 
 
 @pytest.mark.parametrize(

@@ -10,10 +10,10 @@ from django.urls import reverse
 from patients import services
 from patients.models import CareTeamChange, Patient, TreatmentEpisode
 from recovery_reviews.models import Role
+from reviews import reminders
 from reviews.models import Reminder, ReviewStatus
-from reviews.services import reminders
-from tests.factories import EpisodeFactory, StrategicReviewFactory, UserFactory
 from tests.patients.test_views_forms import error_beside
+from tests.support.factories import EpisodeFactory, StrategicReviewFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

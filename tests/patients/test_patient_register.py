@@ -4,25 +4,19 @@ together or not at all; a second record of one person refused; bad input answere
 from datetime import UTC, date, datetime
 
 import pytest
-import time_machine
 from auditlog.models import LogEntry
 from django.urls import reverse
 
 from patients import services
 from patients.models import Patient, TreatmentEpisode
 from recovery_reviews.models import Role
-from tests.factories import PatientFactory, UserFactory
 from tests.patients.test_views_forms import error_beside
+from tests.support.factories import PatientFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
+FROZEN_AT = datetime(2026, 5, 1, 12, tzinfo=UTC)
 TODAY = date(2026, 5, 1)
 URL = reverse("patients:register")
-
-
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(datetime(2026, 5, 1, 12, tzinfo=UTC), tick=False):
-        yield
 
 
 def answers(team, keyworker, /, **overrides):

@@ -4,7 +4,6 @@ lost): the record asks for it until it is recorded, and says when it was."""
 from datetime import UTC, date, datetime
 
 import pytest
-import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -14,20 +13,15 @@ from patients import services
 from patients.models import PharmacyReport
 from patients.selectors import recent_safety_events
 from recovery_reviews.models import Role
+from reviews import reminders
 from reviews.models import InboxItem, Reminder
-from reviews.services import reminders
-from tests.factories import UserFactory
 from tests.patients.conftest import report_with_run
 from tests.patients.test_views_forms import error_beside
+from tests.support.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
+FROZEN_AT = datetime(2026, 5, 1, 12, tzinfo=UTC)
 TODAY = date(2026, 5, 1)
-
-
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(datetime(2026, 5, 1, 12, tzinfo=UTC), tick=False):
-        yield
 
 
 def url(report):

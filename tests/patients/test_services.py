@@ -131,7 +131,7 @@ def test_ending_an_episode_twice_is_refused_and_keeps_the_first_exit(episode, al
 
 
 def test_an_intervention_ends_once_and_keeps_its_first_end(episode, alice):
-    from tests.factories import InterventionFactory
+    from tests.support.factories import InterventionFactory
 
     intervention = InterventionFactory(episode=episode)
     services.intervention_end(intervention=intervention, ended_on=date(2026, 3, 1), by=alice)

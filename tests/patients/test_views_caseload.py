@@ -5,14 +5,14 @@ import re
 from datetime import date
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from patients.models import TestResult as Result
 from patients.models import TreatmentEpisode
 from reviews.models import ReviewStatus
 from reviews.services.schedule import episode_schedule_refresh
-from tests.factories import (
+from tests.patients.conftest import report_with_run
+from tests.support.factories import (
     DrugTestFactory,
     DrugTestResultFactory,
     EpisodeFactory,
@@ -21,16 +21,9 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
 )
-from tests.patients.conftest import report_with_run
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 TODAY = date(2026, 5, 1)
-
-
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(TODAY, tick=False):
-        yield
 
 
 def due(team, keyworker, entry, **patient):

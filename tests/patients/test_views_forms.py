@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from patients.models import (
@@ -20,16 +19,11 @@ from patients.models import (
     TreatmentEpisode,
 )
 from reviews.services.schedule import episode_schedule_refresh
-from tests.factories import CircumstanceFactory, InterventionFactory
+from tests.support.factories import CircumstanceFactory, InterventionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
+FROZEN_AT = datetime(2026, 5, 1, 12, tzinfo=UTC)
 TODAY = date(2026, 5, 1)
-
-
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(datetime(2026, 5, 1, 12, tzinfo=UTC), tick=False):
-        yield
 
 
 @pytest.fixture

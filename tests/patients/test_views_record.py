@@ -7,7 +7,6 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from careplans.models import GoalProgress
@@ -16,7 +15,7 @@ from patients.models import CareTeamChange, RecordCorrection, TreatmentEpisode
 from patients.models import TestResult as Result
 from reviews.models import ReviewStatus
 from reviews.services.schedule import episode_schedule_refresh
-from tests.factories import (
+from tests.support.factories import (
     AppointmentFactory,
     CarePlanFactory,
     CircumstanceFactory,
@@ -32,14 +31,8 @@ from tests.factories import (
     TopAssessmentFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 TODAY = date(2026, 5, 1)
-
-
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(TODAY, tick=False):
-        yield
 
 
 def page_of(client, record_of, **params) -> str:

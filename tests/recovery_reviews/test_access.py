@@ -11,12 +11,12 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from patients.access import episode_for_user, episodes_for_user, patient_for_user, patients_for_user
 from patients.models import PharmacyReport, TreatmentEpisode
 from recovery_reviews.access import record_for_user, scoped, team_ids_for_user
-from patients.access import episode_for_user, episodes_for_user, patient_for_user, patients_for_user
 from recovery_reviews.models import Role
 from reviews.models import StrategicReview
-from tests.factories import (
+from tests.support.factories import (
     EpisodeFactory,
     PatientFactory,
     PharmacyReportFactory,

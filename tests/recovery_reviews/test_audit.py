@@ -14,7 +14,7 @@ from patients import services
 from patients.models import Patient, PharmacyReport, TopAssessment
 from recovery_reviews.audit import AuditLogImmutable, patient_history
 from recovery_reviews.models import Role
-from tests.factories import PatientFactory, PharmacyReportFactory, TopAssessmentFactory, UserFactory
+from tests.support.factories import PatientFactory, PharmacyReportFactory, TopAssessmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 from auditlog.models import LogEntry
 from django.db import DatabaseError, connection, transaction
 
-from tests.factories import PatientFactory
+from tests.support.factories import PatientFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory
+PASSWORD = "correct horse battery staple"  # tests.support.factories.UserFactory
 WRONG_PASSWORD_MESSAGE = "Please enter a correct username and password"
 LOCKED_OUT_MESSAGE = "Too many failed sign-in attempts"
 

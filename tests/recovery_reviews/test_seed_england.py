@@ -9,11 +9,11 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from patients import models as pm
-from recovery_reviews.management.commands.seed_england import check_database
 from patients.validators import validate_nhs_number
+from recovery_reviews.management.commands.seed_england import check_database
 from recovery_reviews.models import Role, Team, User
 from reviews import models as rm
-from tests.factories import PatientFactory
+from tests.support.factories import PatientFactory
 
 TODAY = date(2026, 11, 24)
 

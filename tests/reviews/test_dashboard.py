@@ -6,7 +6,6 @@ import io
 from datetime import date
 
 import pytest
-import time_machine
 from auditlog.models import LogEntry
 from django.urls import reverse
 
@@ -15,17 +14,11 @@ from recovery_reviews.models import Role
 from reviews.models import ReviewStatus
 from reviews.services.schedule import episode_schedule_refresh
 from reviews.views import dashboard as dashboard_views
-from tests.factories import EpisodeFactory, PatientFactory, StrategicReviewFactory, UserFactory
+from tests.support.factories import EpisodeFactory, PatientFactory, StrategicReviewFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 TODAY = date(2026, 5, 1)
-
-
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(TODAY, tick=False):
-        yield
 
 
 def entered(on, keyworker, family_name="", **extra):

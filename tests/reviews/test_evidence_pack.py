@@ -16,7 +16,7 @@ from patients.models import CoreDomain, DispensingChange, Substance, TopStage
 from patients.services import drug_test_record, pharmacy_report_record, top_assessment_record
 from reviews.models import Finding, ReviewStatus
 from reviews.selectors import evidence_pack
-from tests.factories import (
+from tests.support.factories import (
     CircumstanceFactory,
     DispensingArrangementFactory,
     GoalActionFactory,

@@ -6,7 +6,6 @@ import io
 from datetime import date, timedelta
 
 import pytest
-import time_machine
 from auditlog.models import LogEntry
 from dateutil.relativedelta import relativedelta
 from django.db.models import F
@@ -17,7 +16,7 @@ from recovery_reviews.models import Team
 from reviews.dashboards.timeliness import AddMonths
 from reviews.models import ReviewStatus, UnmetNeedCategory, UnmetNeedKind
 from reviews.services.schedule import episode_schedule_refresh
-from tests.factories import (
+from tests.support.factories import (
     EpisodeFactory,
     PatientFactory,
     StrategicReviewFactory,
@@ -25,15 +24,9 @@ from tests.factories import (
     UnmetNeedFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 TODAY = date(2026, 5, 1)
-
-
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(TODAY, tick=False):
-        yield
 
 
 def entered(on, keyworker, *, reviewed_on=None, awaiting_on=None, **extra):

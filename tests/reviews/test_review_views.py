@@ -4,28 +4,21 @@ errors beside their fields with nothing saved, the preview of the policy's dates
 from datetime import date
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from patients.models import TopStage
 from reviews.models import ReviewStatus, StrategicReview
 from reviews.services.schedule import episode_schedule_refresh
-from tests.factories import (
+from tests.support.factories import (
     DrugTestFactory,
     DrugTestResultFactory,
     StrategicReviewFactory,
     TopAssessmentFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 
 TODAY = date(2026, 4, 20)
-
-
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(TODAY, tick=False):
-        yield
 
 
 @pytest.fixture

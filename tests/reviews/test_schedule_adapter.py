@@ -6,7 +6,6 @@ These run on whichever database DATABASE_URL names; CI runs them on PostgreSQL.
 from datetime import date
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -14,17 +13,12 @@ from patients import services
 from patients.models import Circumstance, ExitReason, TreatmentEpisode
 from reviews.models import Finding, RecoveryCheckUp, ReviewFinding, ReviewStatus
 from reviews.services.schedule import RECORD_ERROR_KIND, episode_schedule_refresh, episodes_schedule_recompute
-from tests.factories import EpisodeFactory, PatientFactory, StrategicReviewFactory
+from tests.support.factories import EpisodeFactory, PatientFactory, StrategicReviewFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
+FROZEN_AT = date(2026, 2, 20)
 
 TODAY = date(2026, 2, 20)
-
-
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(date(2026, 2, 20), tick=False):
-        yield
 
 
 @pytest.fixture

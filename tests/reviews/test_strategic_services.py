@@ -21,16 +21,11 @@ from reviews.models import (
 )
 from reviews.services import strategic
 from reviews.services.schedule import episode_schedule_refresh
-from tests.factories import DispensingArrangementFactory, InterventionFactory
+from tests.support.factories import DispensingArrangementFactory, InterventionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 HELD = date(2026, 4, 10)
-
-
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(HELD, tick=False):
-        yield
+FROZEN_AT = HELD
 
 
 def schedule(episode):
