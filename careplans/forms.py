@@ -1,4 +1,4 @@
-"""Care-plan forms: validate and convert (CONVENTIONS.md 4); the views hand cleaned_data to careplans.services."""
+"""Care-plan forms: validate and convert (docs/conventions.md 4); the views hand cleaned_data to careplans.services."""
 
 from django import forms
 from django.utils import timezone

@@ -1,4 +1,4 @@
-"""Reads of care plans for pages and the evidence pack (CONVENTIONS.md 3)."""
+"""Reads of care plans for pages and the evidence pack (docs/conventions.md 3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every write of the care plan (CONVENTIONS.md 3): goals in the four core domains with actions, owners, target
+"""Every write of the care plan (docs/conventions.md 3): goals in the four core domains with actions, owners, target
 dates and progress (§2.10), increasingly self-managed by the patient over time (§2.12). Each validates with
 full_clean, so bad input gets the same messages whatever the caller, and runs in one transaction."""
 

@@ -1,6 +1,6 @@
-"""The one door to patient data (CONVENTIONS.md 5). Every view that shows a patient or an episode asks here; a
+"""The one door to patient data (docs/conventions.md 5). Every view that shows a patient or an episode asks here; a
 record outside the user's scope is a 404, never the record. Who is in scope is decided once, in
-recovery_reviews.access.patient_scope (DESIGN.md, Access and audit); this module applies it to patients and
+recovery_reviews.access.patient_scope (docs/design.md, Access and audit); this module applies it to patients and
 episodes."""
 
 from django.db.models import QuerySet

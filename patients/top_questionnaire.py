@@ -1,4 +1,4 @@
-"""The Treatment Outcomes Profile, item by item, as clinicians read it (DESIGN.md, Domain): which core domain each
+"""The Treatment Outcomes Profile, item by item, as clinicians read it (docs/design.md, Domain): which core domain each
 item speaks to (§2.10), its scale, and which way is better. The patient page, the evidence pack and the outcomes
 report all read the TOP through these definitions."""
 

@@ -1,8 +1,8 @@
-"""Who sees which patients (CONVENTIONS.md 5): the scope rule, for any queryset of patient-linked records.
+"""Who sees which patients (docs/conventions.md 5): the scope rule, for any queryset of patient-linked records.
 patients/access.py applies it to patients and episodes, the one door every view goes through; a record outside
 the user's scope is a 404, never the record.
 
-Scope (DESIGN.md, Access and audit): keyworkers see their own caseload and their team's; senior
+Scope (docs/design.md, Access and audit): keyworkers see their own caseload and their team's; senior
 practitioners their team's; managers the teams they manage (and their own). Support staff and anyone
 without a team see no patients through the application (they use the admin, which is for superusers).
 """

@@ -1,4 +1,4 @@
-"""The access and change log of patient records (DESIGN.md, Access and audit).
+"""The access and change log of patient records (docs/design.md, Access and audit).
 
 Changes are logged by django-auditlog for every model registered in the apps' audit.py modules; each log entry
 carries the patient's id in additional_data so that a patient's whole history is one query. Views log reads

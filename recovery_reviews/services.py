@@ -1,4 +1,4 @@
-"""Writes to the organisation (CONVENTIONS.md 3)."""
+"""Writes to the organisation (docs/conventions.md 3)."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction

@@ -53,7 +53,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Every page needs a login (DESIGN.md, Access and audit); views opt out with @login_not_required.
+    # Every page needs a login (docs/design.md, Access and audit); views opt out with @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -181,7 +181,7 @@ if not DEBUG:
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 
 # Review scheduling policy overrides, by Policy field name (reviews/scheduling.py), e.g.
-# REVIEW_POLICY = {"review_interval_months": 6}. Empty: the defaults of DESIGN.md.
+# REVIEW_POLICY = {"review_interval_months": 6}. Empty: the defaults (docs/design.md, Review scheduling policy).
 REVIEW_POLICY: dict = {}
 
 # Celery. Redis in production; kombu's filesystem transport on the embedded default.
@@ -234,7 +234,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": float(REMINDER_SWEEP_SECONDS)},
     },
     "recompute-review-schedules": {
-        # The safety net: every open episode recomputed nightly (DESIGN.md, Review scheduling policy).
+        # The safety net: every open episode recomputed nightly (docs/design.md, Review scheduling policy).
         "task": "reviews.tasks.recompute_schedules",
         "schedule": crontab(hour=2, minute=15),
     },

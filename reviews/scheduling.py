@@ -1,4 +1,4 @@
-"""The review scheduling policy (DESIGN.md, "Review scheduling policy"), as pure Python.
+"""The review scheduling policy (docs/design.md, "Review scheduling policy"), as pure Python.
 
 No Django, no database, no clock: `today` is always passed in, so that the policy can be read, tested and
 explained on its own. Every number is a named constant below, overridable by name through
@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
 
-# --- The policy's numbers (DESIGN.md defaults) -------------------------------------------------------------
+# --- The policy's numbers (docs/design.md, Review scheduling policy) --------------------------------------------
 
 
 class CheckUpOffset(NamedTuple):
@@ -73,7 +73,7 @@ EARLIER_REVIEW_FACTORS = {
 
 @dataclass(frozen=True)
 class Policy:
-    """Every number of the policy, by name, with the DESIGN.md defaults."""
+    """Every number of the policy, by name, with its default (docs/design.md, Review scheduling policy)."""
 
     first_review_target_months: int = FIRST_REVIEW_TARGET_MONTHS
     first_review_deadline_months: int = FIRST_REVIEW_DEADLINE_MONTHS

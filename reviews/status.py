@@ -1,4 +1,4 @@
-"""Review status in SQL (DESIGN.md rule 8), from the columns the scheduling adapter stores, so that lists and
+"""Review status in SQL (docs/design.md rule 8), from the columns the scheduling adapter stores, so that lists and
 dashboards filter and count by status in one query. The same thresholds as reviews.scheduling.review_status."""
 
 from datetime import date, timedelta

@@ -90,7 +90,7 @@ TOP_YES_NO = (
     "acute_housing_problem",
     "eviction_risk",
 )
-# The four sections of the form map onto the four core domains (DESIGN.md, Domain).
+# The four sections of the form map onto the four core domains (docs/design.md, Domain).
 TOP_SECTION_DOMAINS = {
     1: CoreDomain.DRUG_ALCOHOL_USE,
     2: CoreDomain.DRUG_ALCOHOL_USE,
@@ -324,7 +324,7 @@ class DrugTestResult(models.Model):
 # --- Pharmacy reports ------------------------------------------------------------------------------------------
 
 # Three or more consecutive missed doses of an opioid substitute: tolerance may be lost and the prescriber must
-# be told before dosing resumes (DESIGN.md, Domain; App. C 1 deterioration of adherence).
+# be told before dosing resumes (docs/design.md, Domain; App. C 1 deterioration of adherence).
 MISSED_DOSE_SAFETY_RUN = 3
 
 

@@ -1,4 +1,4 @@
-"""Reads of the clinical record for pages (CONVENTIONS.md 3), by topic: caseload.py (finding patients, appointments
+"""Reads of the clinical record for pages (docs/conventions.md 3), by topic: caseload.py (finding patients, appointments
 to record), evidence.py (the TOP over time, safety events, drug tests and pharmacy reports compiled, §2.9). Every
 queryset starts from the access door (patients/access.py) or from an episode it has already handed out."""
 

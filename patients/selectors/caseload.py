@@ -1,4 +1,4 @@
-"""Reads for the keyworker's lists that need only the clinical record (CONVENTIONS.md 3): finding patients by
+"""Reads for the keyworker's lists that need only the clinical record (docs/conventions.md 3): finding patients by
 name or NHS number, patients with nothing due, and appointments whose outcome is still to be recorded. The caseload
 itself, which adds each episode's review status, is composed in recovery_reviews/pages/caseload.py."""
 

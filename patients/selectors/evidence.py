@@ -1,4 +1,4 @@
-"""The evidence on a patient's record, compiled for pages (CONVENTIONS.md 3): the TOP over time, safety events,
+"""The evidence on a patient's record, compiled for pages (docs/conventions.md 3): the TOP over time, safety events,
 drug tests and pharmacy reports (§2.9). The compilations work on rows already fetched, so a page reads with a fixed
 number of queries whatever the number of rows."""
 
@@ -188,13 +188,13 @@ def missed_runs(report: PharmacyReport) -> list[MissedRun]:
     """Runs of consecutive missed days in one report (its missed doses prefetched)."""
     days = sorted(m.missed_on for m in report.missed_doses.all())
     runs, start, previous = [], None, None
-    for day in days:
-        if previous is not None and day - previous == timedelta(days=1):
-            previous = day
+    for missed_on in days:
+        if previous is not None and missed_on - previous == timedelta(days=1):
+            previous = missed_on
             continue
         if start is not None:
             runs.append(MissedRun(start, previous, (previous - start).days + 1, report))
-        start = previous = day
+        start = previous = missed_on
     if start is not None:
         runs.append(MissedRun(start, previous, (previous - start).days + 1, report))
     return runs

@@ -1,7 +1,7 @@
-"""Every write of the clinical record (CONVENTIONS.md 3), by topic: registration.py (patients, episodes opened,
+"""Every write of the clinical record (docs/conventions.md 3), by topic: registration.py (patients, episodes opened,
 care team), treatment.py, evidence.py, corrections.py. Each validates the whole record with full_clean, so bad
 input gets the same clear messages whatever the caller, runs in one transaction, and recomputes the episode's next
-review (schedule.py) where the change is an input of the scheduling policy (DESIGN.md, Review scheduling policy)."""
+review (schedule.py) where the change is an input of the scheduling policy (docs/design.md, Review scheduling policy)."""
 
 from patients.services.corrections import EPISODE_DETAILS, PATIENT_DETAILS, details_correct
 from patients.services.evidence import (

@@ -1,4 +1,4 @@
-"""Correcting a patient's details and their episode's (CONVENTIONS.md 3): each changed field is kept as a
+"""Correcting a patient's details and their episode's (docs/conventions.md 3): each changed field is kept as a
 RecordCorrection with what it was, what it is and why; nothing is silently overwritten. A corrected entry date moves
 the first review (§1.3) and is refused where it would fall after something already recorded."""
 

@@ -1,4 +1,4 @@
-"""Writes of the evidence a review weighs (CONVENTIONS.md 3; §2.9): TOP, drug tests and pharmacy reports, the
+"""Writes of the evidence a review weighs (docs/conventions.md 3; §2.9): TOP, drug tests and pharmacy reports, the
 prescriber told of missed doses, and marking an entry as entered in error (kept, no longer counted)."""
 
 from collections.abc import Iterable
@@ -72,7 +72,7 @@ def pharmacy_report_record(
 ) -> PharmacyReport:
     """A dispensing pharmacist's report. Three or more consecutive missed doses of an opioid substitute is a
     safety event (tolerance may be lost) and deteriorating adherence: the next review moves to within 28 days
-    (App. C 1; DESIGN.md rule 4). The prescriber must be told before dosing resumes: when the report comes in
+    (App. C 1; docs/design.md rule 4). The prescriber must be told before dosing resumes: when the report comes in
     after they were, the date is recorded with it."""
     missed = sorted(set(missed_dates))
     report = PharmacyReport(

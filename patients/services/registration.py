@@ -1,4 +1,4 @@
-"""Writes about the patient as a whole and who looks after them (CONVENTIONS.md 3): registering someone entering
+"""Writes about the patient as a whole and who looks after them (docs/conventions.md 3): registering someone entering
 treatment with their first episode, opening a later episode, moving a patient to another keyworker, lead or team,
 and handing over a keyworker's caseload."""
 

@@ -1,4 +1,4 @@
-"""Writes of the treatment delivered (CONVENTIONS.md 3): leaving treatment, circumstances that call for earlier review
+"""Writes of the treatment delivered (docs/conventions.md 3): leaving treatment, circumstances that call for earlier review
 (§1.6), interventions, dispensing arrangements (App. C 1), and appointments with their outcome (§1.1). Each that is
 an input of the scheduling policy refreshes the episode's next review in the same transaction."""
 

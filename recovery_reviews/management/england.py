@@ -1,5 +1,5 @@
 """A treatment population the size of England's (about 300,000 adults a year), generated in bulk for the
-page benchmarks (issue 6) and loaded with PostgreSQL COPY.
+page benchmarks (bench_pages) and loaded with PostgreSQL COPY.
 
 Every row goes through `Loader.copy`, which fills each model's columns in their database order: what the
 builder gives, else the field's Python default, so a column added to a model later is still filled. Ids are

@@ -1,5 +1,5 @@
 """On PostgreSQL the audit log is append-only in the database itself: a trigger refuses UPDATE and DELETE of
-log entries, whatever path tries (DESIGN.md, Access and audit). SQLite, the embedded default, relies on the
+log entries, whatever path tries (docs/design.md, Access and audit). SQLite, the embedded default, relies on the
 application's refusal (recovery_reviews.audit)."""
 
 from django.db import migrations

@@ -1,5 +1,5 @@
 """The caseload: the keyworker's home page, composed from the clinical record (patients) and each episode's stored
-next review with its status (reviews; docs: DESIGN.md, Review scheduling policy, rule 8). Next reviews soonest
+next review with its status (reviews; docs/design.md, rule 8). Next reviews soonest
 first, filtered and searched; what is due this week; appointments whose outcome is still to record; the reviews the
 user leads that are still to finish; recent safety events; and, for a search, patients with nothing due."""
 

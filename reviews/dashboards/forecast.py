@@ -14,8 +14,8 @@ from datetime import date, timedelta
 
 from django.db.models import Count
 
-from recovery_reviews.access import teams_for_user
 from patients.access import episodes_for_user
+from recovery_reviews.access import teams_for_user
 from reviews.scheduling import RECOVERY_CHECK_UP, STRATEGIC_REVIEW
 
 WEEKS = 12

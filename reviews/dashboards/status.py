@@ -1,4 +1,4 @@
-"""Where reviews stand across teams (CONVENTIONS.md 3): counts by team and by keyworker in one GROUP BY each over
+"""Where reviews stand across teams (docs/conventions.md 3): counts by team and by keyworker in one GROUP BY each over
 the stored, indexed dates, and the list behind every number, filtered in SQL and paged by keyset."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from datetime import date
 
 from django.db.models import Count, QuerySet
 
+from patients.access import episodes_for_user
 from patients.models import TreatmentEpisode
 from recovery_reviews.access import scoped, teams_for_user
-from patients.access import episodes_for_user
 from recovery_reviews.models import Role, User
 from reviews.dashboards.keyset import Sort
 from reviews.models import ReviewStatus, StrategicReview

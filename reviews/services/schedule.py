@@ -1,6 +1,6 @@
 """The scheduling adapter: builds reviews.scheduling.ReviewFacts from the record, asks the pure policy for the
 next review, and stores kind, target, deadline and reasons on the episode (indexed columns), so that caseloads
-and dashboards filter and sort in SQL (CONVENTIONS.md 2; healthchecks stores alert_after the same way).
+and dashboards filter and sort in SQL (docs/conventions.md 2; healthchecks stores alert_after the same way).
 
 episode_schedule_refresh runs inside the transaction of every service that changes an input (a review, a
 pharmacy report, a circumstance, an exit, a check-up). episodes_schedule_recompute is the nightly safety net

@@ -78,7 +78,7 @@ def record_a_top_with_every_item(page, screenshot, episode):
 
 def test_three_missed_doses_move_the_next_review_earlier(page, login, screenshot, alice, recent_episode):
     """A keyworker records a TOP (every item) and then a pharmacy report with three missed doses in a row, and
-    sees the next review move earlier (App. C 1, DESIGN.md rule 4)."""
+    sees the next review move earlier (App. C 1, docs/design.md rule 4)."""
     episode = recent_episode
     first_target = episode.entry_date + relativedelta(months=3)
     login(alice)

@@ -1,4 +1,4 @@
-"""Ranges and date orders are enforced twice (issue 2, The record): model validation gives a clear message for
+"""Ranges and date orders are enforced twice (docs/conventions.md 9): model validation gives a clear message for
 forms, and a database constraint refuses the same value whatever path tries to store it (a queryset update, a
 save without full_clean). The same tests run on SQLite and on PostgreSQL, whichever DATABASE_URL names.
 

@@ -1,4 +1,4 @@
-"""Scope (DESIGN.md, Access and audit): every page needs a login; keyworkers see their own caseload and their
+"""Scope (docs/design.md, Access and audit): every page needs a login; keyworkers see their own caseload and their
 team's, senior practitioners their team's, managers their teams'; a record outside scope is a 404, not the record.
 
 The rules are tested on the one door (recovery_reviews/access.py) and then through the pages that use it.

@@ -1,5 +1,5 @@
 """Every view and change of a patient's record is written to the audit log (who, what, when, which record), and
-the application offers no way to edit or delete it (DESIGN.md, Access and audit)."""
+the application offers no way to edit or delete it (docs/design.md, Access and audit)."""
 
 from datetime import date
 

@@ -1,4 +1,4 @@
-"""The README's two commands are the product's promise (issue 2): CI must run exactly the test command, and the
+"""The README's two commands are the product's promise (docs/design.md, How it runs): CI must run exactly the test command, and the
 run command must end in rundemo. These tests keep README.md, .ci/run and the demo logins from drifting apart."""
 
 import re

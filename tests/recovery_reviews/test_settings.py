@@ -1,4 +1,4 @@
-"""Settings come from the environment through small strict readers (CONVENTIONS.md 8): with nothing set, the
+"""Settings come from the environment through small strict readers (docs/conventions.md 8): with nothing set, the
 embedded default; with DEBUG off, `manage.py check --deploy` reports nothing; a missing secret or a bad value
 stops the process at start-up with the variable's name."""
 

@@ -1,4 +1,4 @@
-"""Invariants of the scheduling policy (DESIGN.md, "Review scheduling policy") as Hypothesis properties over
+"""Invariants of the scheduling policy (docs/design.md, "Review scheduling policy") as Hypothesis properties over
 any consistent facts: the promises of §1.3, §1.5, §1.6 and App. C 1 that must hold whatever the dates."""
 
 import random

@@ -1,4 +1,4 @@
-"""The scheduling policy, rule by rule (DESIGN.md, "Review scheduling policy"), as tables: each row is a case
+"""The scheduling policy, rule by rule (docs/design.md, "Review scheduling policy"), as tables: each row is a case
 a clinician could state, with the dates and rule codes it must give. Month ends and leap days are rows too."""
 
 import ast

@@ -1,5 +1,5 @@
 """Benchmark: the managers' pages and a keyworker's caseload, through Django's test client, against whatever
-database DATABASE_URL names (issue 6: p95 under 300 ms on the 300,000-patient database from seed_england, and the
+database DATABASE_URL names (the target: p95 under 300 ms on the 300,000-patient database from seed_england, and the
 same number of queries there as at 3,000).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/rr_scale .venv/bin/python manage.py bench_pages

@@ -1,4 +1,4 @@
-"""Benchmark: the full recompute of every open episode's next review (issue 3).
+"""Benchmark: the full recompute of every open episode's next review (docs/design.md, Review scheduling policy).
 
 Seeds N open episodes (default 100,000) with their strategic reviews, circumstances and pharmacy reports in
 bulk under a team called "Benchmark", times episodes_schedule_recompute twice (first run: every date

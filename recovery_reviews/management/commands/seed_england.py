@@ -1,4 +1,4 @@
-"""Seed a PostgreSQL database the size of England's treatment population, in bulk (issue 6).
+"""Seed a PostgreSQL database the size of England's treatment population, in bulk, for bench_pages.
 
     createdb -h 127.0.0.1 -U postgres rr_scale
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/rr_scale
