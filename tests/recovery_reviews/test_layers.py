@@ -78,3 +78,14 @@ def test_every_exception_to_the_layers_says_why():
     for entry in ignored:
         (index,) = [i for i, line in enumerate(lines) if line.strip().startswith(f'"{entry}"')]
         assert lines[index - 1].strip().startswith("#"), f"say why {entry} is allowed, in a comment above it"
+
+
+def test_no_module_outside_migrations_and_tests_passes_600_lines():
+    """A module past 600 lines is asking to be split by concern (docs/conventions.md 11)."""
+    too_long = {
+        str(path.relative_to(ROOT)): length
+        for package in PACKAGES
+        for path in (ROOT / package).rglob("*.py")
+        if "migrations" not in path.parts and (length := len(path.read_text().splitlines())) > 600
+    }
+    assert too_long == {}, "split these by topic"
