@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from recovery_reviews.access import teams_for_user
+from recovery_reviews.formatting import day_short
 from recovery_reviews.forms import add_service_errors
 from recovery_reviews.models import Role
 from recovery_reviews.services import team_capacity_set
@@ -77,7 +78,7 @@ def forecast(request):
     chart = {
         "type": "bar",
         "stacked": True,
-        "labels": [f"{day.day} {day:%b}" for day in weeks],
+        "labels": [day_short(week) for week in weeks],
         "series": [
             {"label": "Strategic reviews", "data": shown.reviews, "colour": "#0d6efd"},
             {"label": "Recovery check-ups", "data": shown.check_ups, "colour": "#20c997"},

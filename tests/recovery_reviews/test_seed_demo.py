@@ -22,6 +22,7 @@ from patients.models import (
     longest_missed_run,
 )
 from patients.validators import validate_nhs_number
+from recovery_reviews.formatting import day
 from recovery_reviews.models import Role, User
 from reviews.models import RecoveryCheckUp, ReviewStatus, StrategicReview
 
@@ -185,5 +186,5 @@ def test_the_demo_shows_a_handover_an_entry_in_error_and_a_correction():
     assert wrong.entered_in_error_reason and wrong.entered_in_error_at.date() <= TODAY
     assert not PharmacyReport.objects.filter(pk=wrong.pk).exists()
     correction = RecordCorrection.objects.get()
-    assert correction.after == f"{correction.episode.entry_date:%d %b %Y}"
+    assert correction.after == day(correction.episode.entry_date)
     assert correction.corrected_at.date() <= TODAY

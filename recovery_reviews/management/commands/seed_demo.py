@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from careplans.models import Goal, GoalAction
 from patients import models as pm
+from recovery_reviews.formatting import day
 from recovery_reviews.management.demo.service import DemoService, flush_clinical_data
 from recovery_reviews.management.demo.vocabulary import DEMO_PASSWORD, STAFF
 from recovery_reviews.models import Role
@@ -114,7 +115,7 @@ class Command(BaseCommand):
         ):
             statuses = schedule_statuses(kind, today, demo.policy)
             lines.append((label, ", ".join(f"{statuses[s]} {s.replace('_', ' ')}" for s in STATUSES)))
-        self.stdout.write(f"Demo service as of {today:%d %b %Y}, loaded in {seconds:.1f} s:")
+        self.stdout.write(f"Demo service as of {day(today)}, loaded in {seconds:.1f} s:")
         for label, value in lines:
             self.stdout.write(f"  {label:<32} {value}")
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")

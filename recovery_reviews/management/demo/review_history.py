@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 
 from patients import models as pm
+from recovery_reviews.formatting import day as format_day
 from recovery_reviews.management.demo.course import Course, date_between
 from recovery_reviews.management.demo.evidence import top
 from recovery_reviews.management.demo.vocabulary import (
@@ -107,7 +108,7 @@ def reinstate_after_runs(demo, course: Course, runs: list, until: date) -> None:
         day = runs.pop(0)
         if course.take_home_on(day) > 0 and day + timedelta(days=1) < course.end:
             note = (
-                f"Missed doses up to {day:%d %b %Y}, three or more in a row: tolerance may be lost. "
+                f"Missed doses up to {format_day(day)}, three or more in a row: tolerance may be lost. "
                 "Prescriber informed; supervised consumption reinstated."
             )
             demo.arrangement(course, day + timedelta(days=1), 0, "reinstate_supervision", note)

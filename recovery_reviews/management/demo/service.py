@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from careplans.models import CarePlan, Goal, GoalAction
 from patients import models as pm
+from recovery_reviews.formatting import day
 from recovery_reviews.management.demo import evidence, review_history
 from recovery_reviews.management.demo.course import Course, days_between, demo_nhs_number, weighted
 from recovery_reviews.management.demo.vocabulary import (
@@ -154,8 +155,8 @@ class DemoService:
                 episode=corrected,
                 field="entry_date",
                 label="Entered treatment on",
-                before=f"{corrected.entry_date + timedelta(days=10):%d %b %Y}",
-                after=f"{corrected.entry_date:%d %b %Y}",
+                before=day(corrected.entry_date + timedelta(days=10)),
+                after=day(corrected.entry_date),
                 reason="Mistyped at registration: the referral letter gives the earlier date.",
                 corrected_by=ruth,
             )
