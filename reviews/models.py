@@ -329,21 +329,35 @@ class RecoveryCheckUp(models.Model):
         return {"patient_id": self.episode.patient_id}
 
 
+class ReminderKind(models.TextChoices):
+    """What a reminder is about. Each value belongs to one plug-in in reviews/reminders/kinds/, which owns it
+    (docs/reminders.md): strategic reviews and recovery check-ups to review_due.py (the value is the episode's
+    next_review_kind), runs of missed doses to safety_event.py."""
+
+    STRATEGIC_REVIEW = "strategic_review", "Strategic review"
+    RECOVERY_CHECK_UP = "recovery_check_up", "Recovery check-up"
+    SAFETY_EVENT = "safety_event", "Safety event"
+
+
 class ReminderStage(models.TextChoices):
+    """Where the thing reminded of stands. Each kind has stages of its own (no two kinds share one), so that
+    reminder_sent_once, which leaves the kind out, never makes two kinds' reminders one."""
+
+    # A review's or check-up's, rule 8 (review_due.py).
     DUE_SOON = "due_soon", "Due soon"
     DUE = "due", "Due"
     OVERDUE = "overdue", "Overdue"
-    # Not a review's: a run of missed doses the prescriber has not been recorded as told of (target = the
-    # report's last day). Claimed, delivered and retried like the others.
+    # A run of missed doses the prescriber has not been recorded as told of, target = the report's last day
+    # (safety_event.py).
     SAFETY_EVENT = "safety_event", "Safety event"
 
 
 class Reminder(models.Model):
     """One reminder to one person about one due date at one stage, claimed (inserted) before it is sent, so
-    that it is sent once whatever the workers, retries and redeliveries do (DESIGN.md, Reminders)."""
+    that it is sent once whatever the workers, retries and redeliveries do (docs/reminders.md)."""
 
     episode = models.ForeignKey(TreatmentEpisode, on_delete=models.CASCADE, related_name="reminders")
-    kind = models.CharField(max_length=24)
+    kind = models.CharField(max_length=24, choices=ReminderKind.choices)
     target = models.DateField()
     deadline = models.DateField()
     stage = models.CharField(max_length=16, choices=ReminderStage.choices)

@@ -1,8 +1,8 @@
-"""Thin Celery tasks (CONVENTIONS.md 7): each takes ids, calls one service, and holds only retry policy.
+"""Thin Celery tasks (docs/conventions.md 7): each takes ids, calls one service, and holds only retry policy.
 
 Beat runs sweep_reminders every few minutes (settings.CELERY_BEAT_SCHEDULE). Nothing is scheduled weeks ahead
-with an eta: the sweep reads the stored dates each time. Every task acknowledges late (settings), so a message
-whose worker died is delivered again, which the database claims make harmless.
+with an eta: the sweep reads the stored dates each time (docs/reminders.md). Every task acknowledges late
+(settings), so a message whose worker died is delivered again, which the database claims make harmless.
 """
 
 from functools import partial
@@ -10,7 +10,7 @@ from functools import partial
 from celery import shared_task
 from django.db import transaction
 
-from reviews.services import reminders
+from reviews import reminders
 
 
 @shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
@@ -48,7 +48,9 @@ def deliver_reminder(self, reminder_id: int) -> str:
 
 @shared_task(acks_late=True, soft_time_limit=1800, time_limit=1900)
 def recompute_schedules() -> str:
-    """The nightly safety net: every open episode's next review recomputed (DESIGN.md, scheduling policy)."""
+    """The nightly safety net: every open episode's next review recomputed.
+
+    docs/design.md, Review scheduling policy."""
     from reviews.services.schedule import episodes_schedule_recompute  # written alongside; imported late
 
     return str(episodes_schedule_recompute())

@@ -1,4 +1,6 @@
-"""The in-app inbox of review reminders, and each person's choice of reminder emails (DESIGN.md, Reminders).
+"""The in-app inbox of reminders, and each person's choice of reminder emails.
+
+docs/reminders.md, "The inbox".
 
 A person sees only their own items; another's item is a 404. Opening an item marks it read and goes to its
 link, the patient's page, which applies its own access rules.
@@ -13,8 +15,8 @@ from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from reviews import reminders
 from reviews.models import InboxItem
-from reviews.services import reminders
 
 ITEMS_PER_PAGE = 50
 

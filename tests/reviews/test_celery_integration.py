@@ -1,4 +1,4 @@
-"""A real Celery worker on a real Redis, against the test PostgreSQL database (DESIGN.md, Reminders).
+"""A real Celery worker on a real Redis, against the test PostgreSQL database (docs/reminders.md).
 
 The sweep is sent through the broker and the worker delivers emails and inbox items. Then the worker is
 killed (SIGKILL) while it is sending, and later Redis is shut down without saving while deliveries are queued;
@@ -32,8 +32,8 @@ from patients.models import TreatmentEpisode
 from recovery_reviews.celery import app as celery_app
 from reviews.models import InboxItem, Reminder
 from reviews.tasks import sweep_reminders
-from tests.factories import EpisodeFactory, PatientFactory
 from tests.reviews import worker_settings
+from tests.support.factories import EpisodeFactory, PatientFactory
 
 pytestmark = [
     pytest.mark.redis,

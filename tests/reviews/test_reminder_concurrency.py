@@ -10,9 +10,9 @@ from django.core import mail
 from django.db import connection
 
 from patients.models import TreatmentEpisode
+from reviews import reminders
 from reviews.models import InboxItem, Reminder
-from reviews.services import reminders
-from tests.factories import EpisodeFactory, PatientFactory
+from tests.support.factories import EpisodeFactory, PatientFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -1,4 +1,4 @@
-"""The reminder sweep and delivery, called directly (DESIGN.md, Reminders): stages, recipients, catch-up, once
+"""The reminder sweep and delivery, called directly (docs/reminders.md): stages, recipients, catch-up, once
 only, withdrawn when no longer owed, email off, failures recorded and retried.
 
 The sweep reads the dates the scheduling adapter stores on the episode (the contract between the two), so most
@@ -15,11 +15,12 @@ from django.test.utils import CaptureQueriesContext
 
 from patients.models import TreatmentEpisode
 from recovery_reviews.models import Role
+from reviews import reminders
 from reviews.models import InboxItem, Reminder, ReviewStatus
+from reviews.reminders import delivery
 from reviews.scheduling import ReviewDue, review_status
-from reviews.services import reminders
 from reviews.services.schedule import episode_schedule_refresh
-from tests.factories import EpisodeFactory, PatientFactory, StrategicReviewFactory, UserFactory
+from tests.support.factories import EpisodeFactory, PatientFactory, StrategicReviewFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -222,7 +223,7 @@ def test_a_reminder_whose_delivery_was_lost_is_enqueued_again_by_a_later_sweep(s
 def test_a_reminder_held_by_another_worker_is_left_to_it_until_its_lease_lapses(scheduled):
     with time_machine.travel(NOON, tick=False) as clock:
         pk = reminders.reminders_sweep(today=TARGET).claimed[0]
-        assert reminders._take_lease(pk)  # another worker is delivering it...
+        assert delivery._take_lease(pk)  # another worker is delivering it...
         assert reminders.reminder_deliver(reminder_id=pk, today=TARGET) == "skipped"
         clock.shift(timedelta(minutes=16))  # ...and died: its lease (5 minutes) has lapsed
         assert pk in reminders.reminders_sweep(today=TARGET).stranded

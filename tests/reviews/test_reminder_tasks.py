@@ -1,5 +1,5 @@
-"""The Celery tasks are thin (CONVENTIONS.md 7): called directly here, they enqueue after commit, carry ids,
-and hold only the retry policy. A real worker runs them in test_celery_integration.py."""
+"""The Celery tasks are thin (docs/conventions.md 7): called directly here, they enqueue after commit, carry
+ids, and hold only the retry policy. A real worker runs them in test_celery_integration.py."""
 
 from datetime import UTC, date, datetime, timedelta
 from unittest import mock

@@ -1,5 +1,5 @@
 """Benchmark: the reminder sweep over N open episodes (default 100,000) and the rate one worker process
-delivers reminders to the inbox and through the file email backend (issue 5).
+delivers reminders to the inbox and through the file email backend (docs/reminders.md).
 
 It seeds, in bulk, teams named "Benchmark reminders NN" with their staff, patients and episodes, and stores on
 each episode a next review as the scheduling adapter would: most open episodes' later reviews spread over the
@@ -31,8 +31,8 @@ from django.test.utils import CaptureQueriesContext, override_settings
 
 from patients.models import Patient, TreatmentEpisode
 from recovery_reviews.models import Role, Team, User
+from reviews import reminders
 from reviews.models import InboxItem, Reminder
-from reviews.services import reminders
 
 TEAM_PREFIX = "Benchmark reminders"
 TODAY = date(2026, 11, 24)
