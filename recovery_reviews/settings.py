@@ -220,7 +220,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 REMINDER_SWEEP_SECONDS = env_int("REMINDER_SWEEP_SECONDS", 300, minimum=10)
-# A delivery holds its reminder for this long (reviews/services/reminders.py): longer than the delivery task's
+# A delivery holds its reminder for this long (reviews/reminders/delivery.py): longer than the delivery task's
 # time limit and the email timeout, so that the lease only lapses when the worker holding it died.
 REMINDER_LEASE_SECONDS = 300
 # A claimed reminder still undelivered after this long is presumed lost with its message (broker or worker
