@@ -18,7 +18,7 @@ ci:
 	CI=true bash .ci/run
 
 lint:
-	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+	$(PY) -m ruff check . && $(PY) -m ruff format --check . && .venv/bin/lint-imports
 
 format:
 	$(PY) -m ruff format . && $(PY) -m ruff check --fix .
