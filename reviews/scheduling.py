@@ -5,21 +5,27 @@ explained on its own. Every number is a named constant below, overridable by nam
 Policy.from_overrides (settings.REVIEW_POLICY). The guidance is "Medications in recovery: best practice in
 reviewing treatment" (PHE, 2013), cited by paragraph (§1.3, App. C 1).
 
-How the next review is found, earliest wins:
+What an episode owes (`owed`), each item with its own dates and reasons, earliest target first; no item hides
+another, and `next_review` is the first of them:
 
-1. the default: rule 1 (first review) or rule 2 (later reviews); once the episode has ended, rule 7 alone
-   (recovery check-ups);
-2. then each rule of STRATEGIC_REVIEW_RULES in turn, a function (candidate, facts, policy) -> candidate:
-   rule 5 (the date agreed at the last review; the only rule that may move the date later, with the §1.5
-   justification), then rules 3 and 4, which can only move it earlier.
+1. while the episode is open, the strategic review: rule 1 (first review) or rule 2 (later reviews), then each
+   rule of STRATEGIC_REVIEW_RULES in turn, a function (candidate, facts, policy) -> candidate: rule 5 (the
+   date agreed at the last review; the only rule that may move the date later, with the §1.5 justification),
+   then rules 3, 3b and 4, which can only move it earlier;
+2. once it has ended, the next recovery check-up (rule 7), which rule 7c may bring earlier; nothing at all
+   after an exit in NO_CHECK_UP_EXITS (rule 7, amended), and then `nothing_owed_reason` says why;
+3. open or ended, a check-up after each element of treatment that ended while the episode stayed open, until
+   held (rule 7b).
 
-Each rule that shaped the date appends a sentence for clinicians, citing its paragraph, and its short code.
+Each rule that shaped a date appends a sentence for clinicians, citing its paragraph, and its short code.
 Rule 6 (§2.4, a review counts only once the patient took part) is applied by the caller: see ReviewFacts.
+Rule 4b (missed doses read across reports) is the caller's too, with `missed_dose_runs` and
+`missed_dose_deterioration` below.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from typing import NamedTuple
@@ -57,9 +63,15 @@ CHECK_UP_OFFSETS = (  # §1.7 "pre-scheduled recovery check-ups", after exit
     CheckUpOffset(3, months=6),
     CheckUpOffset(4, months=12),
 )
-CHECK_UP_GRACE_DAYS = 14  # rule 7: a check-up's deadline is its target + 14 days
+CHECK_UP_GRACE_DAYS = 14  # rules 7 and 7b: a check-up's deadline is its target + 14 days
+TRANSITION_REVIEW_MONTHS = 3  # rule 3b: §1.6 "times of personal transition", App. C 2 "increased vigilance"
+ELEMENT_CHECK_UP_DAYS = 14  # rule 7b: §1.7 "after the end of a specific element of treatment"
+RELAPSE_CHECK_UP_DAYS = 14  # rule 7c: §1.7 "rapid access back into treatment at early signs of relapse risk"
+MISSED_DOSE_SAFETY_RUN = 3  # rule 4b: three consecutive missed doses are a safety event (App. C 1)
 
 STRATEGIC_REVIEW, RECOVERY_CHECK_UP = "strategic_review", "recovery_check_up"
+ELEMENT_CHECK_UP = "element_check_up"  # rule 7b: after an element of treatment, the episode still open
+KINDS = (STRATEGIC_REVIEW, RECOVERY_CHECK_UP, ELEMENT_CHECK_UP)  # also the order of items owed on one day
 UPCOMING, DUE_SOON, DUE, OVERDUE = "upcoming", "due_soon", "due", "overdue"
 
 # Rule 3: the §1.6 circumstances that call review earlier, by code, as clinicians would say them.
@@ -68,6 +80,17 @@ EARLIER_REVIEW_FACTORS = {
     "complex_needs": "complex or co-morbid needs",
     "not_benefiting": "treatment not producing the expected benefit",
     "transition": "a personal transition or change of setting",
+}
+
+# Rule 7 (amended): the exit reason codes, as patients.models.record.ExitReason stores them (a test keeps the
+# two lists equal), and those after which no recovery check-up is owed here, with why, as clinicians say it.
+DIED, TRANSFERRED, TRANSFERRED_CUSTODY = "died", "transferred", "transferred_custody"
+_COMPLETED = ("completed_drug_free", "completed_alcohol_free", "completed_occasional")
+EXIT_REASONS = (*_COMPLETED, "dropped_out", "declined", DIED, TRANSFERRED, TRANSFERRED_CUSTODY, "other")
+NO_CHECK_UP_EXITS = {
+    DIED: "the person died",
+    TRANSFERRED: "they were transferred to another service, which now reviews them",
+    TRANSFERRED_CUSTODY: "they were transferred to custody, where another service now reviews them",
 }
 
 
@@ -84,6 +107,10 @@ class Policy:
     due_soon_days: int = DUE_SOON_DAYS
     check_up_offsets: tuple[CheckUpOffset, ...] = CHECK_UP_OFFSETS
     check_up_grace_days: int = CHECK_UP_GRACE_DAYS
+    transition_review_months: int = TRANSITION_REVIEW_MONTHS
+    element_check_up_days: int = ELEMENT_CHECK_UP_DAYS
+    relapse_check_up_days: int = RELAPSE_CHECK_UP_DAYS
+    missed_dose_safety_run: int = MISSED_DOSE_SAFETY_RUN
 
     def __post_init__(self) -> None:
         """Numbers that contradict each other would give dates the guidance cannot mean."""
@@ -126,6 +153,21 @@ class ReviewFacts:
     extension is justified when that review recorded clear, continuing benefit, no significant change
     envisaged and the patient's agreement (§1.5).
     completed_check_ups: the sequence numbers (1-4) of the recovery check-ups held after exit (rule 7, §1.7).
+
+    The second edition's facts (docs/design.md, rule 3b and after), all optional:
+    transitions: dates of treatment transitions (rule 3b): the start or end of OST, detox, residential
+    rehabilitation or inpatient treatment, a reduction of the OST daily dose, a change of OST medicine. One on
+    the entry date is the entry itself, not a transition, and is not counted. Every date in element_ends is
+    counted as a transition too, as rule 3b defines the end of those elements as one.
+    exit_reason: the episode's exit reason code (EXIT_REASONS) when exit_date is set (rule 7, amended).
+    element_ends: dates on which OST, detox, residential or inpatient treatment ended while the episode stayed
+    open (rule 7b); a date given twice is one check-up. An end on the exit date ended with the episode: rule
+    7's first check-up, on the same day, is its check-up.
+    element_check_ups: those element_ends dates whose 14-day check-up has been held (rule 7b).
+    relapse_risk_on: the date of the latest held check-up when that check-up found early signs of relapse
+    (rule 7c); None once a later check-up is held that did not. An attempt recorded as "could not be reached"
+    is not a held check-up: the caller leaves it out here and in completed_check_ups, so the same check-up
+    stays owed. For an ended episode it is a check-up held on or after exit.
     """
 
     entry_date: date
@@ -136,6 +178,11 @@ class ReviewFacts:
     extension_justified: bool = False
     exit_date: date | None = None
     completed_check_ups: tuple[int, ...] = ()
+    transitions: tuple[date, ...] = ()
+    exit_reason: str | None = None
+    element_ends: tuple[date, ...] = ()
+    element_check_ups: tuple[date, ...] = ()
+    relapse_risk_on: date | None = None
 
     @property
     def last_review(self) -> date | None:
@@ -144,14 +191,17 @@ class ReviewFacts:
 
 @dataclass(frozen=True)
 class ReviewDue:
-    kind: str  # STRATEGIC_REVIEW or RECOVERY_CHECK_UP
+    kind: str  # one of KINDS
     target: date
     deadline: date
     reasons: tuple[str, ...]  # sentences for clinicians, each citing the guidance
     rules: tuple[str, ...] = ()  # short codes of the rules that shaped the dates, in order
+    element_end: date | None = None  # ELEMENT_CHECK_UP only: the element end it follows (rule 7b)
 
     def with_dates(self, target: date, deadline: date, reason: str, rule: str) -> ReviewDue:
-        return ReviewDue(self.kind, target, deadline, (*self.reasons, reason), (*self.rules, rule))
+        return replace(
+            self, target=target, deadline=deadline, reasons=(*self.reasons, reason), rules=(*self.rules, rule)
+        )
 
 
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -205,6 +255,40 @@ def check_facts(facts: ReviewFacts, policy: Policy = DEFAULT_POLICY) -> None:
         raise ValueError(
             "completed_check_ups: recovery check-ups are recorded but the episode has no exit date."
         )
+    _check_second_edition(facts)
+
+
+def _check_second_edition(facts: ReviewFacts) -> None:
+    """The facts of rules 3b, 7 (amended), 7b and 7c, checked after the first edition's."""
+    entry, exit_date = facts.entry_date, facts.exit_date
+    for name, days, what in (
+        ("transitions", facts.transitions, "a transition"),
+        ("element_ends", facts.element_ends, "an element of treatment ending"),
+    ):
+        for day in sorted(days):
+            if day < entry:
+                raise ValueError(f"{name}: {what} on {_d(day)}, before entry on {_d(entry)}.")
+            if exit_date is not None and day > exit_date:
+                raise ValueError(f"{name}: {what} on {_d(day)}, after exit on {_d(exit_date)}.")
+    reason = facts.exit_reason
+    if reason is not None and exit_date is None:
+        raise ValueError(f"exit_reason: {reason} is recorded but the episode has no exit date.")
+    if reason is not None and reason not in EXIT_REASONS:
+        raise ValueError(f"exit_reason: unknown code {reason}; known: {', '.join(EXIT_REASONS)}.")
+    stray = sorted(set(facts.element_check_ups) - set(facts.element_ends))
+    if stray:
+        raise ValueError(f"element_check_ups: {_d(stray[0])} is not among element_ends.")
+    relapse = facts.relapse_risk_on
+    if relapse is None:
+        return
+    if exit_date is not None and relapse < exit_date:
+        raise ValueError(
+            f"relapse_risk_on: {_d(relapse)} is before exit on {_d(exit_date)}; once the episode has ended it "
+            "is the date of a check-up held on or after exit."
+        )
+    # A check-up after exit, or after an element that had ended by that day (so never before entry).
+    if not facts.completed_check_ups and not any(end <= relapse for end in facts.element_check_ups):
+        raise ValueError(f"relapse_risk_on: {_d(relapse)}, but no check-up held by then is recorded.")
 
 
 # --- Rules 1 and 2: the default ----------------------------------------------------------------------------
@@ -308,10 +392,38 @@ def deteriorating_adherence(due: ReviewDue, facts: ReviewFacts, policy: Policy) 
     return _no_later_than(due, by, reason, "deteriorating_adherence")
 
 
-STRATEGIC_REVIEW_RULES: tuple[Rule, ...] = (agreed_next_date, earlier_review_factors, deteriorating_adherence)
+def treatment_transitions(due: ReviewDue, facts: ReviewFacts, policy: Policy) -> ReviewDue:
+    """Rule 3b (§1.6, App. C 2): each treatment transition on or after the date of the last completed review
+    (after entry when there is none) brings the review within 3 months of it; the earliest binds. One on the
+    day of the last review counts, as rule 4 counts a deterioration found that day: the safer reading of
+    "after", since the review may have been the one that planned the change. Element ends are transitions."""
+    since = facts.last_review
+    counted = sorted(
+        day
+        for day in {*facts.transitions, *facts.element_ends}
+        if day > facts.entry_date and (since is None or day >= since)
+    )
+    if not counted:
+        return due
+    by = _months(counted[0], policy.transition_review_months)
+    others = f" (the first of {len(counted)} since {'the last review' if since else 'entry'})"
+    reason = (
+        f"Treatment transition on {_d(counted[0])}{others if len(counted) > 1 else ''}: vigilance during and "
+        f"after a change of treatment or setting calls for review within {policy.transition_review_months} "
+        f"months, by {_d(by)} (§1.6, App. C 2)."
+    )
+    return _no_later_than(due, by, reason, "treatment_transition")
 
 
-# --- Rule 7: after treatment -------------------------------------------------------------------------------
+STRATEGIC_REVIEW_RULES: tuple[Rule, ...] = (
+    agreed_next_date,
+    earlier_review_factors,
+    treatment_transitions,
+    deteriorating_adherence,
+)
+
+
+# --- Rules 7, 7c and 7b: check-ups ------------------------------------------------------------------------
 
 
 def recovery_check_up(facts: ReviewFacts, policy: Policy) -> ReviewDue | None:
@@ -332,19 +444,95 @@ def recovery_check_up(facts: ReviewFacts, policy: Policy) -> ReviewDue | None:
     return None
 
 
+def relapse_risk(due: ReviewDue, facts: ReviewFacts, policy: Policy) -> ReviewDue:
+    """Rule 7c (§1.7): a check-up that found early signs of relapse brings the next check-up after exit within
+    14 days of it, target and deadline alike. Only that one: a check-up after an element that ended by then is
+    due no later anyway, one after an element that ended since is due 14 days after its own end, and in an
+    open episode no check-up after exit is owed yet. After the fourth check-up nothing is owed (the text names
+    no fifth): nothing_owed_reason then says the last found early signs of relapse."""
+    on = facts.relapse_risk_on
+    if on is None or due.kind != RECOVERY_CHECK_UP:
+        return due
+    by = on + timedelta(days=policy.relapse_check_up_days)
+    reason = (
+        f"The check-up of {_d(on)} found early signs of relapse: the next check-up is due within "
+        f"{policy.relapse_check_up_days} days, by {_d(by)}, with rapid access back into treatment (§1.7)."
+    )
+    return _no_later_than(due, by, reason, "relapse_risk")
+
+
+def element_check_ups(facts: ReviewFacts, policy: Policy) -> list[ReviewDue]:
+    """Rule 7b (§1.7): a check-up 14 days after each element of treatment that ended while the episode stayed
+    open, with 14 days' grace, owed until held, beside whatever else is owed. One not held by the exit stays
+    owed after it ("until it is held"), except after an exit in NO_CHECK_UP_EXITS, when nothing is owed."""
+    items = []
+    for end in sorted(set(facts.element_ends) - set(facts.element_check_ups)):
+        if facts.exit_date is not None and end >= facts.exit_date:
+            continue  # it ended with the episode: rule 7's first check-up is the one that follows it
+        target = end + timedelta(days=policy.element_check_up_days)
+        deadline = target + timedelta(days=policy.check_up_grace_days)
+        reason = (
+            f"An element of treatment (OST, detox, residential or inpatient) ended on {_d(end)}: a recovery "
+            f"check-up is due {policy.element_check_up_days} days after, on {_d(target)}, and no later than "
+            f"{_d(deadline)} (§1.7)."
+        )
+        items.append(ReviewDue(ELEMENT_CHECK_UP, target, deadline, (reason,), ("element_check_up",), end))
+    return items
+
+
 # --- The whole policy --------------------------------------------------------------------------------------
 
 
-def next_review(facts: ReviewFacts, policy: Policy = DEFAULT_POLICY) -> ReviewDue | None:
-    """The next strategic review or recovery check-up the episode needs, with its reasons; None when nothing
-    more is due (the episode ended and every check-up was held). Raises ValueError for inconsistent facts."""
-    check_facts(facts, policy)
-    if facts.exit_date is not None:
-        return recovery_check_up(facts, policy)
+def strategic_review(facts: ReviewFacts, policy: Policy) -> ReviewDue:
+    """Rules 1 to 5 and 3b for an open episode: the default, then each rule of STRATEGIC_REVIEW_RULES."""
     due = first_review(facts, policy) if facts.last_review is None else later_review(facts, policy)
     for rule in STRATEGIC_REVIEW_RULES:
         due = rule(due, facts, policy)
     return due
+
+
+def _order(due: ReviewDue) -> tuple:
+    return due.target, due.deadline, KINDS.index(due.kind), due.element_end or date.min
+
+
+def owed(facts: ReviewFacts, policy: Policy = DEFAULT_POLICY) -> tuple[ReviewDue, ...]:
+    """Every item the episode owes now, each with its own dates and reasons, earliest target first (then
+    deadline, then STRATEGIC_REVIEW, RECOVERY_CHECK_UP, ELEMENT_CHECK_UP). Empty when nothing is owed:
+    nothing_owed_reason says why. Raises ValueError for inconsistent facts."""
+    check_facts(facts, policy)
+    if facts.exit_reason in NO_CHECK_UP_EXITS:
+        return ()
+    items = element_check_ups(facts, policy)
+    if facts.exit_date is None:
+        items.append(strategic_review(facts, policy))
+    elif (check_up := recovery_check_up(facts, policy)) is not None:
+        items.append(relapse_risk(check_up, facts, policy))
+    return tuple(sorted(items, key=_order))
+
+
+def next_review(facts: ReviewFacts, policy: Policy = DEFAULT_POLICY) -> ReviewDue | None:
+    """The first item of owed(facts), with its reasons; None when nothing more is owed. Raises ValueError for
+    inconsistent facts."""
+    items = owed(facts, policy)
+    return items[0] if items else None
+
+
+def nothing_owed_reason(facts: ReviewFacts, policy: Policy = DEFAULT_POLICY) -> str | None:
+    """Why nothing is owed, as a sentence for the pages citing §1.7; None while something is owed."""
+    if owed(facts, policy):
+        return None
+    ended = f"Treatment ended on {_d(facts.exit_date)}"
+    if facts.exit_reason in NO_CHECK_UP_EXITS:
+        return (
+            f"{ended} because {NO_CHECK_UP_EXITS[facts.exit_reason]}: no recovery check-ups are owed (§1.7)."
+        )
+    reason = f"{ended} and every recovery check-up was held: nothing more is owed (§1.7)."
+    if facts.relapse_risk_on is not None:
+        reason += (
+            f" The last, on {_d(facts.relapse_risk_on)}, found early signs of relapse: offer rapid access back "
+            "into treatment."
+        )
+    return reason
 
 
 def review_status(due: ReviewDue, today: date, policy: Policy = DEFAULT_POLICY) -> str:
@@ -357,3 +545,48 @@ def review_status(due: ReviewDue, today: date, policy: Policy = DEFAULT_POLICY) 
     if today >= due.target - timedelta(days=policy.due_soon_days):
         return DUE_SOON
     return UPCOMING
+
+
+# --- Rule 4b: missed doses read across reports -------------------------------------------------------------
+
+
+class MissedDoseRun(NamedTuple):
+    """Consecutive missed days, first to last."""
+
+    first: date
+    last: date
+    length: int
+
+
+def missed_dose_runs(dates: Iterable[date]) -> list[MissedDoseRun]:
+    """Rule 4b: the runs of consecutive missed days in `dates`, from any number of pharmacy reports together
+    (the caller leaves out reports entered in error), earliest first. A day in two reports counts once."""
+    runs: list[MissedDoseRun] = []
+    for day in sorted(set(dates)):
+        if runs and day - runs[-1].last == timedelta(days=1):
+            runs[-1] = MissedDoseRun(runs[-1].first, day, runs[-1].length + 1)
+        else:
+            runs.append(MissedDoseRun(day, day, 1))
+    return runs
+
+
+def safety_events(dates: Iterable[date], policy: Policy = DEFAULT_POLICY) -> list[date]:
+    """The date of each safety event (App. C 1): the third consecutive missed day of every run of three or
+    more, earliest first. The last of them is the latest safety event."""
+    run = policy.missed_dose_safety_run
+    return [r.first + timedelta(days=run - 1) for r in missed_dose_runs(dates) if r.length >= run]
+
+
+def missed_dose_deterioration(
+    dates: Iterable[date], since: date, policy: Policy = DEFAULT_POLICY
+) -> date | None:
+    """Rule 4 with 4b: the first day on or after `since` (the last completed review, or entry) on which three
+    or more doses in a row had been missed: the third missed day of a run, or `since` itself for a run already
+    three long that goes on that day (the safer reading: a run the review may not have known of is not left
+    out because it began before it). None when there is no such day."""
+    days = [
+        max(r.first + timedelta(days=policy.missed_dose_safety_run - 1), since)
+        for r in missed_dose_runs(dates)
+        if r.length >= policy.missed_dose_safety_run and r.last >= since
+    ]
+    return min(days, default=None)

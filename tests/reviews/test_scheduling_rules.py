@@ -3,6 +3,7 @@ a clinician could state, with the dates and rule codes it must give. Month ends 
 
 import ast
 import dataclasses
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -12,12 +13,24 @@ from reviews import scheduling
 from reviews.scheduling import (
     CHECK_UP_OFFSETS,
     DEFAULT_POLICY,
+    DIED,
     EARLIER_REVIEW_FACTORS,
+    EXIT_REASONS,
+    NO_CHECK_UP_EXITS,
+    TRANSFERRED,
+    TRANSFERRED_CUSTODY,
+    MissedDoseRun,
     Policy,
     ReviewDue,
     ReviewFacts,
+    check_facts,
+    missed_dose_deterioration,
+    missed_dose_runs,
     next_review,
+    nothing_owed_reason,
+    owed,
     review_status,
+    safety_events,
 )
 
 D = date
@@ -806,6 +819,11 @@ def test_the_default_policy_holds_the_design_numbers():
         "due_soon_days": 14,
         "check_up_offsets": ((1, 0, 14), (2, 3, 0), (3, 6, 0), (4, 12, 0)),
         "check_up_grace_days": 14,
+        # The second edition's numbers (rules 3b, 7b, 7c and 4b).
+        "transition_review_months": 3,
+        "element_check_up_days": 14,
+        "relapse_check_up_days": 14,
+        "missed_dose_safety_run": 3,
     }
     assert DEFAULT_POLICY.check_up_offsets is CHECK_UP_OFFSETS
     assert DEFAULT_POLICY.review_interval_months == scheduling.REVIEW_INTERVAL_MONTHS
@@ -879,3 +897,769 @@ def test_the_policy_module_imports_only_the_standard_library_and_dateutil():
     assert imported <= {"__future__", "collections", "dataclasses", "datetime", "typing", "dateutil"}, (
         imported
     )
+
+
+# === The second edition: the riskiest moments (docs/design.md, rule 3b and after) ============================
+
+EC = "element_check_up"
+
+
+def cites(reason):
+    return "§" in reason or "App. C" in reason
+
+
+def strategic(facts):
+    """The strategic review among the items owed (rule 3b shapes it; check-ups sit beside it)."""
+    (due,) = [due for due in owed(facts) if due.kind == SR]
+    return due
+
+
+def owed_items(facts):
+    """(kind, target, deadline, rules) of every item owed, in order; each rule that shaped it says why."""
+    items = owed(facts)
+    for due in items:
+        assert len(due.reasons) == len(due.rules) >= 1 and all(map(cites, due.reasons)), due
+    return [(due.kind, due.target, due.deadline, due.rules) for due in items]
+
+
+def item(kind, target, deadline, *rules):
+    return (kind, target, deadline, rules)
+
+
+# --- Rule 3b (§1.6, App. C 2): a treatment transition brings the review within 3 months ----------------------
+
+RULE_3B = [
+    row(
+        ReviewFacts(entry_date=ENTRY, transitions=(D(2026, 2, 15),)),
+        D(2026, 4, 15),
+        D(2026, 5, 15),
+        "first_review",
+        "treatment_transition",
+        id="before any review: the first deadline within 3 months of the transition",
+    ),
+    row(
+        ReviewFacts(entry_date=D(2026, 6, 1), transitions=(D(2026, 8, 31),)),
+        D(2026, 9, 1),
+        D(2026, 11, 30),
+        "first_review",
+        "treatment_transition",
+        id="31 Aug plus 3 months is 30 Nov",
+    ),
+    row(
+        ReviewFacts(entry_date=ENTRY, completed_reviews=(D(2026, 10, 1),), transitions=(D(2026, 11, 30),)),
+        D(2027, 2, 28),
+        D(2027, 2, 28),
+        "later_review",
+        "treatment_transition",
+        id="30 Nov plus 3 months is 28 Feb",
+    ),
+    row(
+        ReviewFacts(entry_date=ENTRY, completed_reviews=(D(2027, 10, 1),), transitions=(D(2027, 11, 30),)),
+        D(2028, 2, 29),
+        D(2028, 2, 29),
+        "later_review",
+        "treatment_transition",
+        id="30 Nov plus 3 months is 29 Feb in a leap year",
+    ),
+    row(
+        after_review(transitions=(D(2026, 5, 31),)),
+        D(2026, 8, 31),
+        D(2026, 8, 31),
+        "later_review",
+        "treatment_transition",
+        id="after the last review: within 3 months of the transition",
+    ),
+    row(
+        after_review(transitions=(REVIEWED,)),
+        D(2026, 7, 1),
+        D(2026, 7, 1),
+        "later_review",
+        "treatment_transition",
+        id="a transition on the day of the last review counts",
+    ),
+    row(
+        after_review(transitions=(D(2026, 3, 1),)),
+        D(2026, 10, 1),
+        D(2026, 10, 1),
+        "later_review",
+        id="a transition before the last review was dealt with there and says nothing",
+    ),
+    row(
+        ReviewFacts(entry_date=ENTRY, transitions=(ENTRY,)),
+        D(2026, 4, 15),
+        D(2026, 7, 15),
+        "first_review",
+        id="a start on the entry date is the entry, not a transition",
+    ),
+    row(
+        after_review(transitions=(D(2026, 6, 10), D(2026, 5, 5))),
+        D(2026, 8, 5),
+        D(2026, 8, 5),
+        "later_review",
+        "treatment_transition",
+        id="the earliest of several transitions binds whatever their order",
+    ),
+    row(
+        ReviewFacts(entry_date=ENTRY, transitions=(D(2026, 6, 1),)),
+        D(2026, 4, 15),
+        D(2026, 7, 15),
+        "first_review",
+        id="a transition whose 3 months end after the deadline changes nothing and says nothing",
+    ),
+    row(
+        after_review(element_ends=(D(2026, 5, 5),)),
+        D(2026, 8, 5),
+        D(2026, 8, 5),
+        "later_review",
+        "treatment_transition",
+        id="the end of an element of treatment is a transition too",
+    ),
+    row(
+        after_review(agreed_next_date=D(2027, 1, 1), extension_justified=True, transitions=(D(2026, 5, 31),)),
+        D(2026, 8, 31),
+        D(2026, 8, 31),
+        "later_review",
+        "agreed_extension",
+        "treatment_transition",
+        id="a transition pulls a justified extension back",
+    ),
+    row(
+        after_review(earlier_review_factors=frozenset({"complex_needs"}), transitions=(D(2026, 4, 10),)),
+        D(2026, 7, 1),
+        D(2026, 7, 1),
+        "later_review",
+        "earlier_review_factor",
+        id="a circumstance earlier than the transition wins, the transition says nothing",
+    ),
+    row(
+        after_review(transitions=(D(2026, 4, 10),), adherence_deteriorated_on=D(2026, 5, 1)),
+        D(2026, 5, 29),
+        D(2026, 5, 29),
+        "later_review",
+        "treatment_transition",
+        "deteriorating_adherence",
+        id="adherence earlier than the transition wins, each says why",
+    ),
+]
+
+
+@pytest.mark.parametrize(TABLE_ARGS, RULE_3B)
+def test_a_treatment_transition_brings_the_strategic_review_within_three_months(
+    facts, kind, target, deadline, rules
+):
+    due = strategic(facts)
+    assert (due.kind, due.target, due.deadline, due.rules) == (kind, target, deadline, rules)
+    assert len(due.reasons) == len(rules) and all(map(cites, due.reasons))
+
+
+def test_a_transition_names_its_date_and_cites_the_guidance():
+    reason = strategic(ReviewFacts(entry_date=D(2026, 6, 1), transitions=(D(2026, 8, 31),))).reasons[-1]
+    assert reason == (
+        "Treatment transition on 31 Aug 2026: vigilance during and after a change of treatment or setting "
+        "calls for review within 3 months, by 30 Nov 2026 (§1.6, App. C 2)."
+    )
+
+
+def test_of_several_transitions_the_reason_names_the_earliest_and_counts_them():
+    reason = strategic(after_review(transitions=(D(2026, 6, 10), D(2026, 5, 5)))).reasons[-1]
+    assert reason.startswith("Treatment transition on 5 May 2026 (the first of 2 since the last review): ")
+    assert reason.endswith("by 5 Aug 2026 (§1.6, App. C 2).")
+
+
+def test_the_transition_interval_is_a_policy_number():
+    policy = Policy.from_overrides({"transition_review_months": 2})
+    due = next_review(after_review(transitions=(D(2026, 5, 31),)), policy=policy)
+    assert (due.target, due.deadline) == (D(2026, 7, 31), D(2026, 7, 31))
+    assert "within 2 months" in due.reasons[-1]
+
+
+# --- Rule 3c: "not benefiting" from the last review, derived by the adapter ----------------------------------
+
+
+def test_not_benefiting_derived_from_the_last_review_brings_the_next_within_three_months():
+    """The adapter derives `not_benefiting` from the last review's App. C 3-4 finding; the policy takes it like
+    any rule 3 circumstance (§1.6)."""
+    facts = after_review(earlier_review_factors=frozenset({"not_benefiting"}))
+    check_facts(facts)
+    due = next_review(facts)
+    assert (due.target, due.deadline, due.rules) == (
+        D(2026, 7, 1),
+        D(2026, 7, 1),
+        ("later_review", "earlier_review_factor"),
+    )
+    assert "treatment not producing the expected benefit" in due.reasons[-1] and "(§1.6)" in due.reasons[-1]
+
+
+# --- Rule 4b: missed doses are read across reports -----------------------------------------------------------
+
+MAY = [D(2026, 5, n) for n in range(1, 32)]  # MAY[0] is 1 May
+
+
+@pytest.mark.parametrize(
+    ("reports", "runs"),
+    [
+        pytest.param([], [], id="no missed doses"),
+        pytest.param([[MAY[0]]], [(MAY[0], MAY[0], 1)], id="one missed day"),
+        pytest.param(
+            [[D(2026, 4, 29), D(2026, 4, 30)], [MAY[0]]],
+            [(D(2026, 4, 29), MAY[0], 3)],
+            id="a run across two reports and a month end",
+        ),
+        pytest.param([[MAY[0], MAY[1]], [MAY[1], MAY[2]]], [(MAY[0], MAY[2], 3)], id="a day in two reports"),
+        pytest.param([[MAY[2], MAY[0], MAY[1]]], [(MAY[0], MAY[2], 3)], id="in any order"),
+        pytest.param(
+            [[D(2026, 12, 30), D(2026, 12, 31)], [D(2027, 1, 1)]],
+            [(D(2026, 12, 30), D(2027, 1, 1), 3)],
+            id="across the year",
+        ),
+        pytest.param(
+            [[D(2028, 2, 28), D(2028, 2, 29)], [D(2028, 3, 1)]],
+            [(D(2028, 2, 28), D(2028, 3, 1), 3)],
+            id="across a leap day",
+        ),
+        pytest.param(
+            [[D(2027, 2, 27), D(2027, 2, 28)], [D(2027, 3, 1)]],
+            [(D(2027, 2, 27), D(2027, 3, 1), 3)],
+            id="across the end of February in a common year",
+        ),
+        pytest.param(
+            [[MAY[0], MAY[1]], [MAY[3], MAY[4], MAY[5]]],
+            [(MAY[0], MAY[1], 2), (MAY[3], MAY[5], 3)],
+            id="a day taken breaks the run",
+        ),
+    ],
+)
+def test_missed_dose_runs_span_any_number_of_reports(reports, runs):
+    found = missed_dose_runs(day for report in reports for day in report)
+    assert found == runs
+    assert all(isinstance(run, MissedDoseRun) for run in found)
+
+
+@pytest.mark.parametrize(
+    ("missed", "events"),
+    [
+        pytest.param(MAY[0:5], [MAY[2]], id="a run of five is one event, on its third day"),
+        pytest.param(
+            [*MAY[0:2], *MAY[3:6], *MAY[9:13]],
+            [MAY[5], MAY[11]],
+            id="two runs of three or more, earliest first",
+        ),
+        pytest.param(MAY[0:2], [], id="two in a row is not a safety event"),
+        pytest.param([D(2026, 4, 30), *MAY[0:2]], [MAY[1]], id="three across a month end and two reports"),
+    ],
+)
+def test_a_safety_event_is_dated_on_the_third_consecutive_missed_day(missed, events):
+    assert safety_events(missed) == events
+
+
+@pytest.mark.parametrize(
+    ("missed", "since", "on"),
+    [
+        pytest.param(MAY[0:5], D(2026, 4, 1), MAY[2], id="a run since the last review: its third day"),
+        pytest.param(MAY[0:5], MAY[3], MAY[3], id="a run going on at the review: the review's day"),
+        pytest.param(MAY[0:3], MAY[2], MAY[2], id="a run whose third day is the review's day"),
+        pytest.param(MAY[0:3], MAY[3], None, id="a run that ended before the review"),
+        pytest.param(MAY[0:2], D(2026, 4, 1), None, id="no run of three"),
+        pytest.param([*MAY[0:3], *MAY[9:12]], MAY[4], MAY[11], id="the first run since the review binds"),
+    ],
+)
+def test_deterioration_from_missed_doses_is_the_first_day_of_three_in_a_row_since_the_review(
+    missed, since, on
+):
+    assert missed_dose_deterioration(missed, since) == on
+
+
+def test_three_missed_days_in_two_reports_call_a_re_review_from_the_third():
+    first_report, second_report = [D(2026, 1, 30), D(2026, 1, 31)], [D(2026, 2, 1)]
+    on = missed_dose_deterioration([*first_report, *second_report], ENTRY)
+    assert on == D(2026, 2, 1)
+    assert_due(
+        ReviewFacts(entry_date=ENTRY, adherence_deteriorated_on=on),
+        SR,
+        D(2026, 3, 1),
+        D(2026, 3, 1),
+        ("first_review", "deteriorating_adherence"),
+    )
+
+
+def test_the_safety_run_is_a_policy_number():
+    policy = Policy.from_overrides({"missed_dose_safety_run": 4})
+    assert safety_events(MAY[0:3], policy) == []
+    assert safety_events(MAY[0:4], policy) == [MAY[3]]
+    assert missed_dose_deterioration(MAY[0:4], MAY[0], policy) == MAY[3]
+
+
+# --- Rule 7, amended: no check-ups after death or a transfer ----------------------------------------------
+
+NOT_CHECKED_UP = [
+    pytest.param(DIED, "because the person died", id="died"),
+    pytest.param(
+        TRANSFERRED,
+        "because they were transferred to another service, which now reviews them",
+        id="transferred",
+    ),
+    pytest.param(
+        TRANSFERRED_CUSTODY,
+        "because they were transferred to custody, where another service now reviews them",
+        id="transferred to custody",
+    ),
+]
+
+
+@pytest.mark.parametrize(("reason", "why"), NOT_CHECKED_UP)
+def test_no_check_up_is_owed_after_death_or_a_transfer_and_the_reason_says_why(reason, why):
+    facts = ReviewFacts(entry_date=ENTRY, exit_date=EXIT, exit_reason=reason)
+    assert owed(facts) == () and next_review(facts) is None
+    assert (
+        nothing_owed_reason(facts)
+        == f"Treatment ended on 1 Jun 2026 {why}: no recovery check-ups are owed (§1.7)."
+    )
+
+
+@pytest.mark.parametrize(("reason", "why"), NOT_CHECKED_UP)
+def test_after_death_or_a_transfer_no_element_check_up_or_relapse_follow_up_is_owed_either(reason, why):
+    facts = ReviewFacts(
+        entry_date=ENTRY,
+        exit_date=EXIT,
+        exit_reason=reason,
+        element_ends=(D(2026, 5, 25),),
+        completed_check_ups=(1,),
+        relapse_risk_on=D(2026, 6, 15),
+    )
+    assert owed(facts) == ()
+    assert why in nothing_owed_reason(facts)
+
+
+@pytest.mark.parametrize("reason", sorted(set(EXIT_REASONS) - set(NO_CHECK_UP_EXITS)))
+def test_check_ups_follow_an_exit_for_every_other_reason(reason):
+    facts = ReviewFacts(entry_date=ENTRY, exit_date=EXIT, exit_reason=reason)
+    assert owed_items(facts) == [item(CU, D(2026, 6, 15), D(2026, 6, 29), "recovery_check_up")]
+    assert next_review(facts) == next_review(ReviewFacts(entry_date=ENTRY, exit_date=EXIT))
+    assert nothing_owed_reason(facts) is None
+
+
+def test_the_exit_reasons_are_the_records_codes():
+    """The pure policy keeps its own copy of the codes; the two must not drift apart."""
+    from patients.models.record import ExitReason
+
+    assert set(EXIT_REASONS) == set(ExitReason.values)
+    assert {DIED, TRANSFERRED, TRANSFERRED_CUSTODY} == {
+        ExitReason.DIED,
+        ExitReason.TRANSFERRED,
+        ExitReason.TRANSFERRED_CUSTODY,
+    }
+
+
+def test_nothing_owed_once_every_check_up_was_held_says_so():
+    facts = ReviewFacts(
+        entry_date=ENTRY, exit_date=EXIT, exit_reason="dropped_out", completed_check_ups=(1, 2, 3, 4)
+    )
+    assert owed(facts) == ()
+    assert nothing_owed_reason(facts) == (
+        "Treatment ended on 1 Jun 2026 and every recovery check-up was held: nothing more is owed (§1.7)."
+    )
+
+
+def test_a_last_check_up_that_found_early_signs_of_relapse_is_named_when_nothing_more_is_owed():
+    facts = ReviewFacts(
+        entry_date=ENTRY, exit_date=EXIT, completed_check_ups=(1, 2, 3, 4), relapse_risk_on=D(2027, 6, 1)
+    )
+    assert owed(facts) == ()
+    assert nothing_owed_reason(facts).endswith(
+        "(§1.7). The last, on 1 Jun 2027, found early signs of relapse: offer rapid access back into treatment."
+    )
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        pytest.param(ReviewFacts(entry_date=ENTRY), id="an open episode"),
+        pytest.param(
+            ReviewFacts(entry_date=ENTRY, exit_date=EXIT, completed_check_ups=(1,)), id="check-ups to go"
+        ),
+    ],
+)
+def test_there_is_no_nothing_owed_reason_while_something_is_owed(facts):
+    assert nothing_owed_reason(facts) is None
+
+
+# --- Rule 7b (§1.7): a check-up after each element of treatment, beside the strategic review ------------------
+
+RULE_7B = [
+    pytest.param(
+        ReviewFacts(entry_date=ENTRY, element_ends=(D(2026, 5, 1),)),
+        [
+            item(SR, D(2026, 4, 15), D(2026, 7, 15), "first_review"),
+            item(EC, D(2026, 5, 15), D(2026, 5, 29), "element_check_up"),
+        ],
+        id="14 days after the end, 14 days' grace, beside the strategic review",
+    ),
+    pytest.param(
+        ReviewFacts(entry_date=ENTRY, element_ends=(D(2026, 2, 17),)),
+        [
+            item(EC, D(2026, 3, 3), D(2026, 3, 17), "element_check_up"),
+            item(SR, D(2026, 4, 15), D(2026, 5, 17), "first_review", "treatment_transition"),
+        ],
+        id="17 Feb plus 14 days is 3 Mar; the earlier item comes first and hides nothing",
+    ),
+    pytest.param(
+        ReviewFacts(entry_date=D(2027, 12, 1), element_ends=(D(2028, 2, 17),)),
+        [
+            item(SR, D(2028, 3, 1), D(2028, 5, 17), "first_review", "treatment_transition"),
+            item(EC, D(2028, 3, 2), D(2028, 3, 16), "element_check_up"),
+        ],
+        id="17 Feb plus 14 days is 2 Mar in a leap year",
+    ),
+    pytest.param(
+        ReviewFacts(entry_date=D(2026, 10, 1), element_ends=(D(2026, 12, 20),)),
+        [
+            item(SR, D(2027, 1, 1), D(2027, 3, 20), "first_review", "treatment_transition"),
+            item(EC, D(2027, 1, 3), D(2027, 1, 17), "element_check_up"),
+        ],
+        id="across the year",
+    ),
+    pytest.param(
+        ReviewFacts(entry_date=ENTRY, element_ends=(D(2026, 5, 1),), element_check_ups=(D(2026, 5, 1),)),
+        [item(SR, D(2026, 4, 15), D(2026, 7, 15), "first_review")],
+        id="a held check-up is owed no more",
+    ),
+    pytest.param(
+        ReviewFacts(
+            entry_date=ENTRY, element_ends=(D(2026, 5, 1), D(2026, 3, 1)), element_check_ups=(D(2026, 3, 1),)
+        ),
+        [
+            item(SR, D(2026, 4, 15), D(2026, 6, 1), "first_review", "treatment_transition"),
+            item(EC, D(2026, 5, 15), D(2026, 5, 29), "element_check_up"),
+        ],
+        id="of two ends, the one whose check-up was held owes nothing",
+    ),
+    pytest.param(
+        ReviewFacts(entry_date=ENTRY, element_ends=(D(2026, 3, 20), D(2026, 3, 1))),
+        [
+            item(EC, D(2026, 3, 15), D(2026, 3, 29), "element_check_up"),
+            item(EC, D(2026, 4, 3), D(2026, 4, 17), "element_check_up"),
+            item(SR, D(2026, 4, 15), D(2026, 6, 1), "first_review", "treatment_transition"),
+        ],
+        id="two ends owe two check-ups, each its own item",
+    ),
+    pytest.param(
+        ReviewFacts(entry_date=ENTRY, element_ends=(D(2026, 5, 1), D(2026, 5, 1))),
+        [
+            item(SR, D(2026, 4, 15), D(2026, 7, 15), "first_review"),
+            item(EC, D(2026, 5, 15), D(2026, 5, 29), "element_check_up"),
+        ],
+        id="two elements ending on one day owe one check-up",
+    ),
+    pytest.param(
+        ReviewFacts(entry_date=ENTRY, exit_date=EXIT, element_ends=(D(2026, 5, 25),)),
+        [
+            item(EC, D(2026, 6, 8), D(2026, 6, 22), "element_check_up"),
+            item(CU, D(2026, 6, 15), D(2026, 6, 29), "recovery_check_up"),
+        ],
+        id="one not held by the exit stays owed after it, beside the check-up after exit",
+    ),
+    pytest.param(
+        ReviewFacts(entry_date=ENTRY, exit_date=EXIT, element_ends=(EXIT,)),
+        [item(CU, D(2026, 6, 15), D(2026, 6, 29), "recovery_check_up")],
+        id="an element ending with the episode is followed by the first check-up after exit",
+    ),
+]
+
+
+@pytest.mark.parametrize(("facts", "items"), RULE_7B)
+def test_a_check_up_is_owed_after_each_element_of_treatment_until_held(facts, items):
+    assert owed_items(facts) == items
+    assert next_review(facts) == owed(facts)[0]
+
+
+def test_an_element_check_up_names_the_end_it_follows_and_cites_the_guidance():
+    (check_up,) = [
+        due for due in owed(ReviewFacts(entry_date=ENTRY, element_ends=(D(2026, 5, 1),))) if due.kind == EC
+    ]
+    assert check_up.element_end == D(2026, 5, 1)
+    assert check_up.reasons == (
+        "An element of treatment (OST, detox, residential or inpatient) ended on 1 May 2026: a recovery check-up "
+        "is due 14 days after, on 15 May 2026, and no later than 29 May 2026 (§1.7).",
+    )
+
+
+def test_an_element_check_up_comes_first_when_it_is_earliest_and_the_strategic_review_stays_owed():
+    facts = ReviewFacts(entry_date=ENTRY, element_ends=(D(2026, 2, 17),))
+    assert next_review(facts).kind == EC
+    assert [due.kind for due in owed(facts)] == [EC, SR]
+    assert review_status(owed(facts)[0], today=D(2026, 3, 18)) == "overdue"
+    assert review_status(owed(facts)[1], today=D(2026, 3, 18)) == "upcoming"
+
+
+def test_the_element_check_up_interval_is_a_policy_number():
+    policy = Policy.from_overrides({"element_check_up_days": 7})
+    (check_up,) = [
+        d for d in owed(ReviewFacts(entry_date=ENTRY, element_ends=(D(2026, 5, 1),)), policy) if d.kind == EC
+    ]
+    assert (check_up.target, check_up.deadline) == (D(2026, 5, 8), D(2026, 5, 22))
+
+
+# --- Rule 7c (§1.7): early signs of relapse bring the next check-up within 14 days --------------------------
+
+RULE_7C = [
+    row(
+        ReviewFacts(
+            entry_date=ENTRY, exit_date=EXIT, completed_check_ups=(1,), relapse_risk_on=D(2026, 6, 15)
+        ),
+        D(2026, 6, 29),
+        D(2026, 6, 29),
+        "recovery_check_up",
+        "relapse_risk",
+        kind=CU,
+        id="check-up 2 within 14 days of the check-up that found early signs, no grace",
+    ),
+    row(
+        ReviewFacts(
+            entry_date=ENTRY,
+            exit_date=D(2027, 2, 1),
+            completed_check_ups=(1,),
+            relapse_risk_on=D(2027, 2, 16),
+        ),
+        D(2027, 3, 2),
+        D(2027, 3, 2),
+        "recovery_check_up",
+        "relapse_risk",
+        kind=CU,
+        id="16 Feb plus 14 days is 2 Mar",
+    ),
+    row(
+        ReviewFacts(
+            entry_date=D(2027, 6, 1),
+            exit_date=D(2028, 2, 1),
+            completed_check_ups=(1,),
+            relapse_risk_on=D(2028, 2, 16),
+        ),
+        D(2028, 3, 1),
+        D(2028, 3, 1),
+        "recovery_check_up",
+        "relapse_risk",
+        kind=CU,
+        id="16 Feb plus 14 days is 1 Mar in a leap year",
+    ),
+    row(
+        ReviewFacts(
+            entry_date=ENTRY, exit_date=EXIT, completed_check_ups=(1, 2, 3), relapse_risk_on=D(2027, 5, 25)
+        ),
+        D(2027, 6, 1),
+        D(2027, 6, 8),
+        "recovery_check_up",
+        "relapse_risk",
+        kind=CU,
+        id="a finding close to the next check-up shortens its grace only",
+    ),
+    row(
+        ReviewFacts(
+            entry_date=ENTRY, exit_date=EXIT, completed_check_ups=(1, 2, 3), relapse_risk_on=D(2027, 6, 5)
+        ),
+        D(2027, 6, 1),
+        D(2027, 6, 15),
+        "recovery_check_up",
+        kind=CU,
+        id="a finding whose 14 days end after the deadline changes nothing and says nothing",
+    ),
+    # "Could not be reached" is not a held check-up (the adapter leaves it out of completed_check_ups): the
+    # same facts, so check-up 2 stays owed by 29 Jun, and is overdue the day after.
+    row(
+        ReviewFacts(
+            entry_date=ENTRY, exit_date=EXIT, completed_check_ups=(1,), relapse_risk_on=D(2026, 6, 15)
+        ),
+        D(2026, 6, 29),
+        D(2026, 6, 29),
+        "recovery_check_up",
+        "relapse_risk",
+        kind=CU,
+        id="an attempt that could not reach the patient leaves the same check-up owed",
+    ),
+]
+
+
+@pytest.mark.parametrize(TABLE_ARGS, RULE_7C)
+def test_early_signs_of_relapse_bring_the_next_check_up_within_14_days(facts, kind, target, deadline, rules):
+    assert_due(facts, kind, target, deadline, rules)
+
+
+def test_early_signs_of_relapse_say_when_they_were_found_and_cite_the_guidance():
+    due = next_review(
+        ReviewFacts(
+            entry_date=ENTRY, exit_date=EXIT, completed_check_ups=(1,), relapse_risk_on=D(2026, 6, 15)
+        )
+    )
+    assert due.reasons[-1] == (
+        "The check-up of 15 Jun 2026 found early signs of relapse: the next check-up is due within 14 days, by "
+        "29 Jun 2026, with rapid access back into treatment (§1.7)."
+    )
+    assert review_status(due, today=D(2026, 6, 30)) == "overdue"
+
+
+def test_early_signs_of_relapse_leave_an_element_check_up_and_an_open_episode_alone():
+    ended = ReviewFacts(
+        entry_date=ENTRY,
+        exit_date=EXIT,
+        element_ends=(D(2026, 5, 25),),
+        completed_check_ups=(1,),
+        relapse_risk_on=D(2026, 6, 15),
+    )
+    assert owed_items(ended) == [
+        item(EC, D(2026, 6, 8), D(2026, 6, 22), "element_check_up"),
+        item(CU, D(2026, 6, 29), D(2026, 6, 29), "recovery_check_up", "relapse_risk"),
+    ]
+    in_treatment = ReviewFacts(
+        entry_date=ENTRY,
+        element_ends=(D(2026, 3, 1),),
+        element_check_ups=(D(2026, 3, 1),),
+        relapse_risk_on=D(2026, 3, 15),
+    )
+    assert owed(in_treatment) == owed(replace(in_treatment, relapse_risk_on=None))
+
+
+def test_the_relapse_follow_up_interval_is_a_policy_number():
+    policy = Policy.from_overrides({"relapse_check_up_days": 7})
+    facts = ReviewFacts(
+        entry_date=ENTRY, exit_date=EXIT, completed_check_ups=(1,), relapse_risk_on=D(2026, 6, 15)
+    )
+    assert next_review(facts, policy).target == D(2026, 6, 22)
+
+
+# --- The second edition's facts must agree with each other ---------------------------------------------------
+
+HELD = D(2026, 3, 1)
+INCONSISTENT_SECOND_EDITION = [
+    pytest.param(
+        ReviewFacts(entry_date=ENTRY, transitions=(D(2026, 1, 14),)),
+        "transitions",
+        id="a transition before entry",
+    ),
+    pytest.param(
+        ReviewFacts(entry_date=ENTRY, exit_date=EXIT, transitions=(D(2026, 6, 2),)),
+        "transitions",
+        id="a transition after exit",
+    ),
+    pytest.param(
+        ReviewFacts(entry_date=ENTRY, element_ends=(D(2026, 1, 14),)),
+        "element_ends",
+        id="an element end before entry",
+    ),
+    pytest.param(
+        ReviewFacts(entry_date=ENTRY, exit_date=EXIT, element_ends=(D(2026, 6, 2),)),
+        "element_ends",
+        id="an element end after exit",
+    ),
+    pytest.param(
+        ReviewFacts(entry_date=ENTRY, element_check_ups=(HELD,)),
+        "element_check_ups",
+        id="a check-up after an element that did not end",
+    ),
+    pytest.param(
+        ReviewFacts(entry_date=ENTRY, element_ends=(HELD,), element_check_ups=(HELD, D(2026, 3, 2))),
+        "element_check_ups",
+        id="one of two element check-ups not among the ends",
+    ),
+    pytest.param(
+        ReviewFacts(entry_date=ENTRY, exit_reason=DIED), "exit_reason", id="an exit reason without an exit"
+    ),
+    pytest.param(
+        ReviewFacts(entry_date=ENTRY, exit_date=EXIT, exit_reason="deceased"),
+        "exit_reason",
+        id="an unknown exit reason",
+    ),
+    pytest.param(
+        ReviewFacts(
+            entry_date=ENTRY, exit_date=EXIT, completed_check_ups=(1,), relapse_risk_on=D(2026, 5, 31)
+        ),
+        "relapse_risk_on",
+        id="after exit, early signs found before exit",
+    ),
+    pytest.param(
+        ReviewFacts(entry_date=ENTRY, exit_date=EXIT, relapse_risk_on=D(2026, 6, 15)),
+        "relapse_risk_on",
+        id="after exit, early signs without any check-up held",
+    ),
+    pytest.param(
+        ReviewFacts(entry_date=ENTRY, relapse_risk_on=HELD),
+        "relapse_risk_on",
+        id="in treatment, without a check-up held",
+    ),
+    pytest.param(
+        ReviewFacts(
+            entry_date=ENTRY, element_ends=(HELD,), element_check_ups=(HELD,), relapse_risk_on=D(2026, 2, 20)
+        ),
+        "relapse_risk_on",
+        id="in treatment, before the element whose check-up was held had ended",
+    ),
+    pytest.param(
+        ReviewFacts(
+            entry_date=ENTRY, element_ends=(HELD,), element_check_ups=(HELD,), relapse_risk_on=D(2026, 1, 1)
+        ),
+        "relapse_risk_on",
+        id="before entry",
+    ),
+]
+
+
+@pytest.mark.parametrize(("facts", "fact"), INCONSISTENT_SECOND_EDITION)
+def test_inconsistent_second_edition_facts_raise_a_value_error_naming_the_fact(facts, fact):
+    for ask in (check_facts, owed, next_review, nothing_owed_reason):
+        with pytest.raises(ValueError, match=f"^{fact}: "):
+            ask(facts)
+
+
+def test_the_errors_for_the_second_edition_facts_show_the_dates():
+    with pytest.raises(ValueError, match="14 Jan 2026, before entry on 15 Jan 2026"):
+        owed(ReviewFacts(entry_date=ENTRY, transitions=(D(2026, 1, 14),)))
+    with pytest.raises(ValueError, match="2 Jun 2026, after exit on 1 Jun 2026"):
+        owed(ReviewFacts(entry_date=ENTRY, exit_date=EXIT, element_ends=(D(2026, 6, 2),)))
+    with pytest.raises(ValueError, match="deceased; known: .*died"):
+        owed(ReviewFacts(entry_date=ENTRY, exit_date=EXIT, exit_reason="deceased"))
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        pytest.param(
+            ReviewFacts(entry_date=ENTRY, exit_date=EXIT, transitions=(EXIT,)),
+            id="a transition on the exit day",
+        ),
+        pytest.param(
+            ReviewFacts(entry_date=ENTRY, element_ends=(ENTRY,)), id="an element ending on the entry day"
+        ),
+        pytest.param(
+            ReviewFacts(entry_date=ENTRY, exit_date=EXIT, element_ends=(EXIT,)),
+            id="an element ending with the episode",
+        ),
+        pytest.param(ReviewFacts(entry_date=ENTRY, exit_date=EXIT), id="an exit without a reason, as before"),
+        pytest.param(
+            ReviewFacts(
+                entry_date=ENTRY, element_ends=(HELD,), element_check_ups=(HELD,), relapse_risk_on=HELD
+            ),
+            id="early signs found on the day the element ended",
+        ),
+        pytest.param(
+            ReviewFacts(
+                entry_date=ENTRY,
+                exit_date=EXIT,
+                element_ends=(D(2026, 5, 25),),
+                element_check_ups=(D(2026, 5, 25),),
+                relapse_risk_on=D(2026, 6, 5),
+            ),
+            id="early signs at an element check-up held after exit",
+        ),
+    ],
+)
+def test_consistent_edge_facts_are_accepted(facts):
+    check_facts(facts)
+    assert owed(facts) or nothing_owed_reason(facts)
+
+
+def test_facts_without_the_second_editions_owe_exactly_what_next_review_gave():
+    for facts in (
+        ReviewFacts(entry_date=ENTRY),
+        after_review(agreed_next_date=D(2027, 1, 1), extension_justified=True),
+        ReviewFacts(entry_date=ENTRY, exit_date=EXIT, completed_check_ups=(1,)),
+    ):
+        (due,) = owed(facts)
+        assert due == next_review(facts) and due.element_end is None
