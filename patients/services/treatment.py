@@ -74,12 +74,17 @@ def intervention_record(
     )
     intervention.full_clean()
     intervention.save()
+    schedule_refresh(episode)  # the start of OST, detox, residential or inpatient treatment is a transition (rule 3b)
     return intervention
 
 
 @transaction.atomic
 def intervention_end(*, intervention: Intervention, ended_on: date, by) -> Intervention:
-    return _end_once(intervention, ended_on, "intervention")
+    """End an intervention once. The end of OST, detox, residential or inpatient treatment is a transition that
+    brings the strategic review within 3 months (docs/design.md, rule 3b)."""
+    ended = _end_once(intervention, ended_on, "intervention")
+    schedule_refresh(ended.episode)
+    return ended
 
 
 def _end_once(record, ended_on: date, what: str):

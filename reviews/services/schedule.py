@@ -10,20 +10,28 @@ writes what changed with one UPDATE on PostgreSQL.
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from decimal import Decimal
 from functools import cache
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from patients.models import EpisodeCircumstance, MissedDose, TreatmentEpisode
-from patients.models.evidence import MISSED_DOSE_SAFETY_RUN
+from patients.models import EpisodeCircumstance, Intervention, InterventionKind, MissedDose, TreatmentEpisode
 from patients.models.record import SCHEDULE_FIELDS
-from reviews.models import Finding, RecoveryCheckUp, ReviewFinding, ReviewStatus, StrategicReview
-from reviews.scheduling import Policy, ReviewDue, ReviewFacts, next_review
+from reviews.models import (
+    CheckUpOutcome,
+    Finding,
+    RecoveryCheckUp,
+    ReviewFinding,
+    ReviewStatus,
+    StrategicReview,
+)
+from reviews.scheduling import Policy, ReviewDue, ReviewFacts, missed_dose_deterioration, next_review
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +56,69 @@ def _open_episodes() -> Q:
     return (
         Q(exit_date__isnull=True) | Q(next_review_target__isnull=False) | Q(schedule_computed_at__isnull=True)
     )
+
+
+# Rule 3b's elements of treatment, and rule 3c's findings (docs/design.md, rule 3b; rule 3c).
+ELEMENT_KINDS = (
+    InterventionKind.OST,
+    InterventionKind.DETOX,
+    InterventionKind.RESIDENTIAL,
+    InterventionKind.INPATIENT,
+)
+NOT_BENEFITING = "not_benefiting"
+NOT_BENEFITING_FINDINGS = (Finding.NO_BENEFIT, Finding.LESS_BENEFIT_THAN_EXPECTED)
+
+
+@dataclass(frozen=True)
+class ElementRow:
+    kind: str
+    medicine: str
+    daily_dose_mg: Decimal | None
+    started_on: date
+    ended_on: date | None
+
+
+def treatment_transitions(rows: Iterable[ElementRow], episode: TreatmentEpisode) -> tuple[date, ...]:
+    """Rule 3b's transitions (§1.6, App. C 2) from an episode's OST, detox, residential and inpatient rows.
+
+    A change of OST dose or medicine is recorded by ending one OST row and starting another the same or the next
+    day: the two rows are one course of OST, so the change is a transition only when it reduces the daily dose or
+    changes the medicine (an increase is not one), and the course starts and ends once. Every other row starts and
+    ends an element of its own. Dates on or before entry are the entry itself, and dates after an exit are not
+    the episode's; the policy leaves out the first and would refuse the second."""
+    days = set()
+    courses: list[list] = []  # [start, end or None while it goes on, its latest row] for each course of OST
+    for row in sorted(rows, key=lambda r: (r.started_on, r.ended_on or date.max)):
+        if row.kind != InterventionKind.OST:
+            days.update(d for d in (row.started_on, row.ended_on) if d)
+            continue
+        course = courses[-1] if courses else None
+        if course is None or (course[1] is not None and row.started_on > course[1] + timedelta(days=1)):
+            courses.append([row.started_on, row.ended_on, row])
+            continue
+        before = course[2]
+        if row.medicine != before.medicine or (
+            row.daily_dose_mg is not None
+            and before.daily_dose_mg is not None
+            and row.daily_dose_mg < before.daily_dose_mg
+        ):
+            days.add(row.started_on)
+        course[1] = None if course[1] is None or row.ended_on is None else max(course[1], row.ended_on)
+        course[2] = row
+    for start, end, _ in courses:
+        days.update(d for d in (start, end) if d)
+    last_day = episode.exit_date or date.max
+    return tuple(sorted(day for day in days if episode.entry_date < day <= last_day))
+
+
+def _relapse_risk_on(held: tuple[date, str] | None, episode: TreatmentEpisode) -> date | None:
+    """Rule 7c: the latest held check-up (an attempt that could not reach the patient is not held), when it found
+    early signs of relapse. For an ended episode only a check-up after exit counts."""
+    if held is None or held[1] != CheckUpOutcome.RELAPSE_RISK:
+        return None
+    if episode.exit_date is not None and held[0] < episode.exit_date:
+        return None
+    return held[0]
 
 
 def _facts_by_episode(episodes: list[TreatmentEpisode], today: date, *, all_open: bool = False) -> dict:
@@ -87,22 +158,18 @@ def _facts_by_episode(episodes: list[TreatmentEpisode], today: date, *, all_open
     ):
         factors[episode_id].add(code)
 
-    # Rule 4 (App. C 1): deteriorating adherence is a run of missed opioid-substitute doses, dated by its last
-    # missed dose, or a review finding, dated by the review. Each event calls a re-review within 28 days, so
-    # the earliest event since the last completed review is the one that binds.
-    adherence_events = defaultdict(list)
-    for episode_id, last_missed in (
-        MissedDose.objects.filter(
-            report__missed_dose_run__gte=MISSED_DOSE_SAFETY_RUN,
-            report__entered_in_error_at__isnull=True,  # a report entered in error calls no re-review
-            **scope("report__episode"),
-        )
-        .values("report_id")
-        .annotate(last=Max("missed_on"))
-        .values_list("report__episode_id", "last")
+    # Rule 4 with 4b (App. C 1): deteriorating adherence is a run of three or more missed opioid-substitute doses,
+    # read across all the episode's pharmacy reports together (a report entered in error calls no re-review), dated
+    # on the run's third missed day; or a review finding, dated by the review. Each event calls a re-review within
+    # 28 days, so the earliest event since the last completed review is the one that binds.
+    missed = defaultdict(list)
+    for episode_id, missed_on in (
+        MissedDose.objects.filter(report__entered_in_error_at__isnull=True, **scope("report__episode"))
+        .values_list("report__episode_id", "missed_on")
         .iterator(chunk_size=5000)
     ):
-        adherence_events[episode_id].append(last_missed)
+        missed[episode_id].append(missed_on)
+    adherence_findings = defaultdict(list)
     for episode_id, found_on in (
         ReviewFinding.objects.filter(
             code=Finding.DETERIORATING_ADHERENCE,
@@ -112,31 +179,68 @@ def _facts_by_episode(episodes: list[TreatmentEpisode], today: date, *, all_open
         .values_list("review__episode_id", "review__completed_on")
         .iterator(chunk_size=5000)
     ):
-        adherence_events[episode_id].append(found_on)
+        adherence_findings[episode_id].append(found_on)
+
+    # Rule 3c (App. C 3-4): treatment is not producing the expected benefit, without anyone entering it, while the
+    # last completed review found no appearance of benefit, or benefit less than anticipated.
+    no_benefit_findings = defaultdict(set)
+    for episode_id, completed_on in (
+        ReviewFinding.objects.filter(
+            code__in=NOT_BENEFITING_FINDINGS, review__completed_on__isnull=False, **scope("review__episode")
+        )
+        .values_list("review__episode_id", "review__completed_on")
+        .iterator(chunk_size=5000)
+    ):
+        no_benefit_findings[episode_id].add(completed_on)
+
+    # Rule 3b (§1.6, App. C 2): the starts and ends of OST, detox, residential and inpatient treatment, OST dose
+    # reductions and changes of medicine.
+    elements = defaultdict(list)
+    for episode_id, *row in (
+        Intervention.objects.filter(kind__in=ELEMENT_KINDS, **scope("episode"))
+        .order_by("episode_id", "started_on", "pk")
+        .values_list("episode_id", "kind", "medicine", "daily_dose_mg", "started_on", "ended_on")
+        .iterator(chunk_size=5000)
+    ):
+        elements[episode_id].append(ElementRow(*row))
 
     check_ups = defaultdict(list)
-    for episode_id, sequence in (
+    latest_check_up = {}
+    for episode_id, sequence, held_on, outcome in (
         RecoveryCheckUp.objects.filter(**scope("episode"))
-        .values_list("episode_id", "sequence")
+        .order_by("episode_id", "held_on", "sequence")
+        .values_list("episode_id", "sequence", "held_on", "outcome")
         .iterator(chunk_size=5000)
     ):
         check_ups[episode_id].append(sequence)
+        if outcome != CheckUpOutcome.NOT_REACHED:
+            latest_check_up[episode_id] = (held_on, outcome)
 
     facts = {}
     for episode in episodes:
         reviews = completed.get(episode.pk, [])
         last = reviews[-1] if reviews else None
         since = last[0] if last else episode.entry_date
-        events = [day for day in adherence_events.get(episode.pk, ()) if day >= since]
+        events = [day for day in adherence_findings.get(episode.pk, ()) if day >= since]
+        missed_run = missed_dose_deterioration(missed.get(episode.pk, ()), since, policy=policy())
+        if missed_run is not None:
+            events.append(missed_run)
+        factors_now = set(factors.get(episode.pk, ()))
+        if last and last[0] in no_benefit_findings.get(episode.pk, ()):
+            factors_now.add(NOT_BENEFITING)
+        held = latest_check_up.get(episode.pk)
         facts[episode.pk] = ReviewFacts(
             entry_date=episode.entry_date,
             completed_reviews=tuple(r[0] for r in reviews),
-            earlier_review_factors=frozenset(factors.get(episode.pk, ())),
+            earlier_review_factors=frozenset(factors_now),
             adherence_deteriorated_on=min(events, default=None),
             agreed_next_date=last[1] if last else None,
             extension_justified=bool(last and last[2] and last[3] and last[4]),
             exit_date=episode.exit_date,
             completed_check_ups=tuple(sorted(check_ups.get(episode.pk, ()))),
+            transitions=treatment_transitions(elements.get(episode.pk, ()), episode),
+            exit_reason=(episode.exit_reason or None) if episode.exit_date else None,
+            relapse_risk_on=_relapse_risk_on(held, episode),
         )
     return facts
 
@@ -186,7 +290,7 @@ def episode_schedule_refresh(episode: TreatmentEpisode, *, today: date | None = 
     with transaction.atomic():
         locked = (
             TreatmentEpisode.objects.select_for_update()
-            .only("pk", "entry_date", "exit_date", *SCHEDULE_FIELDS)
+            .only("pk", "entry_date", "exit_date", "exit_reason", *SCHEDULE_FIELDS)
             .get(pk=episode.pk)
         )
         values = _schedule_values(facts_for_episode(locked, today=today), today)
@@ -220,26 +324,40 @@ def schedule_preview(
     extension_justified: bool,
     today: date | None = None,
     adherence_deteriorated_on: date | None = None,
+    not_benefiting: bool = False,
 ) -> ReviewDue | None:
     """What the policy would make of a review completed on `completed_on` with this agreed next date, so that a
-    senior practitioner sees why before saving (§1.3-1.5). Raises ValueError for impossible dates."""
+    senior practitioner sees why before saving (§1.3-1.5). `not_benefiting`: this review finds no appearance of
+    benefit, or benefit less than anticipated (rule 3c). Raises ValueError for impossible dates."""
+    today = today or timezone.localdate()
     facts = facts_for_episode(episode, today=today)
     # After this review only deterioration on or after it still calls a re-review (rule 4).
     events = [
         d for d in (facts.adherence_deteriorated_on, adherence_deteriorated_on) if d and d >= completed_on
     ]
     deteriorated = min(events, default=None)
-    proposed = ReviewFacts(
-        entry_date=facts.entry_date,
+    # Rule 3c reads the last completed review, which this one would become; a recorded circumstance still counts.
+    factors = set(facts.earlier_review_factors) - {NOT_BENEFITING}
+    if not_benefiting or _not_benefiting_recorded(episode, today):
+        factors.add(NOT_BENEFITING)
+    proposed = replace(
+        facts,
         completed_reviews=tuple(sorted((*facts.completed_reviews, completed_on))),
-        earlier_review_factors=facts.earlier_review_factors,
+        earlier_review_factors=frozenset(factors),
         adherence_deteriorated_on=deteriorated,
         agreed_next_date=agreed_next_date,
         extension_justified=extension_justified,
-        exit_date=facts.exit_date,
-        completed_check_ups=facts.completed_check_ups,
     )
     return next_review(proposed, policy=policy())
+
+
+def _not_benefiting_recorded(episode: TreatmentEpisode, today: date) -> bool:
+    return EpisodeCircumstance.objects.filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gte=today),
+        episode=episode,
+        code=NOT_BENEFITING,
+        started_on__lte=today,
+    ).exists()
 
 
 def episodes_schedule_recompute(*, today: date | None = None) -> RecomputeResult:
@@ -249,7 +367,7 @@ def episodes_schedule_recompute(*, today: date | None = None) -> RecomputeResult
     today = today or timezone.localdate()
     episodes = list(
         TreatmentEpisode.objects.filter(_open_episodes())
-        .only("pk", "entry_date", "exit_date", *SCHEDULE_FIELDS)
+        .only("pk", "entry_date", "exit_date", "exit_reason", *SCHEDULE_FIELDS)
         .order_by("pk")
     )
     facts = _facts_by_episode(episodes, today, all_open=True)

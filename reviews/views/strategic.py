@@ -190,6 +190,9 @@ def review_preview(request, episode_pk):
                 adherence_deteriorated_on=data["held_on"]
                 if Finding.DETERIORATING_ADHERENCE in data.get("findings", [])
                 else None,
+                not_benefiting=bool(
+                    {Finding.NO_BENEFIT, Finding.LESS_BENEFIT_THAN_EXPECTED} & set(data.get("findings", []))
+                ),
             )
         except ValueError as error:
             problem = str(error)
