@@ -1,8 +1,13 @@
 """Forms of the strategic review (§2) and the recovery check-up (§1.7). They validate and convert; the views hand
 the converted values to reviews.services.strategic, which checks the decisions against each other."""
 
-from django import forms
+import copy
 
+from django import forms
+from django.forms.utils import pretty_name
+from django.utils import timezone
+
+from patients.forms import EpisodeOpenForm
 from patients.models import DispensingChange, InterventionKind, Medicine
 from recovery_reviews.forms import DATE, held_on_checked, not_in_future
 from recovery_reviews.models import Role, User
@@ -16,6 +21,7 @@ from reviews.models import (
     UnmetNeedCategory,
     UnmetNeedKind,
 )
+from reviews.services.strategic import NEW_EPISODE
 
 DOMAINS = (
     ("drug_alcohol", "Drug and alcohol use", "including injecting and sharing equipment"),
@@ -339,12 +345,59 @@ class PatientInvolvementForm(forms.Form):
 
 
 class CheckUpForm(forms.Form):
-    held_on = forms.DateField(widget=DATE, label="Date of the check-up")
+    """A recovery check-up (§1.7). "Could not be reached" records an attempt: the check-up stays owed. Where the
+    patient is not in treatment now (`patient` given), "rapid access back into treatment arranged" also asks what
+    opens the new episode, with the fields of the open-episode form (patients.forms.EpisodeOpenForm), named
+    new_episode_*: cleaned_data["new_episode"] holds them for reviews.services.strategic.check_up_record, None
+    for any other outcome. A blank entry date is the day of the check-up."""
+
+    held_on = forms.DateField(
+        widget=DATE, label="Date of the check-up", help_text="Or of the attempt to reach them."
+    )
     outcome = forms.ChoiceField(choices=CheckUpOutcome.choices)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
+    def __init__(self, *args, patient=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.new_episode_fields = []
+        if patient is None:
+            return
+        for name, field in EpisodeOpenForm(patient=patient).fields.items():
+            field = copy.deepcopy(field)
+            field.required = False
+            field.label = field.label or pretty_name(name)  # as the open-episode form names it
+            if name == "primary_drug":  # chosen, never defaulted to the first drug of the list
+                field.choices = [("", "—"), *field.choices]
+            self.fields[NEW_EPISODE + name] = field
+            self.new_episode_fields.append(NEW_EPISODE + name)
+        entry_date = self.fields[f"{NEW_EPISODE}entry_date"]
+        entry_date.help_text = (
+            "Leave blank for the day of the check-up. The first strategic review is due within 3 months."
+        )
+
     def clean_held_on(self):
         return held_on_checked(self.cleaned_data["held_on"])
+
+    def clean(self):
+        data = super().clean()
+        episode = {name.removeprefix(NEW_EPISODE): data.pop(name, None) for name in self.new_episode_fields}
+        data["new_episode"] = None
+        if not episode:
+            return data
+        if data.get("outcome") != CheckUpOutcome.RETURNED_TO_TREATMENT:
+            for name in self.new_episode_fields:  # not asked for: whatever was typed there is not wrong
+                self._errors.pop(name, None)
+            return data
+        if not episode["primary_drug"]:
+            self.add_error(f"{NEW_EPISODE}primary_drug", "Give the new episode's primary problem drug.")
+        entry = episode["entry_date"] or data.get("held_on")
+        if entry and entry > timezone.localdate():
+            self.add_error(f"{NEW_EPISODE}entry_date", "This date is in the future.")
+        episode["entry_date"] = entry
+        episode["other_substances"] = episode["other_substances"] or []
+        episode["co_morbidities"] = episode["co_morbidities"] or ""
+        data["new_episode"] = episode
+        return data
 
 
 def finding_labels_with_guidance():

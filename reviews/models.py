@@ -302,7 +302,11 @@ class CheckUpOutcome(models.TextChoices):
 
 
 class RecoveryCheckUp(models.Model):
-    """A pre-scheduled check-up after treatment ends (§1.7): at exit + 14 days, 3, 6 and 12 months."""
+    """A pre-scheduled check-up after treatment ends (§1.7): at exit + 14 days, 3, 6 and 12 months.
+
+    A row with the outcome "could not be reached" is an attempt, not a held check-up (docs/design.md rule 7c):
+    it is kept, with the day of the attempt in held_on, and the check-up of its sequence stays owed. Any number
+    of attempts may precede the one held check-up of a sequence, which closes it (one_held_check_up_per_slot)."""
 
     episode = models.ForeignKey(TreatmentEpisode, on_delete=models.PROTECT, related_name="check_ups")
     sequence = models.PositiveSmallIntegerField(
@@ -316,14 +320,27 @@ class RecoveryCheckUp(models.Model):
     class Meta:
         ordering = ["sequence"]
         constraints = [
-            models.UniqueConstraint(fields=["episode", "sequence"], name="one_check_up_per_slot"),
+            models.UniqueConstraint(
+                fields=["episode", "sequence"],
+                condition=~Q(outcome=CheckUpOutcome.NOT_REACHED),
+                name="one_held_check_up_per_slot",
+                violation_error_message="A recovery check-up with this number already exists for this episode: "
+                "it has been held.",
+            ),
             models.CheckConstraint(
                 name="check_up_sequence_1_to_4", condition=Q(sequence__gte=1, sequence__lte=4)
             ),
         ]
 
     def __str__(self):
+        if self.is_attempt:
+            return f"Recovery check-up {self.sequence}: tried on {formatting.day(self.held_on)}"
         return f"Recovery check-up {self.sequence} on {formatting.day(self.held_on)}"
+
+    @property
+    def is_attempt(self) -> bool:
+        """An attempt that could not reach the patient: the check-up is still owed (rule 7c)."""
+        return self.outcome == CheckUpOutcome.NOT_REACHED
 
     def get_additional_data(self):
         return {"patient_id": self.episode.patient_id}

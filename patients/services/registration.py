@@ -7,6 +7,7 @@ from datetime import date
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from patients.models import (
@@ -119,6 +120,10 @@ def episode_open(
     co_morbidities: str = "",
     lead_practitioner=None,
 ) -> TreatmentEpisode:
+    """A treatment episode for a patient not in treatment now: the first at registration, or a return to
+    treatment. Its first strategic review is stored (§1.3), and so is what the patient's earlier episodes still
+    owe, in the same transaction: once the patient is back in treatment their recovery check-ups stop
+    (docs/design.md rule 7c)."""
     if patient.episodes.filter(exit_date__isnull=True).exists():
         raise ValidationError(
             "This patient already has an open treatment episode: end it before opening another."
@@ -134,6 +139,11 @@ def episode_open(
     episode.full_clean()
     episode.save()
     schedule_refresh(episode)
+    still_owing = patient.episodes.filter(exit_date__isnull=False).filter(
+        Q(next_review_target__isnull=False) | Q(schedule_computed_at__isnull=True)
+    )
+    for earlier in still_owing.exclude(pk=episode.pk).order_by("pk"):
+        schedule_refresh(earlier)
     return episode
 
 

@@ -28,6 +28,7 @@ from recovery_reviews.access import can_move_patient
 from recovery_reviews.audit import record_access
 from recovery_reviews.pages.timeline import TimelineEntry, build_timeline
 from reviews.models import RecoveryCheckUp, ReviewStatus, StrategicReview
+from reviews.services.strategic import check_up_standing
 from reviews.status import AWAITING_PATIENT, STATUS_LABELS, status_of
 
 EVIDENCE_MONTHS = 3  # "over the last three months" on the patient page (§2.9 compilations)
@@ -123,6 +124,12 @@ class EpisodeRecord:
     def recent_tests(self):
         return self.tests[:8]
 
+    @property
+    def check_up_standing(self):
+        """After exit: the check-up owed, its attempts that could not reach the patient, and early signs of relapse
+        at the latest held (docs/design.md rule 7c)."""
+        return check_up_standing(self.check_ups) if self.episode.exit_date else None
+
     def timeline(self) -> list[TimelineEntry]:
         return build_timeline(self)
 
@@ -170,7 +177,7 @@ def episode_record(episode: TreatmentEpisode, *, today: date) -> EpisodeRecord:
             .prefetch_related("findings")
             .order_by("-held_on", "-pk")
         ),
-        check_ups=list(RecoveryCheckUp.objects.filter(episode=episode).order_by("sequence")),
+        check_ups=list(RecoveryCheckUp.objects.filter(episode=episode).order_by("sequence", "held_on", "pk")),
         goals=goals_for_episode(episode),
         care_team_changes=list(
             CareTeamChange.objects.filter(

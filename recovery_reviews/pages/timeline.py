@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from patients.models import AppointmentStatus, DrugTest, PharmacyReport, TopAssessment
 from recovery_reviews.formatting import day
-from reviews.models import ReviewStatus
+from reviews.models import CheckUpOutcome, ReviewStatus
 
 if TYPE_CHECKING:
     from recovery_reviews.pages.record import EpisodeRecord
@@ -136,12 +136,30 @@ def circumstance_entries(record: EpisodeRecord) -> Iterable[TimelineEntry]:
 
 
 def check_up_entries(record: EpisodeRecord) -> Iterable[TimelineEntry]:
+    """Check-ups held, and attempts that could not reach the patient, kept as attempts: the check-up they tried
+    stays owed until one is held (docs/design.md rule 7c)."""
+    held = {c.sequence: c for c in record.check_ups if not c.is_attempt}
     for check_up in record.check_ups:
+        if check_up.is_attempt:
+            since = held.get(check_up.sequence)
+            standing = f"held on {day(since.held_on)}" if since else "not yet held"
+            yield TimelineEntry(
+                check_up.held_on,
+                "check_up",
+                f"Tried to reach them on {day(check_up.held_on)}: could not be reached",
+                " ".join(
+                    filter(None, [f"Recovery check-up {check_up.sequence}: {standing}.", check_up.notes])
+                ),
+                "" if since else "warning",
+            )
+            continue
+        relapse = check_up.outcome == CheckUpOutcome.RELAPSE_RISK
         yield TimelineEntry(
             check_up.held_on,
             "check_up",
             f"Recovery check-up {check_up.sequence}",
             check_up.get_outcome_display(),
+            "danger" if relapse else "",
         )
 
 

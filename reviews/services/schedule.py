@@ -18,11 +18,12 @@ from functools import cache
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from patients.models import EpisodeCircumstance, Intervention, InterventionKind, MissedDose, TreatmentEpisode
 from patients.models.record import SCHEDULE_FIELDS
+from recovery_reviews.formatting import day
 from reviews.models import (
     CheckUpOutcome,
     Finding,
@@ -204,17 +205,19 @@ def _facts_by_episode(episodes: list[TreatmentEpisode], today: date, *, all_open
     ):
         elements[episode_id].append(ElementRow(*row))
 
+    # Rules 7 and 7c (§1.7): the check-ups held. An attempt that could not reach the patient is kept on the record
+    # but holds nothing: the same check-up stays owed, and it is not the latest held check-up.
     check_ups = defaultdict(list)
     latest_check_up = {}
     for episode_id, sequence, held_on, outcome in (
         RecoveryCheckUp.objects.filter(**scope("episode"))
+        .exclude(outcome=CheckUpOutcome.NOT_REACHED)
         .order_by("episode_id", "held_on", "sequence")
         .values_list("episode_id", "sequence", "held_on", "outcome")
         .iterator(chunk_size=5000)
     ):
         check_ups[episode_id].append(sequence)
-        if outcome != CheckUpOutcome.NOT_REACHED:
-            latest_check_up[episode_id] = (held_on, outcome)
+        latest_check_up[episode_id] = (held_on, outcome)
 
     facts = {}
     for episode in episodes:
@@ -267,6 +270,49 @@ def _schedule_values(facts: ReviewFacts, today: date) -> tuple:
     return due.kind, due.target, due.deadline, list(due.reasons), first
 
 
+def back_in_treatment_reason(back_on: date) -> str:
+    return (
+        f"The patient is back in treatment from {day(back_on)} (a later episode): the recovery check-ups of this "
+        "episode stop, and the later episode's own reviews follow (§1.7)."
+    )
+
+
+def _back_in_treatment_on(episodes: list[TreatmentEpisode], *, all_open: bool = False) -> dict[int, date]:
+    """Rule 7c (§1.7 "rapid access back into treatment"): for each ended episode whose patient has a later
+    episode, begun on or after its exit, the entry date of the first such episode. One query for all the
+    episodes (filtered like _facts_by_episode's with all_open), none when none of them has ended.
+
+    A later episode counts whether it is still open or has since ended too: once the patient is back in
+    treatment, the earlier episode owes nothing more ("nothing more", whatever happens next), and the later
+    episode owes its own strategic reviews and, after its own exit, its own check-ups. Rule 7's check-ups of
+    two exits at once would be one patient called twice, with the earlier series out of date."""
+    ended = [e.pk for e in episodes if e.exit_date is not None]
+    if not ended:
+        return {}
+    later = (
+        TreatmentEpisode.objects.filter(
+            patient_id=OuterRef("patient_id"), entry_date__gte=OuterRef("exit_date")
+        )
+        .exclude(pk=OuterRef("pk"))
+        .order_by("entry_date", "pk")
+        .values("entry_date")[:1]
+    )
+    rows = TreatmentEpisode.objects.filter(exit_date__isnull=False)
+    rows = rows.filter(_open_episodes()) if all_open else rows.filter(pk__in=ended)
+    return dict(
+        rows.annotate(back_on=Subquery(later)).filter(back_on__isnull=False).values_list("pk", "back_on")
+    )
+
+
+def _stored_values(facts: ReviewFacts, today: date, back_on: date | None) -> tuple:
+    """_schedule_values, except that an ended episode whose patient is back in treatment since `back_on` owes
+    nothing, with the reason stored (docs/design.md rule 7c). A record that needs correcting still says so."""
+    values = _schedule_values(facts, today)
+    if back_on is None or values[0] == RECORD_ERROR_KIND:
+        return values
+    return "", None, None, [back_in_treatment_reason(back_on)], values[4]
+
+
 def _current_values(episode: TreatmentEpisode) -> tuple:
     return (
         episode.next_review_kind,
@@ -293,7 +339,8 @@ def episode_schedule_refresh(episode: TreatmentEpisode, *, today: date | None = 
             .only("pk", "entry_date", "exit_date", "exit_reason", *SCHEDULE_FIELDS)
             .get(pk=episode.pk)
         )
-        values = _schedule_values(facts_for_episode(locked, today=today), today)
+        back_on = _back_in_treatment_on([locked]).get(locked.pk)
+        values = _stored_values(facts_for_episode(locked, today=today), today, back_on)
         changed = values != _current_values(locked)
         now = timezone.now()
         TreatmentEpisode.objects.filter(pk=locked.pk).update(
@@ -371,10 +418,11 @@ def episodes_schedule_recompute(*, today: date | None = None) -> RecomputeResult
         .order_by("pk")
     )
     facts = _facts_by_episode(episodes, today, all_open=True)
+    back = _back_in_treatment_on(episodes, all_open=True)
     now = timezone.now()
     changed, errors = [], 0
     for episode in episodes:
-        values = _schedule_values(facts[episode.pk], today)
+        values = _stored_values(facts[episode.pk], today, back.get(episode.pk))
         errors += values[0] == RECORD_ERROR_KIND
         if values != _current_values(episode):
             changed.append((episode, values))

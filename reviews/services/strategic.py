@@ -9,6 +9,7 @@ took part (§2.4), and where treatment includes prescribing only a senior practi
 
 from collections.abc import Iterable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
@@ -22,6 +23,7 @@ from recovery_reviews.formatting import day
 from recovery_reviews.models import Role
 from reviews.findings import RESPONSE_DISPENSING, finding_for_response
 from reviews.models import (
+    CheckUpOutcome,
     Finding,
     ParticipantRole,
     RecoveryCheckUp,
@@ -370,8 +372,37 @@ def review_record_patient_involvement(*, review: StrategicReview, involved_on: d
 
 
 def next_check_up_sequence(episode: TreatmentEpisode) -> int | None:
-    held = set(RecoveryCheckUp.objects.filter(episode=episode).values_list("sequence", flat=True))
+    """The next recovery check-up not yet held (§1.7). An attempt that could not reach the patient does not
+    hold it: the same check-up stays owed (docs/design.md rule 7c)."""
+    held = _held_sequences(episode)
     return next((o.sequence for o in policy().check_up_offsets if o.sequence not in held), None)
+
+
+@dataclass(frozen=True)
+class CheckUpStanding:
+    """Where an ended episode's recovery check-ups stand (§1.7, docs/design.md rule 7c), for the pages."""
+
+    owed: int | None  # the next check-up not yet held; None after the fourth
+    attempts: tuple  # the attempts at that check-up that could not reach the patient, oldest first
+    relapse: RecoveryCheckUp | None  # the latest held check-up, when it found early signs of relapse
+
+
+def check_up_standing(check_ups: Iterable[RecoveryCheckUp]) -> CheckUpStanding:
+    """From one episode's check-up rows (already read), as the adapter reads them: attempts hold nothing, and the
+    latest held check-up (by date, then number) is the one whose early signs of relapse count."""
+    rows = sorted(check_ups, key=lambda c: (c.held_on, c.sequence, c.pk or 0))
+    held = [c for c in rows if not c.is_attempt]
+    sequences = {c.sequence for c in held}
+    owed = next((o.sequence for o in policy().check_up_offsets if o.sequence not in sequences), None)
+    latest = held[-1] if held else None
+    return CheckUpStanding(
+        owed=owed,
+        attempts=tuple(c for c in rows if c.is_attempt and c.sequence == owed),
+        relapse=latest if latest and latest.outcome == CheckUpOutcome.RELAPSE_RISK else None,
+    )
+
+
+NEW_EPISODE = "new_episode_"  # the prefix of the new episode's fields in errors (and in the check-up form)
 
 
 @transaction.atomic
@@ -383,9 +414,17 @@ def check_up_record(
     by,
     notes: str = "",
     sequence: int | None = None,
+    new_episode: dict | None = None,
 ) -> RecoveryCheckUp:
-    """A recovery check-up after treatment (§1.7); by default the next one not yet held."""
-    episode = TreatmentEpisode.objects.select_for_update().get(pk=episode.pk)
+    """A recovery check-up after treatment (§1.7); by default the next one not yet held.
+
+    "Could not be reached" is kept as an attempt at that check-up, which stays owed; several attempts may
+    precede the check-up held (docs/design.md rule 7c). "Rapid access back into treatment arranged" opens the
+    patient's new treatment episode in the same transaction (§1.7 "rapid access back into treatment"):
+    `new_episode` holds what patients.services.episode_open asks (entry_date, by default the day of the
+    check-up; primary_drug; other_substances, co_morbidities, lead_practitioner). If the new episode is refused,
+    nothing is saved, the check-up neither. Opening it ends what this episode owes (episode_open refreshes it)."""
+    episode = TreatmentEpisode.objects.select_for_update().select_related("patient").get(pk=episode.pk)
     if episode.exit_date is None:
         raise ValidationError(
             "Recovery check-ups follow the end of treatment: this episode is still open (§1.7)."
@@ -394,6 +433,22 @@ def check_up_record(
         raise ValidationError({"held_on": f"This is before treatment ended on {day(episode.exit_date)}."})
     if held_on > timezone.localdate():
         raise ValidationError({"held_on": "This date is in the future."})
+    returned = outcome == CheckUpOutcome.RETURNED_TO_TREATMENT
+    if new_episode is not None and not returned:
+        raise ValidationError(
+            {
+                "outcome": "A new treatment episode is opened only when rapid access back into treatment was arranged."
+            }
+        )
+    if returned and new_episode is None and not _back_in_treatment(episode):
+        raise ValidationError(
+            {
+                "outcome": "Rapid access back into treatment opens a new treatment episode: give its entry date "
+                "and primary problem drug (§1.7)."
+            }
+        )
+    if sequence is not None and sequence in _held_sequences(episode):
+        raise ValidationError(f"Recovery check-up {sequence} has already been held.")
     sequence = sequence or next_check_up_sequence(episode)
     if sequence is None:
         raise ValidationError("All four recovery check-ups have been held.")
@@ -403,4 +458,50 @@ def check_up_record(
     check_up.full_clean()
     check_up.save()
     episode_schedule_refresh(episode)
+    if new_episode is not None:
+        _episode_reopen(episode, held_on=held_on, by=by, **new_episode)
     return check_up
+
+
+def _held_sequences(episode: TreatmentEpisode) -> set[int]:
+    return set(
+        RecoveryCheckUp.objects.filter(episode=episode)
+        .exclude(outcome=CheckUpOutcome.NOT_REACHED)
+        .values_list("sequence", flat=True)
+    )
+
+
+def _back_in_treatment(episode: TreatmentEpisode) -> bool:
+    """Whether the patient already has a later episode, begun on or after this one ended (rule 7c)."""
+    return (
+        TreatmentEpisode.objects.filter(patient_id=episode.patient_id, entry_date__gte=episode.exit_date)
+        .exclude(pk=episode.pk)
+        .exists()
+    )
+
+
+def _episode_reopen(
+    episode: TreatmentEpisode, *, held_on: date, by, entry_date: date | None = None, **details
+):
+    """The new episode after a check-up that arranged rapid access back into treatment, through the
+    returning-patient flow (patients.services.episode_open); its errors are named as the check-up form's
+    fields (NEW_EPISODE)."""
+    entry_date = entry_date or held_on
+    if entry_date < episode.exit_date:
+        raise ValidationError(
+            {
+                f"{NEW_EPISODE}entry_date": "The new episode cannot begin before the last one ended, on "
+                f"{day(episode.exit_date)}."
+            }
+        )
+    try:
+        return record.episode_open(patient=episode.patient, entry_date=entry_date, by=by, **details)
+    except ValidationError as error:
+        if not hasattr(error, "error_dict"):
+            raise
+        raise ValidationError(
+            {
+                name if name == NON_FIELD_ERRORS else f"{NEW_EPISODE}{name}": messages
+                for name, messages in error.message_dict.items()
+            }
+        ) from error

@@ -5,11 +5,13 @@ patient's involvement in a review held without them (§2.4); record recovery che
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from patients.access import episode_for_user
+from patients.models import TreatmentEpisode
 from recovery_reviews.access import record_for_user
 from recovery_reviews.audit import record_access
 from recovery_reviews.formatting import day
@@ -17,10 +19,10 @@ from recovery_reviews.forms import add_service_errors
 from recovery_reviews.models import Role
 from reviews import forms
 from reviews.findings import suggestions_for_page
-from reviews.models import Finding, ParticipantRole, ReviewStatus, StrategicReview
+from reviews.models import CheckUpOutcome, Finding, ParticipantRole, ReviewStatus, StrategicReview
 from reviews.selectors import evidence_pack
 from reviews.services import strategic
-from reviews.services.schedule import schedule_preview
+from reviews.services.schedule import policy, schedule_preview
 
 
 def review_new(request, episode_pk):
@@ -229,21 +231,79 @@ def review_involvement(request, pk):
 
 
 def check_up_new(request, episode_pk):
+    """Record a recovery check-up, or an attempt that could not reach the patient, after which the same check-up
+    stays owed (§1.7, docs/design.md rule 7c). Early signs of relapse offer a new episode at once; rapid access
+    back into treatment opens it with the check-up, in one transaction."""
     episode = episode_for_user(request.user, episode_pk)
-    form = forms.CheckUpForm(request.POST or None, initial={"held_on": timezone.localdate()})
+    in_treatment = episode.patient.episodes.filter(exit_date__isnull=True).exists()
+    form = forms.CheckUpForm(
+        request.POST or None,
+        patient=None if in_treatment else episode.patient,
+        initial={"held_on": timezone.localdate()},
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            strategic.check_up_record(episode=episode, by=request.user, **form.cleaned_data)
+            check_up = strategic.check_up_record(episode=episode, by=request.user, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Recovery check-up recorded.")
-            return redirect(episode.get_absolute_url())
+            messages.success(request, _check_up_recorded(check_up, episode))
+            if form.cleaned_data["new_episode"]:
+                return redirect(episode.patient)  # the record opens on the new episode
+            return redirect(f"{episode.get_absolute_url()}?episode={episode.pk}")
     record_access(request, episode.patient)
     return render(
         request,
         "reviews/check_up_form.html",
-        {"form": form, "episode": episode, "sequence": strategic.next_check_up_sequence(episode)},
+        {
+            "form": form,
+            "episode": episode,
+            "standing": strategic.check_up_standing(episode.check_ups.all()),
+            "in_treatment": in_treatment,
+            "relapse_days": policy().relapse_check_up_days,
+            "new_episode_fields": [form[name] for name in form.new_episode_fields],
+        },
+    )
+
+
+def _check_up_recorded(check_up, episode) -> str:
+    """The success message: what was recorded and what is owed now, from the stored schedule."""
+    target, deadline = TreatmentEpisode.objects.values_list("next_review_target", "next_review_deadline").get(
+        pk=episode.pk
+    )
+    owed = f"target {day(target)}, no later than {day(deadline)}" if target else ""
+    number = f"Recovery check-up {check_up.sequence}"
+    if check_up.is_attempt:
+        still = f" {number} is still owed: {owed} (§1.7)." if target else ""
+        return f"Attempt recorded: {episode.patient} could not be reached on {day(check_up.held_on)}.{still}"
+    if check_up.outcome == CheckUpOutcome.RETURNED_TO_TREATMENT:
+        back = (
+            episode.patient.episodes.filter(entry_date__gte=episode.exit_date).exclude(pk=episode.pk).first()
+        )
+        if back is not None:
+            return (
+                f"{number} recorded: rapid access back into treatment arranged. {episode.patient} is in treatment "
+                f"again from {day(back.entry_date)}: first strategic review target {day(back.next_review_target)}, "
+                f"no later than {day(back.next_review_deadline)} (§1.3). The check-ups after the episode that ended "
+                f"on {day(episode.exit_date)} stop (§1.7)."
+            )
+    if check_up.outcome == CheckUpOutcome.RELAPSE_RISK:
+        message = format_html(
+            "{} recorded: early signs of relapse. {} (§1.7).",
+            number,
+            f"The next check-up is now due within {policy().relapse_check_up_days} days: {owed}"
+            if target
+            else "No further check-up is scheduled after this one",
+        )
+        if not episode.patient.episodes.filter(exit_date__isnull=True).exists():
+            message += format_html(
+                ' Offer rapid access back into treatment: <a class="alert-link" href="{}">Open a new treatment '
+                "episode</a>.",
+                reverse("patients:episode_open", args=[episode.patient_id]),
+            )
+        return message
+    return f"{number} recorded. " + (
+        f"Next recovery check-up: {owed} (§1.7)." if target else "Nothing more is owed (§1.7)."
     )
 
 
