@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 
 from patients.models.choices import Substance
+from patients.models.leaving import ExitSafetyCheck, exit_safety_check_constraints
 from patients.validators import normalise_nhs_number, validate_nhs_number
 from recovery_reviews import formatting
 
@@ -123,8 +124,9 @@ SCHEDULE_FIELDS = (
 )
 
 
-class TreatmentEpisode(models.Model):
-    """One episode of structured treatment, from entry to exit, and the next review it calls for.
+class TreatmentEpisode(ExitSafetyCheck):
+    """One episode of structured treatment, from entry to exit (with its safety check, ExitSafetyCheck), and the
+    next review it calls for.
 
     The next review's kind, target, deadline and reasons are stored here (recomputed by
     reviews.services.episode_schedule_refresh in the same transaction as the change that caused it) so that
@@ -226,6 +228,7 @@ class TreatmentEpisode(models.Model):
                 condition=(Q(exit_date__isnull=True) & Q(exit_reason=""))
                 | (Q(exit_date__isnull=False) & ~Q(exit_reason="")),
             ),
+            *exit_safety_check_constraints(),
             models.CheckConstraint(
                 name="episode_target_not_after_deadline",
                 condition=Q(next_review_target__isnull=True)
@@ -256,6 +259,7 @@ class TreatmentEpisode(models.Model):
             errors["exit_reason"] = "Give the reason the episode ended."
         if self.exit_reason and not self.exit_date:
             errors["exit_date"] = "Give the exit date for this exit reason."
+        errors = {**self.exit_check_errors(), **errors}
         unknown = [s for s in self.other_substances or [] if s not in Substance.values]
         if unknown:
             errors["other_substances"] = f"Unknown substance codes: {', '.join(map(str, unknown))}."
@@ -415,7 +419,8 @@ class DispensingChange(models.TextChoices):
 
 
 class DispensingArrangement(models.Model):
-    """How an opioid substitute is dispensed from a date on. Never edited: every change is a new row."""
+    """How an opioid substitute is dispensed from a date on. Never edited: every change is a new row, the earlier
+    rows its history. The one in force when the episode ends is closed on the exit date (ended_on, set once)."""
 
     episode = models.ForeignKey(
         TreatmentEpisode, on_delete=models.CASCADE, related_name="dispensing_arrangements"
@@ -428,6 +433,9 @@ class DispensingArrangement(models.Model):
     reason_note = models.TextField(help_text="Why the arrangement changed.")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     recorded_at = models.DateTimeField(auto_now_add=True)
+    ended_on = models.DateField(
+        null=True, blank=True, help_text="Closed on this date because the episode ended."
+    )
 
     class Meta:
         ordering = ["-effective_from", "-recorded_at"]
@@ -437,12 +445,21 @@ class DispensingArrangement(models.Model):
                 name="take_home_doses_0_to_7", condition=Q(take_home_doses_per_week__lte=7)
             ),
             models.CheckConstraint(name="dispensing_change_has_reason", condition=~Q(reason_note="")),
+            models.CheckConstraint(
+                name="dispensing_end_not_before_start",
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("effective_from")),
+            ),
         ]
 
     def __str__(self):
         if self.take_home_doses_per_week == 0:
             return "Supervised consumption, every dose"
         return f"{self.take_home_doses_per_week} take-home dose(s) a week"
+
+    def clean(self):
+        super().clean()
+        if self.ended_on and self.effective_from and self.ended_on < self.effective_from:
+            raise ValidationError({"ended_on": "A dispensing arrangement cannot end before it started."})
 
     def get_additional_data(self):
         return {"patient_id": self.episode.patient_id}
