@@ -13,6 +13,7 @@ from patients.models import (
     DrugTest,
     PharmacyReport,
     TopAssessment,
+    TopStage,
 )
 from patients.views.common import episode_form_page, say_if_moved, schedule_of
 from recovery_reviews.access import record_for_user
@@ -21,11 +22,20 @@ from recovery_reviews.formatting import day
 from recovery_reviews.forms import add_service_errors
 
 
+def top_stage(episode, asked: str = "") -> str:
+    """The stage the TOP form starts at: the one asked for (?stage=exit, from leaving treatment), else the one
+    the episode is at. An ended episode without an exit TOP is asked for one first."""
+    if asked in TopStage.values:
+        return asked
+    if episode.exit_date:
+        has_exit_top = episode.top_assessments.filter(stage=TopStage.EXIT).exists()
+        return TopStage.POST_EXIT if has_exit_top else TopStage.EXIT
+    return TopStage.REVIEW if episode.top_assessments.exists() else TopStage.START
+
+
 def top_new(request, episode_pk):
     episode = episode_for_user(request.user, episode_pk)
-    stage = (
-        "start" if not episode.top_assessments.exists() else ("post_exit" if episode.exit_date else "review")
-    )
+    stage = top_stage(episode, request.GET.get("stage", ""))
     return episode_form_page(
         request,
         episode,
