@@ -16,6 +16,7 @@ from patients.models import (
     Medicine,
     Substance,
 )
+from patients.models.leaving import RelapseRisk, exit_safety_check_errors
 from recovery_reviews import formatting
 from recovery_reviews.models import Role, User
 
@@ -157,12 +158,98 @@ class InterventionForm(EpisodeForm):
         return self._check_date("started_on", future_ok=True)
 
 
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+def _yes_no_field(label: str, help_text: str) -> forms.TypedChoiceField:
+    """A yes/no answer with nothing chosen at first, so that it is answered rather than taken as given."""
+    return forms.TypedChoiceField(
+        label=label,
+        choices=YES_NO,
+        coerce=lambda answer: answer == "yes",
+        empty_value=None,
+        required=False,  # required unless the exit reason says otherwise: see clean()
+        widget=forms.RadioSelect,
+        help_text=help_text,
+    )
+
+
+NOT_ASKED_AFTER = (
+    "Not needed when the person died, or was transferred to another service or to custody (that service takes "
+    "over)."
+)
+
+
 class EpisodeExitForm(EpisodeForm):
+    """Leaving treatment as a safety check (Intro, App. B): there is a brief raised risk of death just after
+    treatment ends, so before the episode ends the relapse risk is judged and the risk of death, and the skills to
+    reduce it, are discussed with the patient. A "no" says why. The names are the episode's fields, so that the
+    service's errors come back beside them."""
+
     exit_date = date_field("Date treatment ended")
     exit_reason = forms.ChoiceField(choices=[("", "—"), *ExitReason.choices])
+    exit_relapse_risk = forms.ChoiceField(
+        label="Relapse risk",
+        choices=RelapseRisk.choices,
+        required=False,  # required unless the person died: see clean()
+        widget=forms.RadioSelect,
+        help_text="Your judgement now, from dose, adherence, recent use and support. Not needed when the "
+        "person died.",
+    )
+    exit_risk_of_death_discussed = _yes_no_field(
+        "The risk of death after leaving treatment (lost tolerance, overdose) was discussed with the patient",
+        NOT_ASKED_AFTER,
+    )
+    exit_harm_reduction_discussed = _yes_no_field(
+        "The skills to reduce it (naloxone, not using alone, reduced tolerance) were discussed",
+        NOT_ASKED_AFTER,
+    )
+    exit_discussion_note = forms.CharField(
+        label="Why not, or anything to add",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Needed when either answer is no: say why, and what was done instead.",
+    )
 
     def clean_exit_date(self):
         return self._check_date("exit_date")
+
+    def clean_exit_discussion_note(self):
+        return self.cleaned_data["exit_discussion_note"].strip()
+
+    def clean(self):
+        data = super().clean()
+        errors = exit_safety_check_errors(
+            exit_reason=data.get("exit_reason", ""),
+            relapse_risk=data.get("exit_relapse_risk", ""),
+            risk_of_death_discussed=data.get("exit_risk_of_death_discussed"),
+            harm_reduction_discussed=data.get("exit_harm_reduction_discussed"),
+            note=data.get("exit_discussion_note", ""),
+        )
+        for name, message in errors.items():
+            if name not in self.errors:
+                self.add_error(name, message)
+        return data
+
+    SHORT_LABELS = {
+        "exit_date": "Date treatment ended",
+        "exit_reason": "Exit reason",
+        "exit_relapse_risk": "Relapse risk",
+        "exit_risk_of_death_discussed": "Risk of death discussed",
+        "exit_harm_reduction_discussed": "Skills to reduce it discussed",
+        "exit_discussion_note": "Why not",
+    }
+
+    def error_summary(self) -> list[tuple[str, str, str]]:
+        """Every error, for the list at the top of the form: (id of the input to go to, short label, message).
+        A group of radio buttons is reached at its first button."""
+        summary = [("", "", message) for message in self.non_field_errors()]
+        for name in self.fields:  # in the order the form asks
+            field = self[name]
+            anchor = f"{field.auto_id}_0" if field.widget_type == "radioselect" else field.auto_id
+            label = self.SHORT_LABELS.get(name, field.label)
+            summary += [(anchor, label, message) for message in self.errors.get(name, ())]
+        return summary
 
 
 class _EpisodeStartFields(forms.Form):

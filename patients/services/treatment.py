@@ -2,6 +2,7 @@
 (§1.6), interventions, dispensing arrangements (App. C 1), and appointments with their outcome (§1.1). Each that is
 an input of the scheduling policy refreshes the episode's next review in the same transaction."""
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -17,21 +18,120 @@ from patients.models import (
     Intervention,
     TreatmentEpisode,
 )
+from patients.models.leaving import exit_safety_check_errors
 from patients.services.schedule import schedule_refresh
 from recovery_reviews.formatting import day, day_and_time
 
 
+@dataclass(frozen=True)
+class ExitRecorded:
+    """An episode's exit and what ended with it on the exit date."""
+
+    episode: TreatmentEpisode
+    interventions_ended: tuple[Intervention, ...]
+    dispensing_closed: DispensingArrangement | None
+
+
 @transaction.atomic
-def episode_exit(*, episode: TreatmentEpisode, exit_date: date, exit_reason: str, by) -> TreatmentEpisode:
-    """End the episode: strategic reviews stop and recovery check-ups become due (§1.7)."""
+def episode_exit(
+    *,
+    episode: TreatmentEpisode,
+    exit_date: date,
+    exit_reason: str,
+    by,
+    exit_relapse_risk: str = "",
+    exit_risk_of_death_discussed: bool | None = None,
+    exit_harm_reduction_discussed: bool | None = None,
+    exit_discussion_note: str = "",
+) -> ExitRecorded:
+    """End the episode as a safety check: strategic reviews stop and recovery check-ups become due (§1.7).
+
+    There is a brief raised risk of death just after treatment ends (Intro, App. B), so the exit records the
+    relapse risk and whether the risk of death and the skills to reduce it were discussed, with the reason for a
+    "no" (exit_safety_check_errors says what a new exit needs). Every intervention still open ends on the exit
+    date, and the dispensing arrangement then current is closed on it, in the same transaction: nothing of the
+    episode goes on after it. An intervention or arrangement dated after the exit is refused by name, not ended
+    silently: one of the two dates is wrong. Recorded once; nothing is saved when anything is refused."""
     episode = TreatmentEpisode.objects.select_for_update().get(pk=episode.pk)
     if episode.exit_date is not None:
         raise ValidationError({"exit_date": f"This episode already ended on {day(episode.exit_date)}."})
+    note = (exit_discussion_note or "").strip()
     episode.exit_date, episode.exit_reason = exit_date, exit_reason
-    episode.full_clean()
-    episode.save(update_fields=["exit_date", "exit_reason"])
+    episode.exit_relapse_risk = exit_relapse_risk
+    episode.exit_risk_of_death_discussed = exit_risk_of_death_discussed
+    episode.exit_harm_reduction_discussed = exit_harm_reduction_discussed
+    episode.exit_discussion_note = note
+    errors = {
+        name: [message]
+        for name, message in exit_safety_check_errors(
+            exit_reason=exit_reason,
+            relapse_risk=exit_relapse_risk,
+            risk_of_death_discussed=exit_risk_of_death_discussed,
+            harm_reduction_discussed=exit_harm_reduction_discussed,
+            note=note,
+        ).items()
+    }
+    try:
+        episode.full_clean()
+    except ValidationError as error:
+        for name, messages in error.message_dict.items():
+            errors.setdefault(name, messages)
+    interventions = list(episode.interventions.select_for_update().order_by("started_on", "pk"))
+    arrangements = list(
+        episode.dispensing_arrangements.select_for_update().order_by("-effective_from", "-recorded_at")
+    )
+    if "exit_date" not in errors and (after := _dated_after_exit(exit_date, interventions, arrangements)):
+        errors["exit_date"] = after
+    if errors:
+        raise ValidationError(errors)
+
+    episode.save(update_fields=[*EXIT_FIELDS])
+    ended = []
+    for intervention in interventions:
+        if intervention.ended_on is None:
+            intervention.ended_on = exit_date
+            intervention.full_clean()
+            intervention.save(update_fields=["ended_on"])
+            ended.append(intervention)
+    current = next((a for a in arrangements if a.effective_from <= exit_date), None)
+    if current is not None and current.ended_on is None:
+        current.ended_on = exit_date
+        current.full_clean()
+        current.save(update_fields=["ended_on"])
+    else:
+        current = None
     schedule_refresh(episode)
-    return episode
+    return ExitRecorded(episode=episode, interventions_ended=tuple(ended), dispensing_closed=current)
+
+
+EXIT_FIELDS = (
+    "exit_date",
+    "exit_reason",
+    "exit_relapse_risk",
+    "exit_risk_of_death_discussed",
+    "exit_harm_reduction_discussed",
+    "exit_discussion_note",
+)
+
+
+def _dated_after_exit(exit_date, interventions, arrangements) -> list[str]:
+    """What in the episode is dated after its exit: an intervention that starts or ends after it, an arrangement
+    that starts after it. Each would need a wrong date corrected, so each is named."""
+    if not isinstance(exit_date, date):
+        return []
+    found = []
+    for i in interventions:
+        if i.started_on > exit_date:
+            found.append(f"{i} started on {day(i.started_on)}, after this exit date: check the exit date.")
+        elif i.ended_on is not None and i.ended_on > exit_date:
+            found.append(f"{i} ended on {day(i.ended_on)}, after this exit date: check the exit date.")
+    for a in arrangements:
+        if a.effective_from > exit_date:
+            found.append(
+                f"The dispensing arrangement from {day(a.effective_from)} ({a}) starts after this exit date: "
+                "check the exit date."
+            )
+    return found
 
 
 @transaction.atomic

@@ -123,7 +123,15 @@ def test_a_second_open_episode_is_refused(episode, patient, alice):
 
 
 def test_ending_an_episode_twice_is_refused_and_keeps_the_first_exit(episode, alice):
-    services.episode_exit(episode=episode, exit_date=date(2026, 3, 1), exit_reason="dropped_out", by=alice)
+    services.episode_exit(
+        episode=episode,
+        exit_date=date(2026, 3, 1),
+        exit_reason="dropped_out",
+        by=alice,
+        exit_relapse_risk="high",
+        exit_risk_of_death_discussed=True,
+        exit_harm_reduction_discussed=True,
+    )
     with pytest.raises(ValidationError, match="already ended on 1 Mar 2026"):
         services.episode_exit(episode=episode, exit_date=date(2026, 4, 1), exit_reason="other", by=alice)
     episode.refresh_from_db()

@@ -419,7 +419,16 @@ def test_ending_the_episode_schedules_recovery_check_ups(logged_in, episode):
     assert "before the episode began" in error_beside(page, "exit_date")
     page = logged_in.post(url, {"exit_date": "2026-04-30", "exit_reason": ""}).content.decode()
     assert "This field is required." in error_beside(page, "exit_reason")
-    logged_in.post(url, {"exit_date": "2026-04-30", "exit_reason": "completed_drug_free"})
+    logged_in.post(
+        url,
+        {
+            "exit_date": "2026-04-30",
+            "exit_reason": "completed_drug_free",
+            "exit_relapse_risk": "low",
+            "exit_risk_of_death_discussed": "yes",
+            "exit_harm_reduction_discussed": "yes",
+        },
+    )
     stored = TreatmentEpisode.objects.get(pk=episode.pk)
     assert (stored.next_review_kind, stored.next_review_target) == ("recovery_check_up", date(2026, 5, 14))
 

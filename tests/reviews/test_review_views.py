@@ -205,7 +205,13 @@ def test_ending_an_episode_with_a_draft_review_says_to_discard_it(client, sam, e
     client.force_login(sam)
     response = client.post(
         reverse("patients:episode_exit", args=[episode.pk]),
-        {"exit_date": date.today().isoformat(), "exit_reason": "dropped_out"},
+        {
+            "exit_date": date.today().isoformat(),
+            "exit_reason": "dropped_out",
+            "exit_relapse_risk": "moderate",
+            "exit_risk_of_death_discussed": "yes",
+            "exit_harm_reduction_discussed": "yes",
+        },
         follow=True,
     )
     today = date.today()

@@ -136,7 +136,13 @@ def test_a_deteriorating_adherence_finding_at_a_review_calls_an_earlier_re_revie
 
 def test_exit_turns_strategic_reviews_into_recovery_check_ups(opened, alice):
     services.episode_exit(
-        episode=opened, exit_date=date(2026, 2, 1), exit_reason=ExitReason.COMPLETED_DRUG_FREE, by=alice
+        episode=opened,
+        exit_date=date(2026, 2, 1),
+        exit_reason=ExitReason.COMPLETED_DRUG_FREE,
+        by=alice,
+        exit_relapse_risk="low",
+        exit_risk_of_death_discussed=True,
+        exit_harm_reduction_discussed=True,
     )
     assert stored(opened) == ("recovery_check_up", date(2026, 2, 15), date(2026, 3, 1))
     RecoveryCheckUp.objects.create(

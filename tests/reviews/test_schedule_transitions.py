@@ -184,20 +184,34 @@ def test_missed_days_with_a_gap_across_reports_are_no_run(opened, alice):
 
 @pytest.mark.parametrize("reason", [ExitReason.DIED, ExitReason.TRANSFERRED, ExitReason.TRANSFERRED_CUSTODY])
 def test_after_death_or_transfer_no_check_ups_are_owed(opened, alice, reason):
-    services.episode_exit(episode=opened, exit_date=date(2026, 3, 1), exit_reason=reason, by=alice)
+    services.episode_exit(
+        episode=opened, exit_date=date(2026, 3, 1), exit_reason=reason, by=alice, exit_relapse_risk="low"
+    )
     assert stored(opened) == ("", None, None)
 
 
 def test_after_dropping_out_the_check_ups_are_still_owed(opened, alice):
     services.episode_exit(
-        episode=opened, exit_date=date(2026, 3, 1), exit_reason=ExitReason.DROPPED_OUT, by=alice
+        episode=opened,
+        exit_date=date(2026, 3, 1),
+        exit_reason=ExitReason.DROPPED_OUT,
+        by=alice,
+        exit_relapse_risk="high",
+        exit_risk_of_death_discussed=True,
+        exit_harm_reduction_discussed=True,
     )
     assert stored(opened) == ("recovery_check_up", date(2026, 3, 15), date(2026, 3, 29))
 
 
 def test_a_check_up_that_finds_early_signs_of_relapse_brings_the_next_within_14_days(opened, alice):
     services.episode_exit(
-        episode=opened, exit_date=date(2026, 2, 1), exit_reason=ExitReason.COMPLETED_DRUG_FREE, by=alice
+        episode=opened,
+        exit_date=date(2026, 2, 1),
+        exit_reason=ExitReason.COMPLETED_DRUG_FREE,
+        by=alice,
+        exit_relapse_risk="low",
+        exit_risk_of_death_discussed=True,
+        exit_harm_reduction_discussed=True,
     )
     strategic.check_up_record(
         episode=opened, held_on=date(2026, 2, 15), outcome=CheckUpOutcome.STABLE, sequence=1, by=alice
