@@ -18,9 +18,11 @@ from patients.models import (
     CareTeamChange,
     DrugTest,
     DrugTestResult,
+    ExitReason,
     PharmacyReport,
     RecordCorrection,
     TopAssessment,
+    TopStage,
     TreatmentEpisode,
 )
 from patients.selectors import drug_test_compilation, pharmacy_compilation, top_chart_data, top_latest_answers
@@ -28,6 +30,8 @@ from recovery_reviews.access import can_move_patient
 from recovery_reviews.audit import record_access
 from recovery_reviews.pages.timeline import TimelineEntry, build_timeline
 from reviews.models import RecoveryCheckUp, ReviewStatus, StrategicReview
+from reviews.scheduling import nothing_owed_reason
+from reviews.services.schedule import facts_for_episode
 from reviews.services.strategic import check_up_standing
 from reviews.status import AWAITING_PATIENT, STATUS_LABELS, status_of
 
@@ -55,6 +59,7 @@ class EpisodeRecord:
     care_team_changes: list = field(default_factory=list)
     entered_in_error: list = field(default_factory=list)  # TOPs, tests and reports kept but not counted
     corrections: list = field(default_factory=list)
+    nothing_owed_reason: str = ""  # an ended episode that owes nothing: why (died, transferred, all held)
 
     @property
     def evidence_since(self) -> date:
@@ -121,6 +126,16 @@ class EpisodeRecord:
         return self.tops[-1] if self.tops else None
 
     @property
+    def exit_top_missing(self) -> bool:
+        """An ended episode has no exit TOP (one entered in error does not count). Not asked after a death."""
+        episode = self.episode
+        return (
+            episode.exit_date is not None
+            and episode.exit_reason != ExitReason.DIED
+            and not any(t.stage == TopStage.EXIT for t in self.tops)
+        )
+
+    @property
     def recent_tests(self):
         return self.tests[:8]
 
@@ -140,8 +155,20 @@ def _standing_and_in_error(queryset) -> tuple[list, list]:
     return [r for r in rows if not r.is_entered_in_error], [r for r in rows if r.is_entered_in_error]
 
 
+def _nothing_owed_reason(episode: TreatmentEpisode, today: date) -> str:
+    """Why an ended episode owes nothing (docs/design.md rule 7 amended: the person died, another service now
+    reviews them, or every check-up was held), from the policy. Read only for such an episode."""
+    if episode.exit_date is None or episode.next_review_target is not None:
+        return ""
+    try:
+        return nothing_owed_reason(facts_for_episode(episode, today=today)) or ""
+    except ValueError:  # inconsistent facts: the stored schedule says so
+        return ""
+
+
 def episode_record(episode: TreatmentEpisode, *, today: date) -> EpisodeRecord:
-    """Read one episode's record for the patient page: one query per kind of record."""
+    """Read one episode's record for the patient page: one query per kind of record (and, for an ended episode
+    that owes nothing, the policy's facts, to say why)."""
     tops, tops_in_error = _standing_and_in_error(
         TopAssessment.with_errors.filter(episode=episode).order_by("assessed_on", "pk")
     )
@@ -193,6 +220,7 @@ def episode_record(episode: TreatmentEpisode, *, today: date) -> EpisodeRecord:
             .select_related("corrected_by")
             .order_by("corrected_at")
         ),
+        nothing_owed_reason=_nothing_owed_reason(episode, today),
     )
 
 

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from django.urls import reverse
 from django.utils import timezone
 
-from patients.models import AppointmentStatus, DrugTest, PharmacyReport, TopAssessment
+from patients.models import AppointmentStatus, DrugTest, ExitReason, PharmacyReport, TopAssessment
+from patients.models.leaving import RelapseRisk
 from recovery_reviews.formatting import day
 from reviews.models import CheckUpOutcome, ReviewStatus
 
@@ -36,11 +37,32 @@ def _error_url(kind: str, pk: int) -> str:
     return reverse("patients:entered_in_error", args=[kind, pk])
 
 
+def _yes_no(answer: bool | None) -> str:
+    return {True: "yes", False: "no"}.get(answer, "not recorded")
+
+
 def episode_entries(record: EpisodeRecord) -> Iterable[TimelineEntry]:
+    """Entry and exit. The exit carries its safety check (Intro, App. B): the relapse risk and whether the risk of
+    death after leaving treatment, and the skills to reduce it, were discussed; flagged when either was not, or
+    the relapse risk was high."""
     episode = record.episode
     yield TimelineEntry(episode.entry_date, "episode", "Entered treatment")
     if episode.exit_date:
-        yield TimelineEntry(episode.exit_date, "episode", "Left treatment", episode.get_exit_reason_display())
+        detail = f"{episode.get_exit_reason_display()}."
+        if episode.has_exit_check:
+            detail += (
+                f" Relapse risk: {(episode.get_exit_relapse_risk_display() or 'not recorded').lower()}."
+                " Risk of death after leaving treatment discussed: "
+                f"{_yes_no(episode.exit_risk_of_death_discussed)}; skills to reduce it discussed: "
+                f"{_yes_no(episode.exit_harm_reduction_discussed)}."
+            )
+            if episode.exit_discussion_note:
+                detail += f" {episode.exit_discussion_note}"
+        elif episode.exit_reason != ExitReason.DIED:
+            detail += " No leaving-treatment safety check was recorded."
+        not_discussed = False in (episode.exit_risk_of_death_discussed, episode.exit_harm_reduction_discussed)
+        flag = "warning" if not_discussed or episode.exit_relapse_risk == RelapseRisk.HIGH else ""
+        yield TimelineEntry(episode.exit_date, "episode", "Left treatment", detail, flag)
 
 
 def appointment_entries(record: EpisodeRecord) -> Iterable[TimelineEntry]:
