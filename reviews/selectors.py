@@ -9,15 +9,30 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery
 
 from careplans.selectors import care_plan_progress, goals_for_episode
-from patients.models import CoreDomain, DrugTestResult, InterventionKind, TopAssessment, TreatmentEpisode
+from patients.models import (
+    CoreDomain,
+    DrugTestResult,
+    Intervention,
+    InterventionKind,
+    TopAssessment,
+    TreatmentEpisode,
+)
 from patients.selectors import drug_test_compilation, pharmacy_compilation
 from patients.top_questionnaire import DOMAIN_LABELS, TOP_ITEMS, TopItem
 from recovery_reviews.access import scoped
 from recovery_reviews.formatting import day
 from reviews.models import Finding, ReviewStatus, StrategicReview, UnmetNeed
+from reviews.services.schedule import (
+    ELEMENT_KINDS,
+    ElementRow,
+    Transition,
+    element_row,
+    policy,
+    treatment_transitions_described,
+)
 
 GOOD_ADHERENCE = 0.95  # share of supervised doses taken that reads as good adherence for a hint
 POOR_ADHERENCE = 0.80
@@ -77,6 +92,96 @@ class Hint:
         return Finding(self.finding).label
 
 
+# --- Vigilance after a medication change (App. C 2; docs/design.md rule 3b) -------------------------------------
+
+
+@dataclass(frozen=True)
+class TransitionVigilance:
+    """The transitions since the last completed strategic review (since entry where there is none), up to today:
+    the review is due within 3 months of each (rule 3b), and App. C 2 asks for vigilance during and after any
+    change of medication until it is held. What changed, and when, as the pages say it."""
+
+    months: int
+    transitions: tuple[Transition, ...]
+
+    @property
+    def label(self) -> str:
+        return f"Within {self.months} months of a transition"
+
+    @property
+    def changes(self) -> list[str]:
+        """'Methadone 60 mg → 20 mg on 3 Feb 2026', earliest first."""
+        return [f"{t.what} on {day(t.on)}" for t in self.transitions]
+
+    @property
+    def summary(self) -> str:
+        return f"{self.label}: " + "; ".join(self.changes)
+
+
+def transition_vigilance(
+    episode: TreatmentEpisode, rows: list[ElementRow], last_review_on: date | None, *, today: date
+) -> TransitionVigilance | None:
+    """The vigilance after a medication change owed on `today`, from the episode's OST, detox, residential and
+    inpatient rows and the date the last strategic review completed with the patient (rule 6): every rule 3b
+    transition on or after that review (after entry where there is none) and not after today, read as the
+    schedule reads them (reviews.services.schedule.treatment_transitions_described), until the strategic review
+    that follows completes. A transition on the day of that review still counts, as it does for the schedule
+    (the review may have planned the change). None while there is no such transition, and once the episode has
+    ended: strategic reviews stop then, and the recovery check-ups follow (§1.7)."""
+    if episode.exit_date is not None and episode.exit_date <= today:
+        return None
+    since = last_review_on or episode.entry_date
+    shown = tuple(t for t in treatment_transitions_described(rows, episode) if since <= t.on <= today)
+    return TransitionVigilance(policy().transition_review_months, shown) if shown else None
+
+
+def episode_transition_vigilance(
+    episode: TreatmentEpisode, interventions: list, reviews: list, *, today: date
+) -> TransitionVigilance | None:
+    """transition_vigilance from rows a page has already read: the episode's interventions of every kind and its
+    strategic reviews of every status (the patient's record), so that it costs no query."""
+    completed = [r.completed_on for r in reviews if r.status == ReviewStatus.COMPLETED and r.completed_on]
+    rows = [element_row(i) for i in interventions if i.kind in ELEMENT_KINDS]
+    return transition_vigilance(episode, rows, max(completed, default=None), today=today)
+
+
+def transition_vigilance_by_episode(
+    episodes: list[TreatmentEpisode], *, today: date
+) -> dict[int, TransitionVigilance]:
+    """transition_vigilance for a page of episodes (the caseload's), with one query whatever their number: the
+    episodes' OST, detox, residential and inpatient rows, each with its episode's last completed review. None
+    when there are no episodes."""
+    if not episodes:
+        return {}
+    last_review = (
+        StrategicReview.objects.filter(
+            episode_id=OuterRef("episode_id"), status=ReviewStatus.COMPLETED, completed_on__isnull=False
+        )
+        .order_by("-completed_on")
+        .values("completed_on")[:1]
+    )
+    rows, last_review_on = {}, {}
+    for intervention in (
+        Intervention.objects.filter(episode__in=[e.pk for e in episodes], kind__in=ELEMENT_KINDS)
+        .annotate(last_review_on=Subquery(last_review))
+        .only("episode", "kind", "medicine", "daily_dose_mg", "started_on", "ended_on")
+    ):
+        rows.setdefault(intervention.episode_id, []).append(element_row(intervention))
+        last_review_on[intervention.episode_id] = intervention.last_review_on
+    found = {}
+    for episode in episodes:
+        if episode.pk in rows:
+            vigilance = transition_vigilance(
+                episode, rows[episode.pk], last_review_on[episode.pk], today=today
+            )
+            if vigilance:
+                found[episode.pk] = vigilance
+    return found
+
+
+# --- The evidence pack -----------------------------------------------------------------------------------------
+
+
 @dataclass
 class EvidencePack:
     episode: TreatmentEpisode
@@ -96,6 +201,7 @@ class EvidencePack:
     circumstances: list
     unmet_needs: list
     hints: list[Hint] = field(default_factory=list)
+    vigilance: TransitionVigilance | None = None  # within 3 months of a transition since the last review
 
     @property
     def since(self) -> date:
@@ -169,6 +275,12 @@ def evidence_pack(
         unmet_needs=list(UnmetNeed.objects.filter(episode=episode).order_by("-recorded_on")),
     )
     pack.hints = hints(pack)
+    pack.vigilance = transition_vigilance(
+        episode,
+        [element_row(i) for i in pack.interventions if i.kind in ELEMENT_KINDS],
+        last_review.completed_on if last_review else None,
+        today=as_of,
+    )
     return pack
 
 

@@ -1,7 +1,8 @@
 """The caseload: the keyworker's home page, composed from the clinical record (patients) and each episode's stored
 next review with its status (reviews; docs/design.md, rule 8). Next reviews soonest
 first, filtered and searched; what is due this week; appointments whose outcome is still to record; the reviews the
-user leads that are still to finish; recent safety events; and, for a search, patients with nothing due."""
+user leads that are still to finish; recent safety events; and, for a search, patients with nothing due. A row within
+3 months of a treatment transition since the last review says so, with what changed and when (App. C 2)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from patients.selectors import (
 )
 from recovery_reviews.access import team_ids_for_user
 from recovery_reviews.pages.forms import CaseloadFilterForm
-from reviews.selectors import reviews_to_finish
+from reviews.selectors import reviews_to_finish, transition_vigilance_by_episode
 from reviews.status import STATUS_LABELS, awaiting_patient_expression, review_status_expression, status_filter
 
 
@@ -80,6 +81,9 @@ def caseload(request):
         this_week=filters.get("week", False),
     )
     page = Paginator(episodes, 50).get_page(request.GET.get("page"))
+    vigilance = transition_vigilance_by_episode(list(page), today=today)  # one query for the page's episodes
+    for episode in page:
+        episode.vigilance = vigilance.get(episode.pk)  # within 3 months of a transition (App. C 2)
     return render(
         request,
         "patients/caseload.html",

@@ -31,6 +31,7 @@ from recovery_reviews.audit import record_access
 from recovery_reviews.pages.timeline import TimelineEntry, build_timeline
 from reviews.models import RecoveryCheckUp, ReviewStatus, StrategicReview
 from reviews.scheduling import nothing_owed_reason
+from reviews.selectors import episode_transition_vigilance
 from reviews.services.schedule import facts_for_episode
 from reviews.services.strategic import check_up_standing
 from reviews.status import AWAITING_PATIENT, STATUS_LABELS, status_of
@@ -112,6 +113,13 @@ class EpisodeRecord:
     @property
     def care_plan(self) -> dict:
         return care_plan_progress(self.goals)
+
+    @property
+    def vigilance(self):
+        """Within 3 months of a transition (a medication change, an element of treatment started or ended) since
+        the last completed review, with what changed and when (App. C 2; docs/design.md rule 3b): from the
+        interventions and reviews already read, so it costs no query."""
+        return episode_transition_vigilance(self.episode, self.interventions, self.reviews, today=self.today)
 
     @property
     def chart(self) -> dict:
