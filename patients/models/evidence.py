@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from patients import missed_doses
 from patients.models.choices import CoreDomain, Substance
 from patients.models.record import TreatmentEpisode
 from recovery_reviews import formatting
@@ -325,7 +326,7 @@ class DrugTestResult(models.Model):
 
 # Three or more consecutive missed doses of an opioid substitute: tolerance may be lost and the prescriber must
 # be told before dosing resumes (docs/design.md, Domain; App. C 1 deterioration of adherence).
-MISSED_DOSE_SAFETY_RUN = 3
+MISSED_DOSE_SAFETY_RUN = missed_doses.SAFETY_RUN
 
 
 class PharmacyReport(EnteredInError):
@@ -339,9 +340,18 @@ class PharmacyReport(EnteredInError):
     supervised_doses_taken = models.PositiveSmallIntegerField()
     take_home_doses_collected = models.PositiveSmallIntegerField(default=0)
     concerns = models.TextField(blank=True, default="")
-    # Longest run of consecutive missed days, derived from the missed-dose dates when the report is recorded
-    # (patients.services.pharmacy_report_record); stored so that safety events are found by an indexed filter.
+    # Longest run of consecutive missed days within this report, as the pharmacist reported them (derived from the
+    # missed-dose dates when the report is recorded, patients.services.pharmacy_report_record; never changed).
     missed_dose_run = models.PositiveSmallIntegerField(default=0)
+    # The safety event this report owns, read across the episode's reports (docs/design.md rule 4b; the owner is
+    # the report holding the run's third missed day, patients/missed_doses.py): the run's length (0 when it owns
+    # none), its first missed day, and when the prescriber was told of it (this report's date, or another report
+    # of the run's on or after the third day). Derived, never entered: stored again by
+    # patients.services.safety_events_refresh whenever a report of the episode is recorded, marked entered in
+    # error or its prescriber told, so that safety events are found by an indexed filter (pharmacy_safety_events).
+    safety_run = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
+    safety_run_from = models.DateField(null=True, blank=True, editable=False)
+    safety_run_told_on = models.DateField(null=True, blank=True, editable=False)
     # After a safety event the prescriber must be told before dosing resumes (tolerance may be lost): when they
     # were, and who recorded it (empty when the pharmacist's report said so).
     prescriber_informed_on = models.DateField("Prescriber told on", null=True, blank=True)
@@ -356,7 +366,7 @@ class PharmacyReport(EnteredInError):
         indexes = [
             models.Index(fields=["episode", "period_end"]),
             models.Index(
-                fields=["period_end"], name="pharmacy_safety_events", condition=Q(missed_dose_run__gte=3)
+                fields=["period_end"], name="pharmacy_safety_events", condition=Q(safety_run__gte=3)
             ),
         ]
         constraints = [
@@ -371,6 +381,11 @@ class PharmacyReport(EnteredInError):
                 name="pharmacy_prescriber_told_within_or_after_period",
                 condition=Q(prescriber_informed_on__isnull=True)
                 | Q(prescriber_informed_on__gte=F("period_start")),
+            ),
+            models.CheckConstraint(
+                name="pharmacy_safety_run_owned",
+                condition=Q(safety_run=0, safety_run_from__isnull=True, safety_run_told_on__isnull=True)
+                | Q(safety_run__gte=3, safety_run_from__isnull=False),
             ),
             entered_in_error_constraint("pharmacy"),
         ]
@@ -402,11 +417,15 @@ class PharmacyReport(EnteredInError):
 
     @property
     def is_safety_event(self) -> bool:
-        return self.missed_dose_run >= MISSED_DOSE_SAFETY_RUN
+        """This report owns a safety event: a run of three or more missed doses, read across the episode's
+        reports, whose third day it holds (docs/design.md rule 4b)."""
+        return self.safety_run >= MISSED_DOSE_SAFETY_RUN
 
     @property
     def prescriber_still_to_be_told(self) -> bool:
-        return self.is_safety_event and self.prescriber_informed_on is None
+        """The safety event this report owns is not yet told to the prescriber, on this report or another of
+        the run (patients/missed_doses.py)."""
+        return self.is_safety_event and self.safety_run_told_on is None
 
     def get_additional_data(self):
         return {"patient_id": self.episode.patient_id}
@@ -428,11 +447,4 @@ class MissedDose(models.Model):
 
 def longest_missed_run(days) -> int:
     """The longest run of consecutive calendar days in `days` (any iterable of dates)."""
-    ordered = sorted(set(days))
-    longest = run = 0
-    previous = None
-    for day in ordered:
-        run = run + 1 if previous is not None and day - previous == timedelta(days=1) else 1
-        longest = max(longest, run)
-        previous = day
-    return longest
+    return missed_doses.longest_run(days)

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from django.db.models import Q
 
+from patients import missed_doses
 from patients.models import (
     MISSED_DOSE_SAFETY_RUN,
     NON_PRESCRIBED_OPIOIDS,
@@ -82,11 +83,14 @@ class SafetyEvent:
 
 
 def recent_safety_events(user, *, today: date, days: int = 28) -> list[SafetyEvent]:
-    """Runs of three or more missed doses and unexpected drug test results in the last four weeks."""
+    """Runs of three or more missed doses and unexpected drug test results in the last four weeks. A run is read
+    across the episode's reports (docs/design.md rule 4b) and listed once, by the report that owns it (the one
+    holding its third missed day), from the safety event that report stores: one indexed read
+    (pharmacy_safety_events), whatever the number of patients."""
     since = today - timedelta(days=days)
     reports = (
         scoped(
-            PharmacyReport.objects.filter(missed_dose_run__gte=MISSED_DOSE_SAFETY_RUN, period_end__gte=since),
+            PharmacyReport.objects.filter(safety_run__gte=MISSED_DOSE_SAFETY_RUN, period_end__gte=since),
             user,
         )
         .select_related("episode__patient")
@@ -107,13 +111,9 @@ def recent_safety_events(user, *, today: date, days: int = 28) -> list[SafetyEve
             r.period_end,
             r.episode.patient_id,
             str(r.episode.patient),
-            f"{r.missed_dose_run} consecutive missed doses at {r.pharmacy_name}"
-            + (
-                f": prescriber told on {day_short(r.prescriber_informed_on)}"
-                if r.prescriber_informed_on
-                else ""
-            ),
-            "" if r.prescriber_informed_on else "Prescriber not yet told: tell them before dosing resumes.",
+            _stored_run(r)
+            + (f": prescriber told on {day_short(r.safety_run_told_on)}" if r.safety_run_told_on else ""),
+            "" if r.safety_run_told_on else "Prescriber not yet told: tell them before dosing resumes.",
         )
         for r in reports
     ] + [
@@ -121,6 +121,16 @@ def recent_safety_events(user, *, today: date, days: int = 28) -> list[SafetyEve
         for r in results
     ]
     return sorted(events, key=lambda e: e.on, reverse=True)[:20]
+
+
+def _stored_run(report: PharmacyReport) -> str:
+    """'4 consecutive missed doses at Boots', with the run's days when some fall outside this report."""
+    first = report.safety_run_from
+    last = first + timedelta(days=report.safety_run - 1)
+    across = first < report.period_start or last > report.period_end
+    return f"{report.safety_run} consecutive missed doses at {report.pharmacy_name}" + (
+        f" ({day_short(first)} to {day_short(last)}, across reports)" if across else ""
+    )
 
 
 def _unexpected() -> Q:
@@ -174,30 +184,65 @@ def drug_test_compilation(
 
 @dataclass(frozen=True)
 class MissedRun:
+    """A run of consecutive missed days, read across the reports given (docs/design.md rule 4b), with the report
+    that owns it (the one holding its third day when it is a safety event; see patients/missed_doses.py), every
+    report it spans, and when the prescriber was told of it (None while not yet)."""
+
     first: date
     last: date
     length: int
     report: PharmacyReport
+    reports: tuple[PharmacyReport, ...] = ()
+    told_on: date | None = None
 
     @property
     def is_safety_event(self) -> bool:
         return self.length >= MISSED_DOSE_SAFETY_RUN
 
+    @property
+    def across_reports(self) -> bool:
+        return len(self.reports) > 1
+
+    @property
+    def source(self) -> str:
+        """Where it was reported: 'Boots', or 'Boots and Lloyds, over 2 reports'."""
+        names = list(dict.fromkeys(r.pharmacy_name for r in self.reports or (self.report,)))
+        named = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+        return f"{named}, over {len(self.reports)} reports" if self.across_reports else named
+
+
+def missed_runs_across(reports: list[PharmacyReport]) -> list[MissedRun]:
+    """Runs of consecutive missed days read across `reports` together (their missed doses prefetched; the
+    caller leaves out reports entered in error, which break a run), earliest first, each with its owner and when
+    the prescriber was told of it (patients/missed_doses.py)."""
+    by_id = {r.pk: r for r in reports}
+    told = {r.pk: r.prescriber_informed_on for r in reports}
+    runs = missed_doses.missed_dose_runs((m.missed_on, r.pk) for r in reports for m in r.missed_doses.all())
+    return [
+        MissedRun(
+            run.first,
+            run.last,
+            run.length,
+            by_id[run.owner],
+            tuple(by_id[pk] for pk in run.reports),
+            missed_doses.run_told_on(run, told) if run.is_safety_event else None,
+        )
+        for run in runs
+    ]
+
 
 def missed_runs(report: PharmacyReport) -> list[MissedRun]:
-    """Runs of consecutive missed days in one report (its missed doses prefetched)."""
-    days = sorted(m.missed_on for m in report.missed_doses.all())
-    runs, start, previous = [], None, None
-    for missed_on in days:
-        if previous is not None and missed_on - previous == timedelta(days=1):
-            previous = missed_on
-            continue
-        if start is not None:
-            runs.append(MissedRun(start, previous, (previous - start).days + 1, report))
-        start = previous = missed_on
-    if start is not None:
-        runs.append(MissedRun(start, previous, (previous - start).days + 1, report))
-    return runs
+    """Runs of consecutive missed days within one report alone (its missed doses prefetched)."""
+    return missed_runs_across([report])
+
+
+def episode_safety_events(episode_id: int) -> list[MissedRun]:
+    """The safety events of an episode, read across all its reports (entries in error left out), earliest
+    first: for the warning as a report is recorded and the prescriber-told page. Two queries."""
+    reports = list(
+        PharmacyReport.objects.filter(episode_id=episode_id).order_by("pk").prefetch_related("missed_doses")
+    )
+    return [run for run in missed_runs_across(reports) if run.is_safety_event]
 
 
 def pharmacy_compilation(
@@ -205,23 +250,23 @@ def pharmacy_compilation(
 ) -> dict:
     """Pharmacy attendance for a period (§2.9): supervised doses taken of those due to be supervised (doses due
     less those collected to take home), doses missed, and the runs of missed doses; three or more in a row is
-    a safety event (tolerance may be lost)."""
-    reports = [
-        r
-        for r in reports
-        if (since is None or r.period_end >= since) and (until is None or r.period_start <= until)
-    ]
+    a safety event (tolerance may be lost). Pass every report of the episode that stands: a run is read across
+    them all (docs/design.md rule 4b), and counts for the period when it goes on into it, however long before it
+    began, so a run is never cut short by where a report or the period begins."""
+    reports = [r for r in reports if until is None or r.period_start <= until]
+    runs = [run for run in missed_runs_across(reports) if since is None or run.last >= since]
+    reports = [r for r in reports if since is None or r.period_end >= since]
     supervised_due = sum(r.doses_due - r.take_home_doses_collected for r in reports)
     taken = sum(r.supervised_doses_taken for r in reports)
-    runs = [run for r in reports for run in missed_runs(r)]
+    latest_first = sorted(runs, key=lambda run: run.first, reverse=True)
     return {
         "reports": len(reports),
         "supervised_due": supervised_due,
         "supervised_taken": taken,
         "supervised_share": taken / supervised_due if supervised_due else None,
         "missed": sum(len(r.missed_doses.all()) for r in reports),
-        "longest_run": max((r.missed_dose_run for r in reports), default=0),
-        "runs": sorted((run for run in runs if run.length >= 2), key=lambda run: run.first, reverse=True),
-        "safety_events": [run for run in runs if run.is_safety_event],
+        "longest_run": max((run.length for run in runs), default=0),
+        "runs": [run for run in latest_first if run.length >= 2],
+        "safety_events": [run for run in latest_first if run.is_safety_event],
         "concerns": [r for r in reports if r.concerns],
     }

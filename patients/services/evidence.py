@@ -1,14 +1,18 @@
 """Writes of the evidence a review weighs (docs/conventions.md 3; §2.9): TOP, drug tests and pharmacy reports, the
 prescriber told of missed doses, and marking an entry as entered in error (kept, no longer counted)."""
 
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from patients.missed_doses import missed_dose_runs, owned_safety_events
 from patients.models import (
+    MISSED_DOSE_SAFETY_RUN,
     DrugTest,
     DrugTestResult,
     MissedDose,
@@ -72,8 +76,9 @@ def pharmacy_report_record(
 ) -> PharmacyReport:
     """A dispensing pharmacist's report. Three or more consecutive missed doses of an opioid substitute is a
     safety event (tolerance may be lost) and deteriorating adherence: the next review moves to within 28 days
-    (App. C 1; docs/design.md rule 4). The prescriber must be told before dosing resumes: when the report comes in
-    after they were, the date is recorded with it."""
+    (App. C 1; docs/design.md rule 4). The run is read across the episode's reports (rule 4b), so the safety
+    events every report of the episode owns are stored again (safety_events_refresh). The prescriber must be told
+    before dosing resumes: when the report comes in after they were, the date is recorded with it."""
     missed = sorted(set(missed_dates))
     report = PharmacyReport(
         episode=episode,
@@ -110,14 +115,19 @@ def pharmacy_report_record(
         )
     report.save()
     MissedDose.objects.bulk_create([MissedDose(report=report, missed_on=d) for d in missed])
+    safety_events_refresh(episode=episode)
     schedule_refresh(episode)
+    report.refresh_from_db(fields=SAFETY_EVENT_FIELDS)
     return report
 
 
 @transaction.atomic
 def prescriber_informed_record(*, report: PharmacyReport, informed_on: date, by) -> PharmacyReport:
     """Record that the prescriber was told of the missed doses, which must happen before dosing resumes
-    (tolerance may be lost). Recorded once: the first date stands."""
+    (tolerance may be lost). Recorded once: the first date stands. Recorded on the report that owns the run (the
+    safety alert links to it), it is told for the whole run, whichever reports its days fall in; recorded on
+    another report of the run, it counts for the run when it is on or after the run's third missed day
+    (patients/missed_doses.py)."""
     report = PharmacyReport.objects.select_for_update().get(pk=report.pk)
     if report.prescriber_informed_on is not None:
         raise ValidationError(
@@ -131,14 +141,17 @@ def prescriber_informed_record(*, report: PharmacyReport, informed_on: date, by)
         )
     report.prescriber_informed_on, report.prescriber_informed_by = informed_on, by
     report.save(update_fields=["prescriber_informed_on", "prescriber_informed_by"])
+    safety_events_refresh(episode=report.episode)
+    report.refresh_from_db(fields=SAFETY_EVENT_FIELDS)
     return report
 
 
 @transaction.atomic
 def record_mark_entered_in_error(*, record: TopAssessment | DrugTest | PharmacyReport, reason: str, by):
     """Mark a TOP, drug test or pharmacy report as entered in error: kept, never overwritten or deleted, but no
-    longer counted as evidence. A pharmacy report's missed doses can have called an earlier review (App. C 1),
-    so the schedule is worked out again."""
+    longer counted as evidence. A pharmacy report's missed doses can have called an earlier review (App. C 1)
+    and been part of a run with other reports' (rule 4b): the safety events are stored again without them (a
+    report entered in error breaks the run) and the schedule is worked out again."""
     model = type(record)
     record = model.with_errors.select_for_update().select_related("episode").get(pk=record.pk)
     if record.is_entered_in_error:
@@ -155,5 +168,64 @@ def record_mark_entered_in_error(*, record: TopAssessment | DrugTest | PharmacyR
     record.entered_in_error_by = by
     record.entered_in_error_reason = reason
     record.save(update_fields=["entered_in_error_at", "entered_in_error_by", "entered_in_error_reason"])
+    if model is PharmacyReport:
+        safety_events_refresh(episode=record.episode)
+        record.refresh_from_db(fields=SAFETY_EVENT_FIELDS)
     schedule_refresh(record.episode)
     return record
+
+
+# --- Safety events read across reports (docs/design.md rule 4b) --------------------------------------------------
+
+SAFETY_EVENT_FIELDS = ["safety_run", "safety_run_from", "safety_run_told_on"]
+
+
+def safety_events_refresh(*, episode: TreatmentEpisode) -> int:
+    """Store again the safety event each pharmacy report of `episode` owns (PharmacyReport.safety_run and its
+    two dates), from every missed dose of the episode's reports read together, entries in error left out: a run
+    is a run wherever it spans, owned by the report that holds its third missed day, and told once for the whole
+    run (patients/missed_doses.py). Called in the transaction of every write that changes a run or its told
+    date; the episode's row is locked first, so two writes to one episode store one after the other, each from
+    what the other committed. Four queries: the lock, the stored events, the missed doses, and one UPDATE of
+    what changed (none when nothing did). Returns the number of reports changed."""
+    locked = TreatmentEpisode.objects.select_for_update().filter(pk=episode.pk)
+    return _safety_events_store(list(locked.values_list("pk", flat=True)))
+
+
+def safety_events_recompute(*, episodes: QuerySet[TreatmentEpisode]) -> int:
+    """safety_events_refresh for every episode of `episodes` at once, unlocked: the nightly safety net (with the
+    schedule's, reviews.services.schedule.episodes_schedule_recompute) and records loaded in bulk without the
+    services (the demo and England-scale seeders). Reads with a fixed number of queries whatever the number of
+    episodes, and writes only what changed, in batches. The stored events are read before the missed doses, so a
+    write committed between the two reads is never undone by this one."""
+    return _safety_events_store(episodes)
+
+
+def _safety_events_store(episodes) -> int:
+    stored = {
+        pk: (length, first, told)
+        for pk, length, first, told in PharmacyReport.with_errors.filter(
+            episode__in=episodes,
+            safety_run__gte=MISSED_DOSE_SAFETY_RUN,  # through pharmacy_safety_events
+        ).values_list("pk", *SAFETY_EVENT_FIELDS)
+    }
+    missed, told = defaultdict(list), {}
+    for episode_id, report_id, missed_on, told_on in (
+        MissedDose.objects.filter(report__entered_in_error_at__isnull=True, report__episode__in=episodes)
+        .values_list("report__episode_id", "report_id", "missed_on", "report__prescriber_informed_on")
+        .iterator(chunk_size=5000)
+    ):
+        missed[episode_id].append((missed_on, report_id))
+        told[report_id] = told_on
+    wanted = {}
+    for days in missed.values():
+        for report_id, event in owned_safety_events(missed_dose_runs(days), told).items():
+            wanted[report_id] = (event.length, event.first, event.told_on)
+    nothing = (0, None, None)
+    changed = [
+        PharmacyReport(pk=pk, **dict(zip(SAFETY_EVENT_FIELDS, wanted.get(pk, nothing), strict=True)))
+        for pk in sorted(set(stored) | set(wanted))
+        if wanted.get(pk, nothing) != stored.get(pk, nothing)
+    ]
+    PharmacyReport.with_errors.bulk_update(changed, SAFETY_EVENT_FIELDS, batch_size=500)
+    return len(changed)

@@ -15,6 +15,7 @@ from patients.models import (
     TopAssessment,
     TopStage,
 )
+from patients.selectors.evidence import MissedRun, episode_safety_events
 from patients.views.common import episode_form_page, say_if_moved, schedule_of
 from recovery_reviews.access import record_for_user
 from recovery_reviews.audit import record_access
@@ -92,19 +93,12 @@ def pharmacy_report_new(request, episode_pk):
     episode = episode_for_user(request.user, episode_pk)
 
     def success(report):
-        if report.is_safety_event:
-            told = report.prescriber_informed_on
-            messages.warning(
-                request,
-                f"{report.missed_dose_run} consecutive missed doses: a safety event. Tolerance may be lost; "
-                + (
-                    f"the prescriber was told on {day(told)}."
-                    if told
-                    else "tell the prescriber before dosing resumes, and record it on the safety alert."
-                ),
-            )
-            return ""
-        return "Pharmacy report recorded."
+        """A warning for each safety event the report is part of, read across the episode's reports (docs/design.md
+        rule 4b): its missed doses may make a run with an earlier report's, or carry one on."""
+        runs = [run for run in episode_safety_events(episode.pk) if report in run.reports]
+        for run in runs:
+            messages.warning(request, safety_event_warning(run))
+        return "" if runs else "Pharmacy report recorded."
 
     return episode_form_page(
         request,
@@ -118,8 +112,24 @@ def pharmacy_report_new(request, episode_pk):
     )
 
 
+def safety_event_warning(run: MissedRun) -> str:
+    told = run.told_on
+    where = (
+        f", {day(run.first)} to {day(run.last)}, over {len(run.reports)} pharmacy reports"
+        if run.across_reports
+        else ""
+    )
+    return f"{run.length} consecutive missed doses{where}: a safety event. Tolerance may be lost; " + (
+        f"the prescriber was told on {day(told)}."
+        if told
+        else "tell the prescriber before dosing resumes, and record it on the safety alert."
+    )
+
+
 def prescriber_informed(request, pk):
-    """Record that the prescriber was told of a run of missed doses (before dosing resumes)."""
+    """Record that the prescriber was told of a run of missed doses (before dosing resumes). The safety alert
+    links here from the report that owns the run (the one holding its third missed day), so that telling once is
+    recorded once for the whole run, whichever reports its days fall in."""
     report = record_for_user(request.user, PharmacyReport.objects.select_related("episode__patient"), pk)
     form = forms.PrescriberInformedForm(request.POST or None, initial={"informed_on": timezone.localdate()})
     if request.method == "POST" and report.prescriber_informed_on is None and form.is_valid():
@@ -133,10 +143,16 @@ def prescriber_informed(request, pk):
             )
             return redirect(report.episode.get_absolute_url())
     record_access(request, report.episode.patient)
+    runs = [run for run in episode_safety_events(report.episode_id) if report in run.reports]
     return render(
         request,
         "patients/prescriber_informed.html",
-        {"form": form, "report": report, "episode": report.episode},
+        {
+            "form": form,
+            "report": report,
+            "episode": report.episode,
+            "runs": [run for run in runs if run.report == report] or runs,
+        },
     )
 
 

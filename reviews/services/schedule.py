@@ -453,8 +453,14 @@ def _not_benefiting_recorded(episode: TreatmentEpisode, today: date) -> bool:
 def episodes_schedule_recompute(*, today: date | None = None) -> RecomputeResult:
     """Recompute every open episode (the periodic safety net). Reads with a fixed number of queries and writes
     only what changed. A row changed by a service since it was read here is left alone (compare-and-set on
-    schedule_computed_at), so the sweep never overwrites a fresher answer."""
+    schedule_computed_at), so the sweep never overwrites a fresher answer.
+
+    The safety events the pharmacy reports of these episodes store (runs of missed doses read across reports,
+    docs/design.md rule 4b) are stored again first, the same safety net for records loaded in bulk (the seeders)."""
+    from patients.services.evidence import safety_events_recompute  # imports this module: read when called
+
     today = today or timezone.localdate()
+    safety_events_recompute(episodes=TreatmentEpisode.objects.filter(_open_episodes()))
     episodes = list(
         TreatmentEpisode.objects.filter(_open_episodes())
         .only("pk", "entry_date", "exit_date", "exit_reason", *SCHEDULE_FIELDS)
