@@ -612,3 +612,26 @@ def test_a_dispensing_arrangement_does_not_end_before_it_started(episode):
         arrangement.full_clean()
     with pytest.raises(IntegrityError), transaction.atomic():
         DispensingArrangement.objects.filter(pk=arrangement.pk).update(ended_on=date(2026, 1, 31))
+
+
+def test_the_record_of_an_episode_that_owes_nothing_reads_a_fixed_number_of_queries(
+    client, alice, reported, django_assert_num_queries
+):
+    """The patient page of an ended episode that owes nothing reads the policy's facts to say why (one query per
+    kind of input), whatever the number of rows."""
+    services.episode_exit(episode=reported, exit_date=EXIT, exit_reason="died", by=alice)
+    client.force_login(alice)
+    with django_assert_num_queries(27):
+        page = client.get(reported.get_absolute_url()).content.decode()
+    assert "because the person died" in page
+    InterventionFactory(
+        episode=reported,
+        kind="recovery_support",
+        medicine="",
+        daily_dose_mg=None,
+        started_on=date(2026, 2, 1),
+        ended_on=date(2026, 3, 1),
+    )
+    report(reported, alice, date(2026, 2, 1), date(2026, 2, 14), taken=13, missed=[date(2026, 2, 2)])
+    with django_assert_num_queries(27):
+        client.get(reported.get_absolute_url())
