@@ -30,7 +30,7 @@ from recovery_reviews.access import can_move_patient
 from recovery_reviews.audit import record_access
 from recovery_reviews.pages.timeline import TimelineEntry, build_timeline
 from reviews.models import RecoveryCheckUp, ReviewStatus, StrategicReview
-from reviews.scheduling import nothing_owed_reason
+from reviews.scheduling import NO_CHECK_UP_EXITS, nothing_owed_reason
 from reviews.selectors import episode_transition_vigilance
 from reviews.services.schedule import facts_for_episode
 from reviews.services.strategic import check_up_standing
@@ -93,6 +93,11 @@ class EpisodeRecord:
     @property
     def awaiting_review(self):
         return next((r for r in self.reviews if r.status == ReviewStatus.AWAITING_PATIENT), None)
+
+    @property
+    def check_ups_owed_after_exit(self) -> bool:
+        """Rule 7 (amended): after death or a transfer no check-ups are owed, so none is offered."""
+        return self.episode.exit_reason not in NO_CHECK_UP_EXITS
 
     @property
     def draft_review(self):
@@ -253,7 +258,8 @@ def patient_detail(request, pk):
             "today": today,
             "timeline": timeline if show_all else timeline[:TIMELINE_SHOWN],
             "timeline_hidden": 0 if show_all else max(0, len(timeline) - TIMELINE_SHOWN),
-            "can_open_episode": not any(e.is_open for e in episodes),
+            # Nobody opens treatment for a person recorded as having died.
+            "can_open_episode": not any(e.is_open or e.exit_reason == ExitReason.DIED for e in episodes),
             "can_move": can_move_patient(request.user, patient),
         },
     )

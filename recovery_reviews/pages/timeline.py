@@ -107,10 +107,12 @@ def pharmacy_entries(record: EpisodeRecord) -> Iterable[TimelineEntry]:
         detail = f"{report.supervised_doses_taken} of {supervised_due} supervised doses taken"
         if report.missed_dose_run:
             detail += f"; longest run of missed doses {report.missed_dose_run}"
-        if report.prescriber_informed_on:
+        if report.is_safety_event:  # the run of missed doses this report owns, read across reports (rule 4b)
+            detail += f"; a safety event: {report.safety_run} missed doses in a row from {day(report.safety_run_from)}"
+            told = report.safety_run_told_on
+            detail += f"; prescriber told on {day(told)}" if told else "; prescriber not yet told"
+        elif report.prescriber_informed_on:
             detail += f"; prescriber told on {day(report.prescriber_informed_on)}"
-        elif report.is_safety_event:
-            detail += "; prescriber not yet told"
         yield TimelineEntry(
             report.period_end,
             "pharmacy",

@@ -346,6 +346,10 @@ def test_died_needs_no_discussion_and_owes_nothing_and_the_record_says_why(clien
     stored = TreatmentEpisode.objects.get(pk=in_treatment.pk)
     assert (stored.next_review_kind, stored.next_review_target, stored.exit_relapse_risk) == ("", None, "")
     assert Intervention.objects.filter(episode=in_treatment, ended_on=EXIT).count() == 2
+    # Nothing offers a check-up, an exit TOP or a new episode for a person who died.
+    assert reverse("reviews:check_up_new", args=[in_treatment.pk]) not in page
+    assert reverse("patients:top_new", args=[in_treatment.pk]) not in page
+    assert reverse("patients:episode_open", args=[in_treatment.patient_id]) not in page
 
 
 def test_a_transfer_says_another_service_now_reviews_them(client, alice, episode):
@@ -360,6 +364,10 @@ def test_a_transfer_says_another_service_now_reviews_them(client, alice, episode
         "Treatment ended on 30 Apr 2026 because they were transferred to another service, which now reviews them: "
         "no recovery check-ups are owed (§1.7)."
     )
+    # No check-up is offered; the exit TOP and a new episode (they may come back) still are.
+    assert reverse("reviews:check_up_new", args=[episode.pk]) not in page
+    assert reverse("patients:top_new", args=[episode.pk]) in page
+    assert reverse("patients:episode_open", args=[episode.patient_id]) in page
 
 
 # --- The exit page: what it shows before the form ----------------------------------------------------------------

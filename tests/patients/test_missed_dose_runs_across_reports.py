@@ -348,6 +348,17 @@ def test_a_date_told_with_a_later_report_of_the_run_counts_for_it_from_the_third
     assert event.action_needed == ""
 
 
+def test_the_timeline_says_the_prescriber_was_told_of_a_run_told_through_a_later_report(
+    client, alice, open_episode
+):
+    report(open_episode, alice, apr(1), apr(13), [apr(11), apr(12), apr(13)])
+    report(open_episode, alice, apr(14), apr(27), [apr(14), apr(15)], prescriber_informed_on=apr(16))
+    client.force_login(alice)
+    page = client.get(reverse("patients:detail", args=[open_episode.patient_id])).content.decode()
+    assert "a safety event: 5 missed doses in a row from 11 Apr 2026; prescriber told on 16 Apr 2026" in page
+    assert "prescriber not yet told" not in page
+
+
 def test_a_date_told_before_the_run_was_a_safety_event_does_not_count(client, alice, open_episode):
     first = report(open_episode, alice, apr(1), apr(14), [apr(13), apr(14)], prescriber_informed_on=apr(14))
     second = report(open_episode, alice, apr(15), apr(28), [apr(15), apr(16)])
