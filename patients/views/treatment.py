@@ -97,7 +97,8 @@ def circumstance_new(request, episode_pk):
         request,
         episode,
         form_class=forms.CircumstanceForm,
-        initial={"started_on": timezone.localdate()},
+        # The prompt on the record to consider complex needs (rule 3c) links here with the code chosen.
+        initial={"started_on": timezone.localdate(), "code": request.GET.get("code", "")},
         save=lambda form: services.circumstance_record(episode=episode, by=request.user, **form.cleaned_data),
         success="Circumstance recorded.",
         title="A circumstance that calls for earlier review",

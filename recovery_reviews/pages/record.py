@@ -16,6 +16,7 @@ from careplans.selectors import care_plan_progress, goals_for_episode
 from patients.access import patient_for_user
 from patients.models import (
     CareTeamChange,
+    Circumstance,
     DrugTest,
     DrugTestResult,
     ExitReason,
@@ -93,6 +94,16 @@ class EpisodeRecord:
     @property
     def awaiting_review(self):
         return next((r for r in self.reviews if r.status == ReviewStatus.AWAITING_PATIENT), None)
+
+    @property
+    def consider_complex_needs(self) -> bool:
+        """Rule 3c: a co-morbidity on record prompts the keyworker to consider complex needs (§1.6); it does not
+        set it, because whether a condition makes the needs complex is a clinical judgement."""
+        return (
+            self.episode.is_open
+            and bool(self.episode.co_morbidities.strip())
+            and not any(c.code == Circumstance.COMPLEX_NEEDS for c in self.current_circumstances)
+        )
 
     @property
     def check_ups_owed_after_exit(self) -> bool:
