@@ -2,7 +2,7 @@
 the same for the same seed, and never mixed with real patients."""
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from auditlog.models import LogEntry
@@ -24,7 +24,13 @@ from patients.models import (
 from patients.validators import validate_nhs_number
 from recovery_reviews.formatting import day
 from recovery_reviews.models import Role, User
-from reviews.models import RecoveryCheckUp, ReviewStatus, StrategicReview
+from reviews.models import (
+    CheckUpOutcome,
+    RecoveryCheckUp,
+    ReviewStatus,
+    StrategicReview,
+)
+from reviews.services.strategic import check_up_standing
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 11, 24)
@@ -188,3 +194,31 @@ def test_the_demo_shows_a_handover_an_entry_in_error_and_a_correction():
     correction = RecordCorrection.objects.get()
     assert correction.after == day(correction.episode.entry_date)
     assert correction.corrected_at.date() <= TODAY
+
+
+def test_check_up_attempts_keep_their_number_and_none_is_long_overdue():
+    """The history after exit follows rule 7c: an attempt that could not reach the person is followed by the
+    check-up of the same number, held, unless that check-up is the one still owed; none follow a death or a
+    transfer; and the check-ups owed are a modest share overdue, none for long."""
+    seed(patients=200)
+    attempts = RecoveryCheckUp.objects.filter(outcome=CheckUpOutcome.NOT_REACHED).select_related("episode")
+    assert attempts.exists()
+    for attempt in attempts:
+        held = RecoveryCheckUp.objects.filter(episode=attempt.episode, sequence=attempt.sequence).exclude(
+            outcome=CheckUpOutcome.NOT_REACHED
+        )
+        if held.exists():
+            assert held.get().held_on > attempt.held_on
+        else:
+            standing = check_up_standing(attempt.episode.check_ups.all())
+            assert standing.owed == attempt.sequence and attempt in standing.attempts
+    for episode in TreatmentEpisode.objects.filter(exit_date__isnull=False).prefetch_related("check_ups"):
+        held = sorted(c.sequence for c in episode.check_ups.all() if not c.is_attempt)
+        assert held == list(range(1, len(held) + 1))  # in order, none skipped
+        if episode.exit_reason in ("died", "transferred", "transferred_custody"):
+            assert not held and episode.next_review_target is None
+    owed = TreatmentEpisode.objects.filter(next_review_kind="recovery_check_up")
+    overdue = owed.filter(next_review_deadline__lt=TODAY)
+    assert owed.count() >= 10
+    assert overdue.count() <= 0.25 * owed.count()
+    assert not overdue.filter(next_review_deadline__lt=TODAY - timedelta(days=60)).exists()

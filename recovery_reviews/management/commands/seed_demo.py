@@ -74,40 +74,40 @@ class Command(BaseCommand):
         self.report(demo, today, time.monotonic() - started)
 
     def report(self, demo: DemoService, today: date, seconds: float) -> None:
-        rows = demo.rows
+        """What the database now holds (the bulk load and what the services recorded after it)."""
 
         def count(model, *more) -> str:
-            numbers = [len(rows.get(m, [])) for m in (model, *more)]
+            numbers = [m._base_manager.count() for m in (model, *more)]  # entries in error too
             return f"{numbers[0]} ({numbers[1]})" if more else str(numbers[0])
 
-        episodes, reports, reviews = (
-            rows[pm.TreatmentEpisode],
-            rows.get(pm.PharmacyReport, []),
-            rows.get(rm.StrategicReview, []),
-        )
+        episodes = pm.TreatmentEpisode.objects
+        check_ups = rm.RecoveryCheckUp.objects
         lines = [
             ("patients", count(pm.Patient)),
             (
                 "treatment episodes (ended)",
-                f"{len(episodes)} ({sum(e.exit_date is not None for e in episodes)})",
+                f"{episodes.count()} ({episodes.filter(exit_date__isnull=False).count()})",
             ),
             ("TOP assessments", count(pm.TopAssessment)),
             ("drug tests (results)", count(pm.DrugTest, pm.DrugTestResult)),
             ("pharmacy reports (missed doses)", count(pm.PharmacyReport, pm.MissedDose)),
             (
-                "  with 3+ missed in a row",
-                sum(r.missed_dose_run >= pm.MISSED_DOSE_SAFETY_RUN for r in reports),
+                "  safety events (3+ in a row)",
+                pm.PharmacyReport.objects.filter(safety_run__gte=pm.MISSED_DOSE_SAFETY_RUN).count(),
             ),
             ("dispensing arrangements", count(pm.DispensingArrangement)),
             ("appointments", count(pm.Appointment)),
             ("care-plan goals (actions)", count(Goal, GoalAction)),
-            ("strategic reviews", len(reviews)),
+            ("strategic reviews", count(rm.StrategicReview)),
             (
                 "  awaiting patient involvement",
-                sum(r.status == rm.ReviewStatus.AWAITING_PATIENT for r in reviews),
+                rm.StrategicReview.objects.filter(status=rm.ReviewStatus.AWAITING_PATIENT).count(),
             ),
             ("unmet needs", count(rm.UnmetNeed)),
-            ("recovery check-ups", count(rm.RecoveryCheckUp)),
+            (
+                "recovery check-ups (attempts)",
+                f"{check_ups.count()} ({check_ups.filter(outcome=rm.CheckUpOutcome.NOT_REACHED).count()})",
+            ),
         ]
         for kind, label in (
             ("strategic_review", "next strategic reviews"),

@@ -50,6 +50,12 @@ class Course:
     trajectory: str
     end: date  # today for an open episode, the exit date for one that ended
     fate: str = "natural"  # open episodes: natural, overdue (latest review not held), awaiting (§2.4)
+    story: str = ""  # one of the patients whose record shows a risky moment (stories.py); "" for the rest
+    reviews_until: date | None = None  # a story's: the reviews of the bulk load stop here (else at `end`)
+    reports_until: date | None = None  # a story's: the pharmacy reports of the bulk load end by here
+    steady: bool = False  # a story's: no run of missed doses in the bulk load (its own are told)
+    back_on: date | None = None  # an ended episode's: the patient came back into treatment on this day
+    plot: dict = field(default_factory=dict)  # a story's own dates and records, for what the services record
     shape: tuple = ()  # level at entry, level it falls to, days it takes, level at the end (deteriorating)
     peaks: dict = field(default_factory=dict)  # TOP prefix -> days used in 28 at the worst
     amounts: dict = field(default_factory=dict)  # TOP prefix -> amount on a using day at the worst
@@ -60,11 +66,14 @@ class Course:
     work: int = 0
     housing: float = 0.0
     ost: list[Intervention] = field(default_factory=list)
+    elements: list[Intervention] = field(default_factory=list)  # OST, detox, residential, inpatient (rule 3b)
     circumstances: list = field(default_factory=list)
     reports: list = field(default_factory=list)  # (period start, period end, missed days)
-    runs: list[date] = field(default_factory=list)  # last missed day of each report with 3+ in a row
+    missed: list[date] = field(default_factory=list)  # every missed dose of the episode's reports, in order
+    runs: list[date] = field(default_factory=list)  # third day of each run of 3+ in a row, across reports
     tops: list = field(default_factory=list)
     take_home: list = field(default_factory=list)  # (effective from, take-home doses a week), in order
+    arrangements: list = field(default_factory=list)  # the dispensing arrangements, as recorded
 
     def level(self, day: date) -> float:
         start, low, turn, final = self.shape

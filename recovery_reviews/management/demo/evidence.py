@@ -18,6 +18,7 @@ from recovery_reviews.management.demo.vocabulary import (
     PLANNED_EXITS,
 )
 from reviews import models as rm
+from reviews.scheduling import NO_CHECK_UP_EXITS, missed_dose_runs, safety_events
 
 CRIMES = ("theft_from_vehicle", "theft_other_property", "fraud_forgery_handling", "assault_violence")
 
@@ -88,7 +89,7 @@ def tops_between_reviews(demo, course: Course) -> None:
             top(demo, course, last, pm.TopStage.REVIEW)
     if episode.exit_reason in PLANNED_EXITS and rng.random() < 0.85:
         top(demo, course, episode.exit_date, pm.TopStage.EXIT)
-    if episode.exit_date:
+    if episode.exit_date and episode.exit_reason not in NO_CHECK_UP_EXITS:  # another service's, or nobody's
         after = episode.exit_date + timedelta(days=rng.randint(170, 200))
         if after < demo.today and rng.random() < 0.4:
             top(demo, course, after, pm.TopStage.POST_EXIT)
@@ -96,43 +97,51 @@ def tops_between_reviews(demo, course: Course) -> None:
 
 def pharmacy_plan(demo, course: Course) -> None:
     """Which doses were missed in each fortnight of the last six months on OST. A run of three or more in a
-    row is a safety event and calls an earlier re-review (App. C 1); reviews are held knowing the runs."""
+    row is a safety event and calls an earlier re-review (App. C 1), wherever it spans: runs are read across the
+    reports together (docs/design.md rule 4b), as the schedule reads them; reviews are held knowing the runs."""
     if not course.ost:
         return
     rng = demo.rng
     last = course.end if course.episode.exit_date else course.end - timedelta(days=2)
+    if course.reports_until is not None:
+        last = min(last, course.reports_until)
     first = max(course.ost[0].started_on + timedelta(days=7), course.end - timedelta(days=182))
     start = first + timedelta(days=-first.weekday() % 7)  # fortnights from a Monday
     run_chance = {"improving": 0.004, "plateaued": 0.015, "deteriorating": 0.07}[course.trajectory]
     while start + timedelta(days=13) <= last:
         days = [start + timedelta(days=i) for i in range(14)]
         missed = set()
-        if rng.random() < run_chance:
+        if rng.random() < run_chance and not course.steady:
             first_missed = rng.randint(0, 10)
             missed.update(days[first_missed : first_missed + rng.randint(3, 4)])
         elif rng.random() < 0.1 + 0.4 * course.level(start):
-            missed.update(rng.sample(days, rng.randint(1, 2)))
-        missed_days = sorted(missed)
-        course.reports.append((start, days[-1], missed_days))
-        if pm.longest_missed_run(missed_days) >= pm.MISSED_DOSE_SAFETY_RUN:
-            course.runs.append(missed_days[-1])
+            # a steady course's odd missed dose never runs on into the next report
+            missed.update(rng.sample(days[1:-1], 1) if course.steady else rng.sample(days, rng.randint(1, 2)))
+        course.reports.append((start, days[-1], sorted(missed)))
+        course.missed += sorted(missed)
         start += timedelta(days=14)
+    course.runs = safety_events(course.missed, demo.policy)
 
 
 def pharmacy_reports(demo, course: Course) -> None:
-    """The fortnightly reports, with the take-home doses the arrangement of the day allowed."""
+    """The fortnightly reports, with the take-home doses the arrangement of the day allowed. The report that
+    holds a run's third missed day owns the safety event, so it says so and records the prescriber told."""
     if not course.ost:
         return
     rng, episode = demo.rng, course.episode
     pharmacy = rng.choice(PHARMACIES[episode.patient.team.name])
+    safety_run = demo.policy.missed_dose_safety_run
+    runs = [r for r in missed_dose_runs(course.missed) if r.length >= safety_run]
     for start, end, missed in course.reports:
-        run = pm.longest_missed_run(missed)
         take_home = min(2 * course.take_home_on(start), 14 - len(missed))
         concerns, informed = "", None
-        if run >= pm.MISSED_DOSE_SAFETY_RUN:
-            informed = min(missed[-1] + timedelta(days=1), demo.today)
+        owned = [r for r in runs if start <= r.first + timedelta(days=safety_run - 1) <= end]
+        if owned:
+            run = owned[-1]
+            in_a_row = days_between(run.first, min(run.last, end)) + 1
+            informed = min(min(run.last, end) + timedelta(days=1), demo.today)
             concerns = (
-                f"Did not attend {run} days in a row: not to be dosed until the prescriber has reviewed."
+                f"Did not attend {in_a_row} days in a row: not to be dosed until the prescriber has reviewed."
             )
         elif missed and rng.random() < 0.15:
             concerns = "Appeared intoxicated when attending; dosed after assessment."
@@ -145,7 +154,7 @@ def pharmacy_reports(demo, course: Course) -> None:
             supervised_doses_taken=14 - take_home - len(missed),
             take_home_doses_collected=take_home,
             concerns=concerns,
-            missed_dose_run=run,
+            missed_dose_run=pm.longest_missed_run(missed),
             prescriber_informed_on=informed,
             recorded_by=episode.patient.keyworker,
         )
@@ -218,7 +227,7 @@ def appointments(demo, course: Course) -> None:
         settled = days_between(episode.entry_date, day) >= 56
         weeks = 1 if not settled else (2 if level > 0.3 or rng.random() < 0.5 else 4)
         day += timedelta(days=7 * weeks + rng.randint(-1, 1))
-    if episode.exit_date is None:
+    if episode.exit_date is None and course.end == demo.today:  # not for a story's exit yet to record
         starts_at = _at(demo, demo.today + timedelta(days=rng.randint(1, 14)))
         demo.add(pm.Appointment(episode=episode, keyworker=keyworker, starts_at=starts_at, status="booked"))
 
@@ -288,36 +297,48 @@ def care_plan(demo, course: Course) -> None:
 
 
 def check_ups(demo, course: Course) -> None:
-    """Recovery check-ups after exit (§1.7): most held about on time, some could not reach the person, and a
-    recent one is sometimes still to do."""
-    rng, episode = demo.rng, course.episode
-    if episode.exit_date is None:
+    """Recovery check-ups after exit (§1.7), as the services record them (docs/design.md rules 7 and 7c): none
+    after a death or a transfer, where none is owed, and none once the person is back in treatment. Most are held
+    about on time. Some first find the person could not be reached: the attempt is kept, and the same check-up
+    is held a few days later (it keeps its number). Early signs of relapse bring the next one within 14 days. A
+    recent one is sometimes still to do, so a few are overdue, none for long."""
+    rng, episode, policy = demo.rng, course.episode, demo.policy
+    if episode.exit_date is None or episode.exit_reason in NO_CHECK_UP_EXITS:
         return
-    for offset in demo.policy.check_up_offsets:
+    until = min(demo.today, course.back_on) if course.back_on else demo.today
+    relapse_on = None
+    for offset in policy.check_up_offsets:
         target = offset.after(episode.exit_date)
+        if relapse_on is not None:  # rule 7c
+            target = min(target, relapse_on + timedelta(days=policy.relapse_check_up_days))
         held = target + timedelta(days=rng.randint(-3, 12))
+        if relapse_on is not None:
+            held = max(held, relapse_on + timedelta(days=3))
         recent = days_between(target, demo.today) < 60
-        if held >= demo.today or (recent and rng.random() < 0.2) or rng.random() < 0.02:
+        if held >= until or (recent and rng.random() < 0.2):  # a recent one still to do
             return
-        outcome = weighted(
-            rng,
-            (
-                ("stable", 55),
-                ("support_increased", 20),
-                ("relapse_risk", 10),
-                ("returned_to_treatment", 3),
-                ("not_reached", 12),
-            ),
-        )
-        demo.add(
-            rm.RecoveryCheckUp(
-                episode=episode,
-                sequence=offset.sequence,
-                held_on=held,
-                held_by=episode.patient.keyworker,
-                outcome=outcome,
-                notes="Three calls and a letter, no answer."
-                if outcome == "not_reached"
-                else "Seen at the hub.",
-            )
-        )
+        if rng.random() < 0.12:  # an attempt first: the check-up is still owed
+            demo.add(_check_up(course, offset.sequence, held, "not_reached"))
+            held += timedelta(days=rng.randint(3, 10))
+            if held >= until:
+                return
+        outcome = weighted(rng, (("stable", 62), ("support_increased", 24), ("relapse_risk", 14)))
+        demo.add(_check_up(course, offset.sequence, held, outcome))
+        relapse_on = held if outcome == "relapse_risk" else None
+
+
+CHECK_UP_NOTES = {
+    "not_reached": "Three calls and a letter, no answer.",
+    "relapse_risk": "Seen at the hub: using again on some days. Offered rapid access back into treatment.",
+}
+
+
+def _check_up(course: Course, sequence: int, held: date, outcome: str) -> rm.RecoveryCheckUp:
+    return rm.RecoveryCheckUp(
+        episode=course.episode,
+        sequence=sequence,
+        held_on=held,
+        held_by=course.episode.patient.keyworker,
+        outcome=outcome,
+        notes=CHECK_UP_NOTES.get(outcome, "Seen at the hub."),
+    )

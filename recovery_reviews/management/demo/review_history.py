@@ -2,6 +2,7 @@
 from the facts the scheduling adapter reads, so that the stored schedule tells the same story as the history.
 Findings follow the patient's course, responses follow App. C, and dispensing follows the responses."""
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -22,33 +23,49 @@ from recovery_reviews.management.demo.vocabulary import (
 from recovery_reviews.models import Role
 from reviews import models as rm
 from reviews.findings import SUGGESTIONS
-from reviews.scheduling import ReviewFacts, next_review
+from reviews.scheduling import ReviewFacts, missed_dose_deterioration, next_review
+from reviews.services.schedule import (
+    NOT_BENEFITING,
+    NOT_BENEFITING_FINDINGS,
+    element_row,
+    treatment_transitions,
+)
 
 DETERIORATING = rm.Finding.DETERIORATING_ADHERENCE
 
 
 def hold_reviews(demo, course: Course) -> None:
-    """Walk the episode forward, one review at a time. Open episodes are reviewed up to today; an 'overdue'
-    one leaves its latest review unheld and an 'awaiting' one holds it without the patient (§2.4)."""
-    rng, today, episode = demo.rng, demo.today, course.episode
+    """Walk the episode forward, one review at a time. Open episodes are reviewed up to today (a story's up to
+    its reviews_until: its later reviews are recorded through the services, stories.py); an 'overdue' one
+    leaves its latest review unheld and an 'awaiting' one holds it without the patient (§2.4).
+
+    The facts are those the scheduling adapter reads (reviews.services.schedule), second edition included: the
+    treatment transitions (rule 3b), no appearance of benefit or less than anticipated at the last review (rule
+    3c) and runs of missed doses read across reports (rule 4b)."""
+    rng, episode = demo.rng, course.episode
     entry, exit_on = episode.entry_date, episode.exit_date
+    until = course.reviews_until or demo.today
     runs = sorted(course.runs)
+    transitions = treatment_transitions([element_row(i) for i in course.elements], episode)
     completed: list[date] = []
     findings: list[str] = []
     agreed, justified, found_on = None, False, None
     for _ in range(60):
         since = completed[-1] if completed else entry
         # Rule 4 reads the runs of missed doses since the last review, and a deterioration found at it.
-        events = [day for day in (*course.runs, found_on) if day is not None and day >= since]
+        run_on = missed_dose_deterioration(course.missed, since, demo.policy)
+        events = [day for day in (run_on, found_on) if day is not None and day >= since]
+        factors = {c.code for c in course.circumstances if c.ended_on is None or c.ended_on >= since}
+        if completed and any(code in NOT_BENEFITING_FINDINGS for code in findings):
+            factors.add(NOT_BENEFITING)
         facts = ReviewFacts(
             entry_date=entry,
             completed_reviews=tuple(completed),
-            earlier_review_factors=frozenset(
-                c.code for c in course.circumstances if c.ended_on is None or c.ended_on >= since
-            ),
+            earlier_review_factors=frozenset(factors),
             adherence_deteriorated_on=min(events, default=None),
             agreed_next_date=agreed,
             extension_justified=justified,
+            transitions=transitions,
         )
         due = next_review(facts, policy=demo.policy)
         held = pick_held(demo, due, since, facts.adherence_deteriorated_on)
@@ -56,21 +73,21 @@ def hold_reviews(demo, course: Course) -> None:
             if held >= exit_on:
                 break
         else:
-            yesterday = today - timedelta(days=1)
+            yesterday = until - timedelta(days=1)
             if held > yesterday:
                 low = max(since, due.target - timedelta(days=21)) + timedelta(days=7)
-                if due.deadline >= today or low > yesterday:
+                if due.deadline >= until or low > yesterday:
                     break  # not yet due, or still in time
                 held = date_between(rng, low, yesterday)  # held late rather than not at all
-            if course.fate != "natural" and due.deadline < today and last_before(demo, facts, held):
+            if course.fate != "natural" and due.deadline < until and last_before(demo, facts, held):
                 if course.fate == "awaiting":  # held recently, without the patient
-                    held = max(held, today - timedelta(days=rng.randint(3, 45)))
+                    held = max(held, until - timedelta(days=rng.randint(3, 45)))
                     reinstate_after_runs(demo, course, runs, held)
                     record_review(demo, course, held, None, findings)
                 break  # overdue: the latest review due was not held
         reinstate_after_runs(demo, course, runs, held)
         involved = held if rng.random() > 0.04 else held + timedelta(days=rng.randint(5, 21))
-        involved = held if involved >= (exit_on or today) else involved
+        involved = held if involved >= (exit_on or until) else involved
         after_run = any(since <= day <= held for day in course.runs)
         review, findings = record_review(demo, course, held, involved, findings, after_run=after_run)
         completed.append(involved)
@@ -81,10 +98,12 @@ def hold_reviews(demo, course: Course) -> None:
 
 def last_before(demo, facts: ReviewFacts, held: date) -> bool:
     """Whether a review held on `held` would be the last one due before today."""
-    after = ReviewFacts(
-        entry_date=facts.entry_date,
+    after = replace(
+        facts,
         completed_reviews=(*facts.completed_reviews, held),
-        earlier_review_factors=facts.earlier_review_factors,
+        adherence_deteriorated_on=None,
+        agreed_next_date=None,
+        extension_justified=False,
     )
     return next_review(after, policy=demo.policy).deadline >= demo.today
 

@@ -16,7 +16,10 @@ from recovery_reviews.management.demo.vocabulary import (
     AMOUNTS,
     CO_MORBIDITIES,
     DEMO_PASSWORD,
+    EXIT_DISCUSSED_NOTES,
+    EXIT_NOT_DISCUSSED_NOTE,
     EXIT_REASONS,
+    EXIT_RELAPSE_RISK,
     FAMILY_NAMES,
     GIVEN_NAMES,
     OTHER_NAMES,
@@ -31,6 +34,8 @@ from recovery_reviews.management.demo.vocabulary import (
 )
 from recovery_reviews.models import Role, Team, User
 from reviews import models as rm
+from reviews.scheduling import NO_CHECK_UP_EXITS
+from reviews.services.schedule import ELEMENT_KINDS
 
 # Parents before children: bulk_create sets each parent's primary key, which its children then take.
 WRITE_ORDER = (
@@ -81,8 +86,12 @@ class DemoService:
     def build(self, patients: int) -> None:
         self.staff()
         for course in self.patients(patients):
+            first = len(self.rows.get(pm.Intervention, []))
             self.interventions(course)
             self.circumstances(course)
+            course.elements = [
+                i for i in self.rows.get(pm.Intervention, [])[first:] if i.kind in ELEMENT_KINDS
+            ]
             evidence.top(
                 self, course, course.episode.entry_date + timedelta(days=self.rng.randint(0, 7)), "start"
             )
@@ -94,6 +103,7 @@ class DemoService:
             evidence.appointments(self, course)
             evidence.care_plan(self, course)
             evidence.check_ups(self, course)
+            self.close_dispensing_at_exit(course)
         unknown = set(self.rows) - set(WRITE_ORDER)
         assert not unknown, f"add {unknown} to WRITE_ORDER"
         for model in WRITE_ORDER:
@@ -218,6 +228,7 @@ class DemoService:
             dropped_out = course.episode.exit_reason == "dropped_out" and days_between(exit_on, today) > 120
             if dropped_out and rng.random() < 0.4:  # came back into treatment
                 back = exit_on + timedelta(days=rng.randint(60, days_between(exit_on, today) - 14))
+                course.back_on = back
                 courses.append(self.episode(patient, back, can_end=False))
         self.assign_fates([c for c in courses if c.episode.exit_date is None])
         return courses
@@ -230,6 +241,7 @@ class DemoService:
         if can_end and days_between(entry, today) > 150 and rng.random() < 0.22:
             exit_on = entry + timedelta(days=rng.randint(90, days_between(entry, today) - 3))
             reason = weighted(rng, EXIT_REASONS)
+        check = self.exit_check(reason) if exit_on else {}
         co_morbidities = ""
         if rng.random() < 0.35:
             co_morbidities = " ".join(rng.sample(CO_MORBIDITIES, rng.randint(1, 2)))
@@ -242,6 +254,7 @@ class DemoService:
             other_substances=others,
             co_morbidities=co_morbidities,
             lead_practitioner=self.leads[patient.team.name],
+            **check,
         )
         self.add(episode)
         if reason in PLANNED_EXITS:
@@ -253,6 +266,33 @@ class DemoService:
         course = Course(episode=episode, trajectory=trajectory, end=exit_on or today)
         self.profile(course, primary, others)
         return course
+
+    def exit_check(self, reason: str) -> dict:
+        """The safety check at exit (Intro, App. B; patients/models/leaving.py) as the keyworker filled it in:
+        the relapse risk (not asked after a death), and whether the risk of death after leaving treatment and
+        the skills to reduce it were discussed (not asked after a death or a transfer), with why not when they
+        could not be (someone who stopped coming)."""
+        rng = self.rng
+        if reason == "died":
+            return {}
+        check = {"exit_relapse_risk": weighted(rng, EXIT_RELAPSE_RISK[reason])}
+        if reason in NO_CHECK_UP_EXITS:  # another service takes them on
+            return check
+        discussed = reason != "dropped_out" or rng.random() < 0.5
+        check.update(
+            exit_risk_of_death_discussed=discussed,
+            exit_harm_reduction_discussed=discussed,
+            exit_discussion_note=rng.choice(EXIT_DISCUSSED_NOTES) if discussed else EXIT_NOT_DISCUSSED_NOTE,
+        )
+        return check
+
+    def close_dispensing_at_exit(self, course: Course) -> None:
+        """The dispensing arrangement in force when the episode ends is closed on the exit date, as the exit
+        does (patients.services.episode_exit)."""
+        exit_on = course.episode.exit_date
+        current = [a for a in course.arrangements if a.effective_from <= exit_on] if exit_on else []
+        if current:
+            sorted(current, key=lambda a: a.effective_from)[-1].ended_on = exit_on  # of one day, the latest
 
     def profile(self, course: Course, primary: str, others: list) -> None:
         rng = self.rng
@@ -360,6 +400,7 @@ class DemoService:
             reason_note=note,
             recorded_by=course.episode.lead_practitioner,
         )
+        course.arrangements.append(arrangement)
         self.add(arrangement)
 
     def circumstances(self, course: Course) -> None:

@@ -98,7 +98,8 @@ CO_MORBIDITIES = (
     "Type 2 diabetes.",
     "Abscesses and leg ulcers; wound care at the practice nurse.",
 )
-# Exit reasons and their weights. "Died" is left out: recovery check-ups would fall due for the dead.
+# Exit reasons and their weights. After a death or a transfer no recovery check-up is owed (docs/design.md
+# rule 7 amended), and the demo holds none.
 EXIT_REASONS = (
     ("completed_drug_free", 30),
     ("completed_occasional", 8),
@@ -106,6 +107,26 @@ EXIT_REASONS = (
     ("dropped_out", 30),
     ("transferred_custody", 9),
     ("declined", 8),
+    ("died", 2),
+)
+# The safety check at exit (Intro, App. B): the relapse risk by exit reason (not asked after a death), and, where
+# the discussion of the risk of death and the skills to reduce it could not be had, why not.
+EXIT_RELAPSE_RISK = {
+    "completed_drug_free": (("low", 60), ("moderate", 35), ("high", 5)),
+    "completed_occasional": (("low", 45), ("moderate", 45), ("high", 10)),
+    "transferred": (("low", 35), ("moderate", 50), ("high", 15)),
+    "transferred_custody": (("moderate", 40), ("high", 60)),  # tolerance will be lost by release
+    "dropped_out": (("moderate", 40), ("high", 60)),
+    "declined": (("moderate", 55), ("high", 45)),
+}
+EXIT_DISCUSSED_NOTES = (
+    "Naloxone kit given and its use shown; knows their tolerance will be lower.",
+    "Naloxone kit checked and in date; talked through not using alone.",
+    "",
+)
+EXIT_NOT_DISCUSSED_NOTE = (
+    "Stopped attending and could not be reached before discharge: overdose-risk and naloxone advice sent by "
+    "letter to the last address."
 )
 PLANNED_EXITS = ("completed_drug_free", "completed_occasional", "transferred")
 TRAJECTORIES = (("improving", 45), ("plateaued", 30), ("deteriorating", 25))
