@@ -6,13 +6,17 @@ from datetime import date, timedelta
 
 import pytest
 from auditlog.models import LogEntry
+from dateutil.relativedelta import relativedelta
 from django.apps import apps
 from django.core.management import CommandError, call_command
+from django.db.models import Q
+from django.urls import reverse
 
 from patients.models import (
     Appointment,
     CareTeamChange,
     DrugTest,
+    Intervention,
     MissedDose,
     Patient,
     PharmacyReport,
@@ -21,15 +25,20 @@ from patients.models import (
     TreatmentEpisode,
     longest_missed_run,
 )
+from patients.selectors.evidence import recent_safety_events
 from patients.validators import validate_nhs_number
 from recovery_reviews.formatting import day
+from recovery_reviews.management.demo.stories import BY_KEY, MIN_PATIENTS, STORIES
 from recovery_reviews.models import Role, User
 from reviews.models import (
     CheckUpOutcome,
+    Finding,
     RecoveryCheckUp,
+    Response,
     ReviewStatus,
     StrategicReview,
 )
+from reviews.services.schedule import back_in_treatment_reason
 from reviews.services.strategic import check_up_standing
 
 pytestmark = pytest.mark.django_db
@@ -154,6 +163,12 @@ def test_the_demo_makes_sense_on_any_day(today):
     assert not RecoveryCheckUp.objects.filter(held_on__gt=today).exists()
     assert not TreatmentEpisode.objects.filter(next_review_kind="record_error").exists()
     assert not TreatmentEpisode.objects.filter(entry_date__lt=date(today.year - 3, 1, 1)).exists()
+    assert not Intervention.objects.filter(Q(started_on__gt=today) | Q(ended_on__gt=today)).exists()
+    # The stories are recorded through the services, which refuse the future, on the demo's today whatever the
+    # machine's (stories.on_the_demos_day).
+    told = Patient.objects.filter(family_name__in=[s.family_name for s in STORIES])
+    assert told.count() == len(STORIES)
+    assert TreatmentEpisode.objects.filter(patient__in=told).count() == len(STORIES) + 1  # one came back
 
 
 def test_the_same_seed_gives_the_same_demo_and_another_seed_another():
@@ -194,6 +209,194 @@ def test_the_demo_shows_a_handover_an_entry_in_error_and_a_correction():
     correction = RecordCorrection.objects.get()
     assert correction.after == day(correction.episode.entry_date)
     assert correction.corrected_at.date() <= TODAY
+
+
+# --- The riskiest moments (docs/design.md, second edition; issue 12), each on a North patient ------------------
+
+
+def story(key: str) -> Patient:
+    told = BY_KEY[key]
+    return Patient.objects.select_related("team", "keyworker").get(
+        given_name=told.given_name, family_name=told.family_name
+    )
+
+
+def record_page(client, patient: Patient, login: str = "kw.north") -> str:
+    client.force_login(User.objects.get(username=login))
+    response = client.get(reverse("patients:detail", args=[patient.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_stories_are_north_patients_the_north_logins_see(client):
+    seed()
+    patients = [story(s.key) for s in STORIES]
+    assert {p.team.name for p in patients} == {"North"}
+    assert {p.keyworker.username for p in patients} == {"kw.north", "kw.north2"}
+    assert Patient.objects.count() == PATIENTS  # among the patients asked for, not beside them
+    for login in ("kw.north", "sp.north", "mgr.north"):
+        client.force_login(User.objects.get(username=login))
+        for patient in patients:
+            assert client.get(reverse("patients:detail", args=[patient.pk])).status_code == 200
+    client.force_login(User.objects.get(username="kw.south"))
+    assert client.get(reverse("patients:detail", args=[patients[0].pk])).status_code == 404
+    seed(flush=True, patients=MIN_PATIENTS - 1)  # no room for them in a very small demo
+    assert not Patient.objects.filter(family_name__in=[s.family_name for s in STORIES]).exists()
+
+
+@pytest.mark.usefixtures("frozen_today")
+def test_a_methadone_cut_after_the_last_review_brings_the_review_within_3_months(client):
+    seed()
+    episode = story("dose_cut").episodes.get()
+    old, new = episode.interventions.filter(kind="ost").order_by("-started_on")[:2][::-1]
+    cut = TODAY - timedelta(days=21)
+    assert (old.medicine, old.daily_dose_mg, old.ended_on) == ("methadone", 60, cut)  # the old one ended
+    assert (new.medicine, new.daily_dose_mg, new.started_on, new.ended_on) == ("methadone", 20, cut, None)
+    last = StrategicReview.objects.filter(episode=episode, status=ReviewStatus.COMPLETED).latest(
+        "completed_on"
+    )
+    assert last.completed_on < cut and last.lead.username == "sp.north"
+    assert episode.next_review_kind == "strategic_review"
+    assert TODAY < episode.next_review_target <= cut + relativedelta(months=3)
+    assert episode.next_review_target < last.completed_on + relativedelta(months=6)  # pulled by the cut
+    assert any(f"Treatment transition on {day(cut)}" in r for r in episode.next_review_reasons)
+    page = record_page(client, episode.patient)
+    assert "Within 3 months of a transition" in page
+    assert f"Methadone 60 mg → 20 mg on {day(cut)}" in page
+    client.force_login(User.objects.get(username="kw.north"))
+    caseload = client.get(reverse("patients:caseload"), {"q": episode.patient.family_name}).content.decode()
+    assert 'data-testid="vigilance-changes"' in caseload and "Methadone 60 mg → 20 mg" in caseload
+
+
+@pytest.mark.usefixtures("frozen_today")
+def test_ost_ended_mid_episode_brings_the_review_within_3_months(client):
+    seed()
+    episode = story("ost_ended").episodes.get()
+    assert episode.exit_date is None
+    ended = TODAY - timedelta(days=30)
+    ost = episode.interventions.filter(kind="ost")
+    assert ost.filter(ended_on=ended).exists() and not ost.filter(ended_on=None).exists()
+    assert not PharmacyReport.objects.filter(episode=episode, period_end__gte=ended).exists()
+    last = StrategicReview.objects.filter(episode=episode, status=ReviewStatus.COMPLETED).latest(
+        "completed_on"
+    )
+    assert last.completed_on < ended
+    assert TODAY < episode.next_review_target <= ended + relativedelta(months=3)
+    assert any(f"Treatment transition on {day(ended)}" in r for r in episode.next_review_reasons)
+    page = record_page(client, episode.patient, "kw.north2")
+    assert "Within 3 months of a transition" in page and f"ended on {day(ended)}" in page
+
+
+@pytest.mark.usefixtures("frozen_today")
+def test_four_missed_doses_over_two_reports_are_a_safety_event_the_prescriber_is_not_yet_told_of(client):
+    seed()
+    episode = story("missed_doses").episodes.get()
+    earlier, later = PharmacyReport.objects.filter(episode=episode).order_by("-period_end")[:2][::-1]
+    assert earlier.period_end + timedelta(days=1) == later.period_start  # consecutive reports
+    missed = {r.pk: sorted(d.missed_on for d in r.missed_doses.all()) for r in (earlier, later)}
+    assert missed[earlier.pk] == [earlier.period_end - timedelta(days=1), earlier.period_end]
+    assert missed[later.pk] == [later.period_start, later.period_start + timedelta(days=1)]
+    assert (earlier.missed_dose_run, later.missed_dose_run) == (2, 2)  # neither report alone has a run
+    assert TODAY - later.period_end < timedelta(days=7)  # recent
+    assert (later.safety_run, later.safety_run_from, later.safety_run_told_on) == (
+        4,
+        missed[earlier.pk][0],
+        None,
+    )
+    assert earlier.prescriber_informed_on is None and later.prescriber_informed_on is None
+    third = later.period_start  # the run's third missed day: the safety event (rule 4b)
+    assert episode.next_review_target <= third + timedelta(days=28)
+    assert any(f"Adherence deteriorated on {day(third)}" in r for r in episode.next_review_reasons)
+    events = recent_safety_events(User.objects.get(username="kw.north"), today=TODAY)
+    event = next(e for e in events if e.patient_id == episode.patient_id and "missed" in e.what)
+    assert event.action_needed.startswith("Prescriber not yet told")
+    page = record_page(client, episode.patient)
+    assert "4 consecutive missed doses" in page and "Tell the prescriber before dosing resumes" in page
+    assert "prescriber not yet told" in page  # on the timeline
+
+
+def test_a_review_that_found_no_benefit_brings_the_next_within_3_months():
+    seed()
+    episode = story("no_benefit").episodes.get()
+    last = StrategicReview.objects.filter(episode=episode, status=ReviewStatus.COMPLETED).latest(
+        "completed_on"
+    )
+    assert list(last.findings.values_list("code", flat=True)) == [Finding.NO_BENEFIT]
+    assert last.responses.filter(code=Response.ALTERNATIVE_TREATMENT).exists()
+    assert last.agreed_next_date is None
+    assert episode.next_review_target == last.completed_on + relativedelta(months=3)  # not 6 (rule 3c)
+    assert any("treatment not producing the expected benefit" in r for r in episode.next_review_reasons)
+
+
+@pytest.mark.usefixtures("frozen_today")
+def test_a_death_and_a_transfer_owe_no_check_ups_and_the_record_says_why(client):
+    seed()
+    died = story("died").episodes.get()
+    assert (died.exit_reason, died.exit_date) == ("died", TODAY - timedelta(days=40))
+    assert (died.next_review_kind, died.next_review_target, died.next_review_reasons) == ("", None, [])
+    assert not died.has_exit_check  # neither the relapse risk nor the discussion is asked after a death
+    assert died.exit_discussion_note == ""  # nor the note (it would read as about the discussion)
+    assert not died.interventions.filter(Q(ended_on=None) | Q(ended_on__gt=died.exit_date)).exists()
+    in_force = died.dispensing_arrangements.order_by("-effective_from", "-recorded_at").first()
+    assert in_force.ended_on == died.exit_date  # closed at exit
+    assert not RecoveryCheckUp.objects.filter(episode=died).exists()
+    page = record_page(client, died.patient)
+    assert f"Treatment ended on {day(died.exit_date)} because the person died" in page
+    transferred = story("transferred").episodes.get()
+    assert transferred.exit_reason == "transferred" and transferred.next_review_target is None
+    assert transferred.exit_relapse_risk and transferred.exit_risk_of_death_discussed is None
+    assert TopAssessment.objects.filter(episode=transferred, stage="exit").exists()
+    page = record_page(client, transferred.patient, "kw.north2")
+    assert "because they were transferred to another service, which now reviews them" in page
+
+
+@pytest.mark.usefixtures("frozen_today")
+def test_a_check_up_that_could_not_reach_the_person_is_kept_and_the_check_up_still_owed(client):
+    seed()
+    episode = story("not_reached").episodes.get()
+    attempt = RecoveryCheckUp.objects.get(episode=episode)
+    assert (attempt.sequence, attempt.outcome) == (1, CheckUpOutcome.NOT_REACHED)
+    assert episode.exit_date < attempt.held_on < TODAY
+    assert episode.next_review_kind == "recovery_check_up"
+    assert episode.next_review_target == episode.exit_date + timedelta(days=14)  # check-up 1, still owed
+    assert episode.next_review_deadline >= TODAY  # due, not overdue
+    assert episode.exit_relapse_risk == "high" and episode.exit_risk_of_death_discussed is False
+    assert episode.exit_discussion_note  # why not
+    page = record_page(client, episode.patient)
+    assert "Attempts at this check-up" in page and "could not be reached" in page
+
+
+@pytest.mark.usefixtures("frozen_today")
+def test_a_check_up_with_early_signs_of_relapse_brings_the_next_within_14_days_and_offers_a_new_episode(
+    client,
+):
+    seed()
+    episode = story("relapse_signs").episodes.get()
+    latest = RecoveryCheckUp.objects.filter(episode=episode).latest("held_on")
+    assert (latest.sequence, latest.outcome) == (2, CheckUpOutcome.RELAPSE_RISK)
+    assert episode.next_review_kind == "recovery_check_up"
+    assert TODAY <= episode.next_review_target <= latest.held_on + timedelta(days=14)
+    assert any("found early signs of relapse" in r for r in episode.next_review_reasons)
+    page = record_page(client, episode.patient)
+    assert 'data-testid="relapse-offer"' in page and "Open a new treatment episode" in page
+
+
+def test_rapid_access_back_into_treatment_opens_the_new_episode_and_the_earlier_owes_nothing():
+    seed()
+    earlier, new = story("back_in_treatment").episodes.order_by("entry_date")
+    returned = RecoveryCheckUp.objects.get(episode=earlier, outcome=CheckUpOutcome.RETURNED_TO_TREATMENT)
+    relapse = RecoveryCheckUp.objects.get(episode=earlier, outcome=CheckUpOutcome.RELAPSE_RISK)
+    assert returned.held_on <= relapse.held_on + timedelta(days=14)
+    assert new.entry_date == returned.held_on and new.exit_date is None
+    assert (earlier.next_review_target, earlier.next_review_reasons) == (
+        None,
+        [back_in_treatment_reason(new.entry_date)],
+    )
+    assert new.next_review_kind == "strategic_review"
+    assert new.next_review_target == new.entry_date + relativedelta(months=3)
+    assert new.interventions.filter(kind="ost", ended_on=None).exists()
+    assert new.top_assessments.filter(stage="start").exists()
+    assert PharmacyReport.objects.filter(episode=new).exists()
 
 
 def test_check_up_attempts_keep_their_number_and_none_is_long_overdue():

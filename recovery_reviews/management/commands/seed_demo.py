@@ -5,7 +5,9 @@ three years. Each episode follows a story (improving, plateaued or deteriorating
 TOP histories, drug tests, fortnightly pharmacy reports with missed doses, keyworker appointments, the care
 plan, dispensing changes with their reasons, and strategic reviews held when the scheduling policy said they
 were due, with findings and App. C responses. Some reviews are overdue, some await the patient's involvement
-(§2.4), some episodes have ended and owe recovery check-ups (§1.7). See recovery_reviews/management/demo/.
+(§2.4), some episodes have ended and owe recovery check-ups (§1.7). A few North patients show the riskiest
+moments (a medication change, missed doses over two reports, a death, a check-up after exit), recorded after the
+bulk load through the services a user would use (demo/stories.py). See recovery_reviews/management/demo/.
 
 Everything is relative to --today, so the demo makes sense on any day. Seeding is not a person's change, so
 django-auditlog is off while it runs. The stored next reviews are computed at the end by the adapter the

@@ -10,7 +10,7 @@ from django.utils import timezone
 from careplans.models import CarePlan, Goal, GoalAction
 from patients import models as pm
 from recovery_reviews.formatting import day
-from recovery_reviews.management.demo import evidence, review_history
+from recovery_reviews.management.demo import evidence, review_history, stories
 from recovery_reviews.management.demo.course import Course, days_between, demo_nhs_number, weighted
 from recovery_reviews.management.demo.vocabulary import (
     AMOUNTS,
@@ -78,6 +78,8 @@ class DemoService:
         self.today = today
         self.policy = policy
         self.rows: dict[type, list] = {}
+        self.story_courses: list[Course] = []
+        self.nhs_numbers_taken: set[str] = set()
 
     def add(self, *objs) -> None:
         for obj in objs:
@@ -87,8 +89,11 @@ class DemoService:
         self.staff()
         for course in self.patients(patients):
             first = len(self.rows.get(pm.Intervention, []))
-            self.interventions(course)
-            self.circumstances(course)
+            if course.story:
+                stories.set_up(self, course)  # its treatment, as its story goes
+            else:
+                self.interventions(course)
+                self.circumstances(course)
             course.elements = [
                 i for i in self.rows.get(pm.Intervention, [])[first:] if i.kind in ELEMENT_KINDS
             ]
@@ -104,22 +109,29 @@ class DemoService:
             evidence.care_plan(self, course)
             evidence.check_ups(self, course)
             self.close_dispensing_at_exit(course)
+            if course.story:
+                stories.finish(self, course)
         unknown = set(self.rows) - set(WRITE_ORDER)
         assert not unknown, f"add {unknown} to WRITE_ORDER"
         for model in WRITE_ORDER:
             model.objects.bulk_create(self.rows.get(model, []), batch_size=2000)
         self.amendments()
+        stories.tell(self)
 
     def amendments(self) -> None:
         """A few of the records a real service accumulates, so the demo shows them: a caseload handed over, a
         pharmacy report entered in error, a mistyped entry date corrected. Written after the rest (they amend
         it), dated relative to the demo's today; the schedules are computed after this."""
         today = self.today
+        told = {id(c.episode) for c in self.story_courses}  # the stories' records stay as they tell them
         open_north = sorted(
             (
                 e
                 for e in self.rows[pm.TreatmentEpisode]
-                if e.exit_date is None and e.patient.team.name == "North" and (today - e.entry_date).days > 60
+                if e.exit_date is None
+                and e.patient.team.name == "North"
+                and (today - e.entry_date).days > 60
+                and id(e) not in told
             ),
             key=lambda e: e.pk,
         )
@@ -207,11 +219,13 @@ class DemoService:
         }
 
     def patients(self, count: int) -> list[Course]:
-        """Patients who entered over the last three years; a few who dropped out have come back."""
+        """Patients who entered over the last three years; a few who dropped out have come back. Then, in a
+        demo big enough, the patients of the stories (stories.py), in North."""
         rng, today = self.rng, self.today
-        taken: set[str] = set()
+        taken = self.nhs_numbers_taken
+        told = stories.STORIES if count >= stories.MIN_PATIENTS else ()
         courses = []
-        for _ in range(count):
+        for _ in range(count - len(told)):
             team = weighted(rng, TEAM_SHARES)
             patient = pm.Patient(
                 given_name=rng.choice(GIVEN_NAMES),
@@ -231,7 +245,8 @@ class DemoService:
                 course.back_on = back
                 courses.append(self.episode(patient, back, can_end=False))
         self.assign_fates([c for c in courses if c.episode.exit_date is None])
-        return courses
+        self.story_courses = [stories.course(self, story) for story in told]
+        return courses + self.story_courses
 
     def episode(self, patient: pm.Patient, entry: date, *, can_end: bool) -> Course:
         rng, today = self.rng, self.today
