@@ -211,7 +211,7 @@ def test_the_demo_shows_a_handover_an_entry_in_error_and_a_correction():
     assert correction.corrected_at.date() <= TODAY
 
 
-# --- The riskiest moments (docs/design.md, second edition; issue 12), each on a North patient ------------------
+# --- The riskiest moments (docs/design.md, second edition), each on a North patient (demo/stories.py) ---
 
 
 def story(key: str) -> Patient:
