@@ -174,7 +174,9 @@ def intervention_record(
     )
     intervention.full_clean()
     intervention.save()
-    schedule_refresh(episode)  # the start of OST, detox, residential or inpatient treatment is a transition (rule 3b)
+    schedule_refresh(
+        episode
+    )  # the start of OST, detox, residential or inpatient treatment is a transition (rule 3b)
     return intervention
 
 
