@@ -1,4 +1,4 @@
-"""The clinical hazard log (docs/safety/hazard-log.md) stays true: every hazard names its controls and the tests
+"""The clinical hazard log (docs/clinical-safety/hazard-log.md) stays true: every hazard names its controls and the tests
 that show they work, and every test it names exists. A renamed or deleted test would otherwise leave a hazard
 with evidence that proves nothing."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LOG = ROOT / "docs" / "safety" / "hazard-log.md"
+LOG = ROOT / "docs" / "clinical-safety" / "hazard-log.md"
 
 HAZARD = re.compile(r"^### (H-\d{3}): (.+?)\s*$")
 FIELD = re.compile(r"^- \*\*(\w[\w ]*)\*\*:\s*(.*)$")
@@ -91,7 +91,7 @@ def test_the_hazard_log_names_a_control_and_existing_tests_for_every_hazard():
     hazards = read_log(LOG.read_text())
     assert hazards, "the hazard log lists no hazards"
     failures = problems(hazards, ROOT)
-    assert not failures, "docs/safety/hazard-log.md:\n" + "\n".join(failures)
+    assert not failures, "docs/clinical-safety/hazard-log.md:\n" + "\n".join(failures)
 
 
 @pytest.mark.parametrize(
