@@ -1,8 +1,9 @@
 """Settings for Recovery Reviews, read from the environment (see .env.example).
 
-With nothing set the product runs on the embedded default: SQLite, DEBUG on, email written to files under
-var/mail, and Celery on kombu's filesystem transport under var/broker. Set DATABASE_URL and CELERY_BROKER_URL
-for PostgreSQL and Redis.
+With nothing set the product runs on the embedded default: SQLite, email written to files under var/mail, and
+Celery on kombu's filesystem transport under var/broker. Set DATABASE_URL and CELERY_BROKER_URL for PostgreSQL
+and Redis. DEBUG is off unless DJANGO_DEBUG turns it on (then DJANGO_SECRET_KEY is required); `manage.py
+rundemo` turns it on for itself and its worker (manage.py).
 """
 
 from pathlib import Path
@@ -15,7 +16,8 @@ from recovery_reviews.env import SettingError, env_bool, env_int, env_list, env_
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("RECOVERY_REVIEWS_VAR_DIR", str(BASE_DIR / "var")))
 
-DEBUG = env_bool("DJANGO_DEBUG", default=True)
+# Off unless set: a deployment that forgets the variable must not show tracebacks (docs/design.md, How it runs).
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:

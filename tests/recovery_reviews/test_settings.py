@@ -1,13 +1,18 @@
-"""Settings come from the environment through small strict readers (docs/conventions.md 8): with nothing set, the
-embedded default; with DEBUG off, `manage.py check --deploy` reports nothing; a missing secret or a bad value
-stops the process at start-up with the variable's name."""
+"""Settings come from the environment through small strict readers (docs/conventions.md 8): DEBUG off unless
+DJANGO_DEBUG is set (rundemo sets it for itself), and with it on, the embedded default; with DEBUG off, `manage.py
+check --deploy` reports nothing; a missing secret or a bad value stops the process at start-up with the
+variable's name."""
 
 import os
 import re
 import secrets
+import socket
 import string
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -89,6 +94,59 @@ def test_check_deploy_does_complain_about_a_weak_secret_key(tmp_path):
     assert "security.W009" in result.stdout + result.stderr
 
 
+def test_debug_is_off_when_django_debug_is_unset(tmp_path):
+    """A deployment that forgets DJANGO_DEBUG shows no tracebacks: DEBUG is off, HTTPS and HSTS on."""
+    debug, hsts, redirect = show_settings(
+        tmp_path,
+        "settings.DEBUG",
+        "settings.SECURE_HSTS_SECONDS",
+        "settings.SECURE_SSL_REDIRECT",
+        DJANGO_SECRET_KEY=random_secret_key(),
+    )
+    assert (debug, hsts, redirect) == ("False", "31536000", "True")
+
+
+def test_with_nothing_set_the_settings_ask_for_a_secret_key(tmp_path):
+    result = django(["manage.py", "check"], tmp_path)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off." in result.stderr
+
+
+def test_rundemo_turns_debug_on_for_itself(tmp_path):
+    """With nothing set, `manage.py rundemo` starts (no secret key needed) and serves Django's debug pages."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {
+        k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES and not k.startswith("DJANGO_")
+    }
+    environment.update(RECOVERY_REVIEWS_VAR_DIR=str(tmp_path / "var"))
+    demo = subprocess.Popen(
+        [sys.executable, "manage.py", "rundemo", "--no-seed", "--no-worker", "--port", str(port)],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/no-such-page/", timeout=5)
+            except urllib.error.HTTPError as error:
+                status, page = error.code, error.read().decode()
+                break
+            except OSError:
+                assert demo.poll() is None, "rundemo stopped before it served"
+                assert time.monotonic() < deadline, "rundemo did not serve within 90 seconds"
+                time.sleep(0.5)
+        assert status == 404
+        assert "You’re seeing this error because you have <code>DEBUG = True</code>" in page
+    finally:
+        demo.terminate()
+        demo.wait(timeout=30)
+
+
 def test_with_debug_off_and_no_secret_key_the_settings_refuse_to_load(tmp_path):
     result = django(["manage.py", "check"], tmp_path, DJANGO_DEBUG="0")
     assert result.returncode != 0
@@ -106,12 +164,12 @@ def test_with_debug_off_and_no_secret_key_the_settings_refuse_to_load(tmp_path):
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(tmp_path, variable, value, message):
-    result = django(["manage.py", "check"], tmp_path, **{variable: value})
+    result = django(["manage.py", "check"], tmp_path, **{"DJANGO_DEBUG": "1", variable: value})
     assert result.returncode != 0
     assert message in result.stderr
 
 
-def test_with_nothing_set_the_product_runs_on_the_embedded_default(tmp_path):
+def test_with_only_debug_set_the_product_runs_on_the_embedded_default(tmp_path):
     engine, name, debug, broker, email = show_settings(
         tmp_path,
         "settings.DATABASES['default']['ENGINE']",
@@ -119,6 +177,7 @@ def test_with_nothing_set_the_product_runs_on_the_embedded_default(tmp_path):
         "settings.DEBUG",
         "settings.CELERY_BROKER_URL",
         "settings.EMAIL_BACKEND",
+        DJANGO_DEBUG="1",
     )
     assert engine == "'django.db.backends.sqlite3'"
     assert name == repr(str(tmp_path / "var" / "db.sqlite3"))
@@ -137,6 +196,7 @@ def test_database_url_and_celery_broker_url_select_postgresql_and_redis(tmp_path
         "settings.CELERY_BROKER_URL",
         DATABASE_URL="postgres://postgres@db.example:5432/reviews",
         CELERY_BROKER_URL="redis://cache.example:6379/0",
+        DJANGO_DEBUG="1",
     )
     assert engine == "'django.db.backends.postgresql'"
     assert (name, host) == ("'reviews'", "'db.example'")
