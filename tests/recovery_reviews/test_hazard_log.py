@@ -184,6 +184,11 @@ def problems(hazards: list[Hazard], root: Path, minimum: int = MINIMUM_HAZARDS) 
     return found
 
 
+def malformed_headings(text: str) -> list[str]:
+    """Headings that look like a hazard's but that read_log would not read, so the hazard would go unchecked."""
+    return [line for line in text.splitlines() if re.match(r"^#+ *H-?\d", line) and not HAZARD.match(line)]
+
+
 def printed_matrix(text: str) -> dict[str, tuple[int, ...]]:
     """The rows of the risk matrix as the log prints it: `| **Likelihood** | r | r | r | r | r |`."""
     rows = {}
@@ -196,7 +201,11 @@ def printed_matrix(text: str) -> dict[str, tuple[int, ...]]:
 
 
 def test_the_hazard_log_is_complete_rated_on_the_matrix_and_names_existing_tests():
-    failures = problems(read_log(LOG.read_text()), ROOT)
+    text = LOG.read_text()
+    failures = problems(read_log(text), ROOT)
+    failures += [
+        f"{line!r}: a hazard is headed `### H-NNN: <short name>`" for line in malformed_headings(text)
+    ]
     assert not failures, "docs/clinical-safety/hazard-log.md:\n" + "\n".join(failures)
 
 
@@ -370,6 +379,15 @@ def test_the_checker_catches_a_repeated_id_and_too_few_hazards(root):
     found = problems(twice, root, minimum=3)
     assert any("the log holds 2 hazards; a safety case needs at least 3" in p for p in found), found
     assert any("the ID is used twice" in p for p in found), found
+
+
+def test_the_checker_finds_a_hazard_heading_it_would_not_read():
+    assert malformed_headings(GOOD) == []
+    assert malformed_headings("## H-001: two hashes\n### H-41: short\n### H-0041: long\n") == [
+        "## H-001: two hashes",
+        "### H-41: short",
+        "### H-0041: long",
+    ]
 
 
 def test_the_checker_reads_the_printed_matrix():
