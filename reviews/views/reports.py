@@ -1,8 +1,6 @@
 """Managers' reports: first-review timeliness (§1.3), the workload forecast against capacity, the register of unmet
 need (§2.14) and TOP outcomes. Reads are in reviews.dashboards; these views validate filters and render."""
 
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
@@ -12,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from recovery_reviews.access import teams_for_user
+from recovery_reviews.csv_export import csv_writer
 from recovery_reviews.formatting import day_short
 from recovery_reviews.forms import add_service_errors
 from recovery_reviews.models import Role
@@ -174,7 +173,7 @@ def unmet_needs_csv(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     name = f"unmet-needs-{period['start'].isoformat()}-to-{period['end'].isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(["Quarter", "Quarter starts", "Team", "Category", "Unmet need", "Count"])
     for row in unmet_need_counts(request.user, **period):
         writer.writerow(
