@@ -348,17 +348,17 @@ class RecoveryCheckUp(models.Model):
 
 class ReminderKind(models.TextChoices):
     """What a reminder is about. Each value belongs to one plug-in in reviews/reminders/kinds/, which owns it
-    (docs/reminders.md): strategic reviews and recovery check-ups to review_due.py (the value is the episode's
-    next_review_kind), runs of missed doses to safety_event.py."""
+    (docs/reminders.md): strategic reviews and check-ups to review_due.py (the value is the owed item's kind,
+    OwedItem.kind), runs of missed doses to safety_event.py."""
 
     STRATEGIC_REVIEW = "strategic_review", "Strategic review"
     RECOVERY_CHECK_UP = "recovery_check_up", "Recovery check-up"
+    ELEMENT_CHECK_UP = "element_check_up", "Check-up after an element of treatment"
     SAFETY_EVENT = "safety_event", "Safety event"
 
 
 class ReminderStage(models.TextChoices):
-    """Where the thing reminded of stands. Each kind has stages of its own (no two kinds share one), so that
-    reminder_sent_once, which leaves the kind out, never makes two kinds' reminders one."""
+    """Where the thing reminded of stands. Each kind has stages of its own (no two kinds share one)."""
 
     # A review's or check-up's, rule 8 (review_due.py).
     DUE_SOON = "due_soon", "Due soon"
@@ -392,8 +392,10 @@ class Reminder(models.Model):
 
     class Meta:
         constraints = [
+            # One episode can owe a strategic review and a check-up after an element on the same day (rule 7b):
+            # the kind is part of what a reminder is about.
             models.UniqueConstraint(
-                fields=["episode", "target", "stage", "recipient"], name="reminder_sent_once"
+                fields=["episode", "kind", "target", "stage", "recipient"], name="reminder_sent_once"
             ),
         ]
         indexes = [
@@ -423,3 +425,99 @@ class InboxItem(models.Model):
 
     def __str__(self):
         return self.subject
+
+
+class OwedItem(models.Model):
+    """One item an episode owes now: a strategic review, a recovery check-up after exit, or a check-up after an
+    element of treatment (docs/design.md, Review scheduling policy; rule 7b), with its own dates and reasons.
+
+    Written by the scheduling adapter (reviews.services.schedule) in the same transaction as the change that
+    caused it, every item of the episode at once; the episode's next_review_* columns hold the first of them.
+    Lists, counts, the forecast and the reminders read these rows, one per item, so that no item hides another.
+    A record the policy cannot schedule is one item of kind "record_error", dated today, until corrected.
+
+    team and keyworker are the episode's, copied so that the dashboards count by team in an index scan; database
+    triggers (migration reviews 0007) keep them equal to the episode's, whatever path changes it. Never set by
+    hand."""
+
+    episode = models.ForeignKey(TreatmentEpisode, on_delete=models.CASCADE, related_name="owed_items")
+    kind = models.CharField(max_length=24)
+    target = models.DateField()
+    deadline = models.DateField()
+    reasons = models.JSONField(default=list)
+    element_end = models.DateField(null=True, blank=True)  # a check-up after an element: the day it ended
+    team = models.ForeignKey(
+        "recovery_reviews.Team", on_delete=models.PROTECT, related_name="+", null=True, db_index=False
+    )
+    keyworker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, db_index=False
+    )
+
+    class Meta:
+        ordering = ["target", "deadline", "pk"]
+        indexes = [
+            # Status counts and the forecast by team: an index-only read (docs/conventions.md 2).
+            models.Index(fields=["team", "target", "deadline", "kind"], name="owed_team_schedule"),
+            models.Index(fields=["keyworker", "target"], name="owed_keyworker_target"),
+            models.Index(fields=["target"], name="owed_target"),
+            models.Index(fields=["deadline"], name="owed_deadline"),
+            models.Index(fields=["episode", "target"], name="owed_episode"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="owed_target_not_after_deadline", condition=Q(target__lte=F("deadline"))
+            ),
+            models.CheckConstraint(
+                name="owed_element_end_with_element_check_up",
+                condition=Q(kind="element_check_up", element_end__isnull=False)
+                | (~Q(kind="element_check_up") & Q(element_end__isnull=True)),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} for {self.episode_id}: {formatting.day(self.target)}"
+
+
+class ElementCheckUp(models.Model):
+    """A check-up after an element of treatment (OST, detox, residential or inpatient) ended while the episode
+    stayed open (§1.7, docs/design.md rule 7b). As with recovery check-ups (rule 7c), a row with the outcome
+    "could not be reached" is an attempt: it is kept and the check-up stays owed; the one held check-up of an
+    element end closes it (one_held_element_check_up)."""
+
+    episode = models.ForeignKey(TreatmentEpisode, on_delete=models.PROTECT, related_name="element_check_ups")
+    element_end = models.DateField(help_text="The day the element of treatment ended.")
+    held_on = models.DateField()
+    held_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(max_length=24, choices=CheckUpOutcome.choices)
+    notes = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["element_end", "held_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["episode", "element_end"],
+                condition=~Q(outcome=CheckUpOutcome.NOT_REACHED),
+                name="one_held_element_check_up",
+                violation_error_message="The check-up after this element of treatment has been held already.",
+            ),
+            models.CheckConstraint(
+                name="element_check_up_after_its_end", condition=Q(held_on__gte=F("element_end"))
+            ),
+            models.CheckConstraint(
+                name="element_check_up_not_back_in_treatment",
+                condition=~Q(outcome=CheckUpOutcome.RETURNED_TO_TREATMENT),
+                violation_error_message="The patient is still in treatment: record early signs of relapse "
+                "instead, and raise it at the next strategic review.",
+            ),
+        ]
+
+    def __str__(self):
+        what = "tried" if self.is_attempt else "held"
+        return f"Check-up after the element ended {formatting.day(self.element_end)}: {what} on {formatting.day(self.held_on)}"
+
+    @property
+    def is_attempt(self) -> bool:
+        return self.outcome == CheckUpOutcome.NOT_REACHED
+
+    def get_additional_data(self):
+        return {"patient_id": self.episode.patient_id}

@@ -25,12 +25,12 @@ from patients.top_questionnaire import DOMAIN_LABELS, TOP_ITEMS, TopItem
 from recovery_reviews.access import scoped
 from recovery_reviews.formatting import day
 from reviews.models import Finding, ReviewStatus, StrategicReview, UnmetNeed
-from reviews.services.schedule import (
+from reviews.services.schedule import policy
+from reviews.services.transitions import (
     ELEMENT_KINDS,
     ElementRow,
     Transition,
     element_row,
-    policy,
     treatment_transitions_described,
 )
 

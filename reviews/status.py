@@ -1,5 +1,8 @@
 """Review status in SQL (docs/design.md rule 8), from the columns the scheduling adapter stores, so that lists and
-dashboards filter and count by status in one query. The same thresholds as reviews.scheduling.review_status."""
+dashboards filter and count by status in one query. The same thresholds as reviews.scheduling.review_status.
+
+Each function reads an episode's first owed item (its next_review_* columns) by default, or with ON_ITEMS the
+columns of reviews.models.OwedItem, one row per item owed."""
 
 from datetime import date, timedelta
 
@@ -19,32 +22,40 @@ STATUS_LABELS = {
 }
 
 
-def review_status_expression(today: date) -> Case:
+ON_EPISODES = {"target": "next_review_target", "deadline": "next_review_deadline", "episode": "pk"}
+ON_ITEMS = {"target": "target", "deadline": "deadline", "episode": "episode_id"}
+
+
+def review_status_expression(today: date, columns: dict = ON_EPISODES) -> Case:
     due_soon_from = today + timedelta(days=policy().due_soon_days)
+    target, deadline = columns["target"], columns["deadline"]
     return Case(
-        When(next_review_deadline__lt=today, then=Value(OVERDUE)),
-        When(next_review_target__lt=today, then=Value(DUE)),
-        When(next_review_target__lte=due_soon_from, then=Value(DUE_SOON)),
-        When(next_review_target__isnull=False, then=Value(UPCOMING)),
+        When(**{f"{deadline}__lt": today}, then=Value(OVERDUE)),
+        When(**{f"{target}__lt": today}, then=Value(DUE)),
+        When(**{f"{target}__lte": due_soon_from}, then=Value(DUE_SOON)),
+        When(**{f"{target}__isnull": False}, then=Value(UPCOMING)),
         default=Value(""),
         output_field=CharField(),
     )
 
 
-def awaiting_patient_expression() -> Exists:
+def awaiting_patient_expression(columns: dict = ON_EPISODES) -> Exists:
     """A strategic review held without the patient and waiting for their involvement (§2.4)."""
     return Exists(
-        StrategicReview.objects.filter(episode=OuterRef("pk"), status=ReviewStatus.AWAITING_PATIENT)
+        StrategicReview.objects.filter(
+            episode=OuterRef(columns["episode"]), status=ReviewStatus.AWAITING_PATIENT
+        )
     )
 
 
-def status_filter(status: str, today: date) -> Q:
+def status_filter(status: str, today: date, columns: dict = ON_EPISODES) -> Q:
     due_soon_from = today + timedelta(days=policy().due_soon_days)
+    target, deadline = columns["target"], columns["deadline"]
     return {
-        OVERDUE: Q(next_review_deadline__lt=today),
-        DUE: Q(next_review_target__lt=today, next_review_deadline__gte=today),
-        DUE_SOON: Q(next_review_target__gte=today, next_review_target__lte=due_soon_from),
-        UPCOMING: Q(next_review_target__gt=due_soon_from),
+        OVERDUE: Q(**{f"{deadline}__lt": today}),
+        DUE: Q(**{f"{target}__lt": today, f"{deadline}__gte": today}),
+        DUE_SOON: Q(**{f"{target}__gte": today, f"{target}__lte": due_soon_from}),
+        UPCOMING: Q(**{f"{target}__gt": due_soon_from}),
         AWAITING_PATIENT: Q(awaiting_patient=True),
     }[status]
 

@@ -2,17 +2,17 @@
 
 docs/reminders.md, "The sweep"; docs/conventions.md 6 (claim before you send).
 
-It asks every registered kind what it owes today and claims the lot. Each reminder (episode, target, stage,
-recipient) is a row under the unique constraint reminder_sent_once, inserted by
+It asks every registered kind what it owes today and claims the lot. Each reminder (episode, kind, target,
+stage, recipient) is a row under the unique constraint reminder_sent_once, inserted by
 
-    INSERT INTO reviews_reminder (...) VALUES (...), (...) ON CONFLICT (episode, target, stage, recipient)
+    INSERT INTO reviews_reminder (...) VALUES (...), (...) ON CONFLICT (episode, kind, target, stage, recipient)
     DO NOTHING RETURNING id
 
 which PostgreSQL and SQLite (3.35+) both run, and which returns exactly the rows this statement inserted: a
 row that exists, or that a concurrent sweep inserted first, is not returned (PostgreSQL waits for the other
 transaction and then skips the row; SQLite serialises writers). So a sweep knows which reminders are its own
 and never counts another's; ``bulk_create(ignore_conflicts=True)`` could not say. Claims are inserted in one
-total order (episode, target, stage, recipient), so that two sweeps at once wait on each other instead of
+total order (episode, kind, target, stage, recipient), so that two sweeps at once wait on each other instead of
 deadlocking.
 
 Catch-up: the kinds read what is owed *today* from stored dates, not what changed since the last run, so a
@@ -36,10 +36,10 @@ from reviews.reminders.kinds.base import Claim
 # The reminder's identity (the unique constraint reminder_sent_once) first, then what else a claim writes.
 CLAIM_COLUMNS = (
     "episode",
+    "kind",
     "target",
     "stage",
     "recipient",
-    "kind",
     "deadline",
     "claimed_at",
     "attempts",
@@ -80,7 +80,7 @@ def _claim(owed: list[Claim], now) -> list[int]:
     columns = [ops.quote_name(meta.get_field(name).column) for name in CLAIM_COLUMNS]
     insert = (
         f"INSERT INTO {ops.quote_name(meta.db_table)} ({', '.join(columns)}) VALUES {{rows}} "
-        f"ON CONFLICT ({', '.join(columns[:4])}) DO NOTHING RETURNING {ops.quote_name(meta.pk.column)}"
+        f"ON CONFLICT ({', '.join(columns[:5])}) DO NOTHING RETURNING {ops.quote_name(meta.pk.column)}"
     )
     row = "(" + ", ".join(["%s"] * len(columns)) + ")"
     claimed_at = ops.adapt_datetimefield_value(now)
@@ -89,9 +89,9 @@ def _claim(owed: list[Claim], now) -> list[int]:
         for start in range(0, len(owed), CLAIM_BATCH):
             batch = owed[start : start + CLAIM_BATCH]
             params = []
-            for episode, target, stage, recipient, kind, deadline in batch:
+            for episode, kind, target, stage, recipient, deadline in batch:
                 target, deadline = ops.adapt_datefield_value(target), ops.adapt_datefield_value(deadline)
-                params += [episode, target, stage, recipient, kind, deadline, claimed_at, 0, ""]
+                params += [episode, kind, target, stage, recipient, deadline, claimed_at, 0, ""]
             cursor.execute(insert.format(rows=", ".join([row] * len(batch))), params)
             ids += [row[0] for row in cursor.fetchall()]
     return sorted(ids)

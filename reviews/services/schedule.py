@@ -1,6 +1,8 @@
-"""The scheduling adapter: builds reviews.scheduling.ReviewFacts from the record, asks the pure policy for the
-next review, and stores kind, target, deadline and reasons on the episode (indexed columns), so that caseloads
-and dashboards filter and sort in SQL (docs/conventions.md 2; healthchecks stores alert_after the same way).
+"""The scheduling adapter: builds reviews.scheduling.ReviewFacts from the record, asks the pure policy for every
+item the episode owes, and stores each as a reviews.models.OwedItem row (kind, target, deadline, reasons; indexed),
+with the first of them in the episode's next_review_* columns, so that caseloads, lists, dashboards and reminders
+filter and sort in SQL and no item hides another (docs/conventions.md 2; healthchecks stores alert_after the same
+way).
 
 episode_schedule_refresh runs inside the transaction of every service that changes an input (a review, a
 pharmacy report, a circumstance, an exit, a check-up). episodes_schedule_recompute is the nightly safety net
@@ -12,27 +14,45 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import date
 from functools import cache
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from patients.models import EpisodeCircumstance, Intervention, InterventionKind, MissedDose, TreatmentEpisode
+from patients.models import EpisodeCircumstance, Intervention, MissedDose, TreatmentEpisode
 from patients.models.record import SCHEDULE_FIELDS
 from recovery_reviews.formatting import day
 from reviews.models import (
     CheckUpOutcome,
+    ElementCheckUp,
     Finding,
+    OwedItem,
     RecoveryCheckUp,
     ReviewFinding,
     ReviewStatus,
     StrategicReview,
 )
-from reviews.scheduling import Policy, ReviewDue, ReviewFacts, missed_dose_deterioration, next_review
+from reviews.scheduling import (
+    KINDS,
+    Policy,
+    ReviewDue,
+    ReviewFacts,
+    missed_dose_deterioration,
+    next_review,
+    owed,
+)
+from reviews.services.transitions import (
+    ELEMENT_KINDS,
+    NOT_BENEFITING,
+    NOT_BENEFITING_FINDINGS,
+    ElementRow,
+    element_ends,
+    treatment_transitions,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -57,102 +77,6 @@ def _open_episodes() -> Q:
     return (
         Q(exit_date__isnull=True) | Q(next_review_target__isnull=False) | Q(schedule_computed_at__isnull=True)
     )
-
-
-# Rule 3b's elements of treatment, and rule 3c's findings (docs/design.md, rule 3b; rule 3c).
-ELEMENT_KINDS = (
-    InterventionKind.OST,
-    InterventionKind.DETOX,
-    InterventionKind.RESIDENTIAL,
-    InterventionKind.INPATIENT,
-)
-NOT_BENEFITING = "not_benefiting"
-NOT_BENEFITING_FINDINGS = (Finding.NO_BENEFIT, Finding.LESS_BENEFIT_THAN_EXPECTED)
-
-
-@dataclass(frozen=True)
-class ElementRow:
-    kind: str
-    medicine: str
-    daily_dose_mg: Decimal | None
-    started_on: date
-    ended_on: date | None
-
-
-def treatment_transitions(rows: Iterable[ElementRow], episode: TreatmentEpisode) -> tuple[date, ...]:
-    """Rule 3b's transitions (§1.6, App. C 2) from an episode's OST, detox, residential and inpatient rows: the
-    dates of treatment_transitions_described, each once, for the policy."""
-    return tuple(sorted({transition.on for transition in treatment_transitions_described(rows, episode)}))
-
-
-@dataclass(frozen=True)
-class Transition:
-    """A transition of rule 3b, and what changed, as clinicians say it: "Methadone 60 mg → 20 mg"."""
-
-    on: date
-    what: str
-
-
-def element_row(intervention: Intervention) -> ElementRow:
-    return ElementRow(
-        intervention.kind,
-        intervention.medicine,
-        intervention.daily_dose_mg,
-        intervention.started_on,
-        intervention.ended_on,
-    )
-
-
-def treatment_transitions_described(
-    rows: Iterable[ElementRow], episode: TreatmentEpisode
-) -> tuple[Transition, ...]:
-    """Rule 3b's transitions (§1.6, App. C 2) from an episode's OST, detox, residential and inpatient rows, each
-    with what changed, earliest first; the one reading of them for the schedule (treatment_transitions) and the
-    pages (the vigilance after a medication change, reviews.selectors.transition_vigilance).
-
-    A change of OST dose or medicine is recorded by ending one OST row and starting another the same or the next
-    day: the two rows are one course of OST, so the change is a transition only when it reduces the daily dose or
-    changes the medicine (an increase is not one), and the course starts and ends once. Every other row starts and
-    ends an element of its own. Dates on or before entry are the entry itself, and dates after an exit are not
-    the episode's; the policy leaves out the first and would refuse the second."""
-    found: list[Transition] = []
-    # For each course of OST: [start, end or None while it goes on, its first row, its latest row].
-    courses: list[list] = []
-    for row in sorted(rows, key=lambda r: (r.started_on, r.ended_on or date.max)):
-        if row.kind != InterventionKind.OST:
-            name = InterventionKind(row.kind).label
-            found.append(Transition(row.started_on, f"{name} started"))
-            if row.ended_on:
-                found.append(Transition(row.ended_on, f"{name} ended"))
-            continue
-        course = courses[-1] if courses else None
-        if course is None or (course[1] is not None and row.started_on > course[1] + timedelta(days=1)):
-            courses.append([row.started_on, row.ended_on, row, row])
-            continue
-        before = course[3]
-        if row.medicine != before.medicine or (
-            row.daily_dose_mg is not None
-            and before.daily_dose_mg is not None
-            and row.daily_dose_mg < before.daily_dose_mg
-        ):
-            found.append(Transition(row.started_on, f"{_ost(before)} → {_ost(row, after=before)}"))
-        course[1] = None if course[1] is None or row.ended_on is None else max(course[1], row.ended_on)
-        course[3] = row
-    for start, end, first, latest in courses:
-        found.append(Transition(start, f"{_ost(first)} started"))
-        if end:
-            found.append(Transition(end, f"{_ost(latest)} ended"))
-    last_day = episode.exit_date or date.max
-    return tuple(sorted((t for t in found if episode.entry_date < t.on <= last_day), key=lambda t: t.on))
-
-
-def _ost(row: ElementRow, *, after: ElementRow | None = None) -> str:
-    """'Methadone 60 mg'; after a row of the same medicine, the dose alone ('20 mg')."""
-    medicine = row.medicine.capitalize() if row.medicine else "OST"  # the code is the medicine's name
-    dose = f"{Decimal(row.daily_dose_mg).normalize():f} mg" if row.daily_dose_mg is not None else ""
-    if after is not None and after.medicine == row.medicine and dose:
-        return dose
-    return f"{medicine} {dose}".strip()
 
 
 def _relapse_risk_on(held: tuple[date, str] | None, episode: TreatmentEpisode) -> date | None:
@@ -262,6 +186,17 @@ def _facts_by_episode(episodes: list[TreatmentEpisode], today: date, *, all_open
         check_ups[episode_id].append(sequence)
         latest_check_up[episode_id] = (held_on, outcome)
 
+    # Rule 7b (§1.7): the check-ups held after an element ended (an attempt that could not reach the patient
+    # holds nothing, as with rule 7).
+    element_check_ups = defaultdict(set)
+    for episode_id, element_end in (
+        ElementCheckUp.objects.filter(**scope("episode"))
+        .exclude(outcome=CheckUpOutcome.NOT_REACHED)
+        .values_list("episode_id", "element_end")
+        .iterator(chunk_size=5000)
+    ):
+        element_check_ups[episode_id].add(element_end)
+
     facts = {}
     for episode in episodes:
         reviews = completed.get(episode.pk, [])
@@ -275,6 +210,8 @@ def _facts_by_episode(episodes: list[TreatmentEpisode], today: date, *, all_open
         if last and last[0] in no_benefit_findings.get(episode.pk, ()):
             factors_now.add(NOT_BENEFITING)
         held = latest_check_up.get(episode.pk)
+        rows = elements.get(episode.pk, ())
+        ends = element_ends(rows, episode)
         facts[episode.pk] = ReviewFacts(
             entry_date=episode.entry_date,
             completed_reviews=tuple(r[0] for r in reviews),
@@ -284,33 +221,65 @@ def _facts_by_episode(episodes: list[TreatmentEpisode], today: date, *, all_open
             extension_justified=bool(last and last[2] and last[3] and last[4]),
             exit_date=episode.exit_date,
             completed_check_ups=tuple(sorted(check_ups.get(episode.pk, ()))),
-            transitions=treatment_transitions(elements.get(episode.pk, ()), episode),
+            transitions=treatment_transitions(rows, episode),
             exit_reason=(episode.exit_reason or None) if episode.exit_date else None,
+            element_ends=ends,
+            # A check-up held for an end since corrected to another day is not this end's: that one is owed.
+            element_check_ups=tuple(sorted(element_check_ups.get(episode.pk, set()) & set(ends))),
             relapse_risk_on=_relapse_risk_on(held, episode),
         )
     return facts
 
 
-def _schedule_values(facts: ReviewFacts, today: date) -> tuple:
-    """(kind, target, deadline, reasons, first review) for the stored columns. Inconsistent facts do not drop
-    the episode out of every list: it is shown as needing correction today, with the policy's message.
+class Item(NamedTuple):
+    """One owed item as stored (an OwedItem row), comparable with what is stored already."""
+
+    kind: str
+    target: date
+    deadline: date
+    reasons: tuple[str, ...]
+    element_end: date | None = None
+
+
+class Stored(NamedTuple):
+    """What the adapter stores for one episode: its owed items, the first of them (the episode's next_review_*
+    columns) and the date of its first completed review."""
+
+    items: tuple[Item, ...]
+    first_review: date | None
+    reasons: tuple[str, ...] = ()  # why nothing is owed, when that is stored (back in treatment)
+
+    @property
+    def columns(self) -> tuple:
+        """The episode's next_review_kind, _target, _deadline and _reasons."""
+        if not self.items:
+            return "", None, None, list(self.reasons)
+        first = self.items[0]
+        return first.kind, first.target, first.deadline, list(first.reasons)
+
+
+def _item_order(item: Item) -> tuple:
+    """The policy's order of owed items (reviews.scheduling.owed): target, deadline, kind, element end."""
+    kind = KINDS.index(item.kind) if item.kind in KINDS else -1
+    return item.target, item.deadline, kind, item.element_end or date.min
+
+
+def _schedule_values(facts: ReviewFacts, today: date) -> Stored:
+    """Every item the facts owe. Inconsistent facts do not drop the episode out of every list: it owes one item,
+    "needs correction today", with the policy's message.
 
     The first completed review's date is stored beside the schedule for the first-review timeliness report
     (§1.3: within 3 months, no later than 6), so that it reads one column instead of every episode's reviews."""
     first = min(facts.completed_reviews, default=None)
     try:
-        due: ReviewDue | None = next_review(facts, policy=policy())
+        items = owed(facts, policy=policy())
     except ValueError as error:
-        return (
-            RECORD_ERROR_KIND,
-            today,
-            today,
-            [f"The record needs correcting before a review date can be set: {error}"],
-            first,
-        )
-    if due is None:
-        return "", None, None, [], first
-    return due.kind, due.target, due.deadline, list(due.reasons), first
+        reason = f"The record needs correcting before a review date can be set: {error}"
+        return Stored((Item(RECORD_ERROR_KIND, today, today, (reason,)),), first)
+    return Stored(
+        tuple(Item(due.kind, due.target, due.deadline, tuple(due.reasons), due.element_end) for due in items),
+        first,
+    )
 
 
 def back_in_treatment_reason(back_on: date) -> str:
@@ -347,22 +316,68 @@ def _back_in_treatment_on(episodes: list[TreatmentEpisode], *, all_open: bool = 
     )
 
 
-def _stored_values(facts: ReviewFacts, today: date, back_on: date | None) -> tuple:
+def _stored_values(facts: ReviewFacts, today: date, back_on: date | None) -> Stored:
     """_schedule_values, except that an ended episode whose patient is back in treatment since `back_on` owes
     nothing, with the reason stored (docs/design.md rule 7c). A record that needs correcting still says so."""
     values = _schedule_values(facts, today)
-    if back_on is None or values[0] == RECORD_ERROR_KIND:
+    if back_on is None or (values.items and values.items[0].kind == RECORD_ERROR_KIND):
         return values
-    return "", None, None, [back_in_treatment_reason(back_on)], values[4]
+    return Stored((), values.first_review, (back_in_treatment_reason(back_on),))
 
 
-def _current_values(episode: TreatmentEpisode) -> tuple:
-    return (
+def _current_values(episode: TreatmentEpisode, items: Iterable[Item]) -> Stored:
+    reasons = () if episode.next_review_target else tuple(episode.next_review_reasons or ())
+    return Stored(tuple(sorted(items, key=_item_order)), episode.first_review_completed_on, reasons)
+
+
+def _unchanged(values: Stored, episode: TreatmentEpisode, items: Iterable[Item]) -> bool:
+    """Whether what is stored (the items, and the episode's columns) is what the policy says now."""
+    columns = (
         episode.next_review_kind,
         episode.next_review_target,
         episode.next_review_deadline,
         list(episode.next_review_reasons or []),
-        episode.first_review_completed_on,
+    )
+    return values == _current_values(episode, items) and values.columns == columns
+
+
+ITEM_COLUMNS = ("episode_id", "kind", "target", "deadline", "reasons", "element_end")
+
+
+def _items_stored(episodes: Q | list[int]) -> dict[int, list[Item]]:
+    """The owed items stored for these episodes (ids, or a filter on the episode), by episode: one query."""
+    rows = OwedItem.objects.filter(
+        episode_id__in=episodes
+        if isinstance(episodes, list)
+        else TreatmentEpisode.objects.filter(episodes).values("pk")
+    )
+    stored = defaultdict(list)
+    for episode_id, kind, target, deadline, reasons, element_end in rows.values_list(*ITEM_COLUMNS).iterator(
+        chunk_size=5000
+    ):
+        stored[episode_id].append(Item(kind, target, deadline, tuple(reasons or ()), element_end))
+    return stored
+
+
+def _items_replace(values_by_episode: dict[int, Stored]) -> None:
+    """Replace the stored items of these episodes with their new ones: one DELETE and one INSERT a batch."""
+    ids = list(values_by_episode)
+    for start in range(0, len(ids), 5000):
+        OwedItem.objects.filter(episode_id__in=ids[start : start + 5000]).delete()
+    OwedItem.objects.bulk_create(
+        (
+            OwedItem(
+                episode_id=episode_id,
+                kind=item.kind,
+                target=item.target,
+                deadline=item.deadline,
+                reasons=list(item.reasons),
+                element_end=item.element_end,
+            )
+            for episode_id, values in values_by_episode.items()
+            for item in values.items
+        ),
+        batch_size=2000,
     )
 
 
@@ -372,9 +387,9 @@ def facts_for_episode(episode: TreatmentEpisode, *, today: date | None = None) -
 
 
 def episode_schedule_refresh(episode: TreatmentEpisode, *, today: date | None = None) -> bool:
-    """Recompute and store one episode's next review. Call it inside the transaction of the change that
-    caused it: the episode row is locked, so two changes to one episode at once are stored one after the
-    other, each from fresh facts. Returns whether the stored schedule changed; `episode` is updated too."""
+    """Recompute and store one episode's owed items. Call it inside the transaction of the change that caused
+    it: the episode row is locked, so two changes to one episode at once are stored one after the other, each
+    from fresh facts. Returns whether what is stored changed; `episode` is updated too."""
     today = today or timezone.localdate()
     with transaction.atomic():
         locked = (
@@ -384,23 +399,27 @@ def episode_schedule_refresh(episode: TreatmentEpisode, *, today: date | None = 
         )
         back_on = _back_in_treatment_on([locked]).get(locked.pk)
         values = _stored_values(facts_for_episode(locked, today=today), today, back_on)
-        changed = values != _current_values(locked)
+        items = _items_stored([locked.pk]).get(locked.pk, [])
+        changed = not _unchanged(values, locked, items)
         now = timezone.now()
+        kind, target, deadline, reasons = values.columns
         TreatmentEpisode.objects.filter(pk=locked.pk).update(
-            next_review_kind=values[0],
-            next_review_target=values[1],
-            next_review_deadline=values[2],
-            next_review_reasons=values[3],
-            first_review_completed_on=values[4],
+            next_review_kind=kind,
+            next_review_target=target,
+            next_review_deadline=deadline,
+            next_review_reasons=reasons,
+            first_review_completed_on=values.first_review,
             schedule_computed_at=now,
         )
+        if values.items != _current_values(locked, items).items:
+            _items_replace({locked.pk: values})
     (
         episode.next_review_kind,
         episode.next_review_target,
         episode.next_review_deadline,
         episode.next_review_reasons,
-        episode.first_review_completed_on,
-    ) = values
+    ) = values.columns
+    episode.first_review_completed_on = values.first_review
     episode.schedule_computed_at = now
     episode.entry_date, episode.exit_date = locked.entry_date, locked.exit_date
     return changed
@@ -468,42 +487,47 @@ def episodes_schedule_recompute(*, today: date | None = None) -> RecomputeResult
     )
     facts = _facts_by_episode(episodes, today, all_open=True)
     back = _back_in_treatment_on(episodes, all_open=True)
+    stored = _items_stored(_open_episodes())
     now = timezone.now()
     changed, errors = [], 0
     for episode in episodes:
         values = _stored_values(facts[episode.pk], today, back.get(episode.pk))
-        errors += values[0] == RECORD_ERROR_KIND
-        if values != _current_values(episode):
+        errors += bool(values.items) and values.items[0].kind == RECORD_ERROR_KIND
+        if not _unchanged(values, episode, stored.get(episode.pk, ())):
             changed.append((episode, values))
     with transaction.atomic():
         written = _write_changes(changed, now)
-    logger.info("Recomputed %d episodes: %d changed, %d need correcting", len(episodes), written, errors)
-    return RecomputeResult(episodes=len(episodes), changed=written, errors=errors)
+        _items_replace({episode.pk: values for episode, values in changed if episode.pk in written})
+    logger.info("Recomputed %d episodes: %d changed, %d need correcting", len(episodes), len(written), errors)
+    return RecomputeResult(episodes=len(episodes), changed=len(written), errors=errors)
 
 
-def _write_changes(changed: list, now) -> int:
+def _write_changes(changed: list, now) -> set[int]:
+    """Store the episodes' columns, compare-and-set on schedule_computed_at; the ids of the rows written."""
     if not changed:
-        return 0
+        return set()
     if connection.vendor == "postgresql":
         return _write_changes_postgresql(changed, now)
-    written = 0
-    for episode, (kind, target, deadline, reasons, first_review) in changed:
+    written = set()
+    for episode, values in changed:
+        kind, target, deadline, reasons = values.columns
         seen = episode.schedule_computed_at
         unchanged_since_read = (
             {"schedule_computed_at": seen} if seen else {"schedule_computed_at__isnull": True}
         )
-        written += TreatmentEpisode.objects.filter(pk=episode.pk, **unchanged_since_read).update(
+        if TreatmentEpisode.objects.filter(pk=episode.pk, **unchanged_since_read).update(
             next_review_kind=kind,
             next_review_target=target,
             next_review_deadline=deadline,
             next_review_reasons=reasons,
-            first_review_completed_on=first_review,
+            first_review_completed_on=values.first_review,
             schedule_computed_at=now,
-        )
+        ):
+            written.add(episode.pk)
     return written
 
 
-def _write_changes_postgresql(changed: list, now) -> int:
+def _write_changes_postgresql(changed: list, now) -> set[int]:
     """One UPDATE ... FROM unnest(...) for every changed episode, compare-and-set on schedule_computed_at."""
     import json
 
@@ -517,17 +541,19 @@ def _write_changes_postgresql(changed: list, now) -> int:
                       %s::timestamptz[])
                AS v(id, kind, target, deadline, reasons, first_review, seen)
          WHERE e.id = v.id AND e.schedule_computed_at IS NOT DISTINCT FROM v.seen
+     RETURNING e.id
     """
+    columns = [values.columns for _, values in changed]
     params = [
         now,
         [e.pk for e, _ in changed],
-        [v[0] for _, v in changed],
-        [v[1] for _, v in changed],
-        [v[2] for _, v in changed],
-        [json.dumps(v[3]) for _, v in changed],
-        [v[4] for _, v in changed],
+        [c[0] for c in columns],
+        [c[1] for c in columns],
+        [c[2] for c in columns],
+        [json.dumps(c[3]) for c in columns],
+        [values.first_review for _, values in changed],
         [e.schedule_computed_at for e, _ in changed],
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount
+        return {row[0] for row in cursor.fetchall()}

@@ -14,6 +14,7 @@ from reviews import reminders
 from reviews.models import Reminder, ReviewStatus
 from tests.patients.test_views_forms import error_beside
 from tests.support.factories import EpisodeFactory, StrategicReviewFactory, UserFactory
+from tests.support.schedule import store_schedule
 
 pytestmark = pytest.mark.django_db
 
@@ -74,9 +75,7 @@ def test_a_manager_moves_a_patient_to_another_team_and_access_and_reminders_foll
     client, mona_both, alice, sam, olga, sue, episode
 ):
     target = date.today() + timedelta(days=3)
-    TreatmentEpisode.objects.filter(pk=episode.pk).update(
-        next_review_kind="strategic_review", next_review_target=target, next_review_deadline=target
-    )
+    store_schedule(episode, target=target, deadline=target)
     reminders.reminders_sweep(today=date.today())  # due soon: Alice and Sam are told
     claimed = list(Reminder.objects.values_list("pk", flat=True))
     assert sorted(Reminder.objects.values_list("recipient__username", flat=True)) == ["alice", "sam"]

@@ -8,7 +8,6 @@ import pytest
 from django.urls import reverse
 
 from patients.models import TestResult as Result
-from patients.models import TreatmentEpisode
 from reviews.models import ReviewStatus
 from reviews.services.schedule import episode_schedule_refresh
 from tests.patients.conftest import report_with_run
@@ -21,6 +20,7 @@ from tests.support.factories import (
     TeamFactory,
     UserFactory,
 )
+from tests.support.schedule import store_schedule
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 TODAY = date(2026, 5, 1)
@@ -179,9 +179,7 @@ def finished(team, keyworker, **patient):
         exit_date=date(2024, 1, 1),
         exit_reason="completed_drug_free",
     )
-    TreatmentEpisode.objects.filter(pk=episode.pk).update(
-        next_review_kind="", next_review_target=None, next_review_deadline=None
-    )
+    store_schedule(episode, kind="")
     return episode
 
 

@@ -24,6 +24,7 @@ from tests.support.factories import (
     TeamFactory,
     UserFactory,
 )
+from tests.support.schedule import store_schedule
 
 pytestmark = pytest.mark.django_db
 
@@ -52,10 +53,10 @@ def support(db):
 
 def _due(*episodes):
     """Give episodes a stored next review, as the scheduling adapter would, so that the caseload lists them."""
-    TreatmentEpisode.objects.filter(pk__in=[e.pk for e in episodes]).update(
-        next_review_kind="strategic_review",
-        next_review_target=date(2026, 4, 15),
-        next_review_deadline=date(2026, 7, 15),
+    store_schedule(
+        TreatmentEpisode.objects.filter(pk__in=[e.pk for e in episodes]),
+        target=date(2026, 4, 15),
+        deadline=date(2026, 7, 15),
     )
 
 

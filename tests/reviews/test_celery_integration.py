@@ -28,12 +28,12 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from patients.models import TreatmentEpisode
 from recovery_reviews.celery import app as celery_app
 from reviews.models import InboxItem, Reminder
 from reviews.tasks import sweep_reminders
 from tests.reviews import worker_settings
 from tests.support.factories import EpisodeFactory, PatientFactory
+from tests.support.schedule import store_schedule
 
 pytestmark = [
     pytest.mark.redis,
@@ -174,11 +174,11 @@ def reviews_owed(count, team, keyworker, lead, *, target_in_days, deadline_in_da
         episode = EpisodeFactory(
             patient=PatientFactory(team=team, keyworker=keyworker), lead_practitioner=lead
         )
-        TreatmentEpisode.objects.filter(pk=episode.pk).update(
-            next_review_kind="strategic_review",
-            next_review_target=today + timedelta(days=target_in_days),
-            next_review_deadline=today + timedelta(days=deadline_in_days),
-            next_review_reasons=["A reason (§1.3)."],
+        store_schedule(
+            episode,
+            target=today + timedelta(days=target_in_days),
+            deadline=today + timedelta(days=deadline_in_days),
+            reasons=["A reason (§1.3)."],
         )
 
 

@@ -9,10 +9,10 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from patients.models import TreatmentEpisode
 from reviews import reminders
 from reviews.models import InboxItem, Reminder
 from tests.support.factories import EpisodeFactory, PatientFactory
+from tests.support.schedule import store_schedule
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -49,11 +49,11 @@ def overdue_episodes(team, alice, sam, mona):
     """40 overdue reviews, each owed to alice, sam and mona: 120 reminders, many of them for the same people."""
     for day in range(40):
         episode = EpisodeFactory(patient=PatientFactory(team=team, keyworker=alice), lead_practitioner=sam)
-        TreatmentEpisode.objects.filter(pk=episode.pk).update(
-            next_review_kind="strategic_review",
-            next_review_target=date(2026, 5, 1 + day % 28),
-            next_review_deadline=date(2026, 6, 1 + day % 28),
-            next_review_reasons=["A reason (§1.3)."],
+        store_schedule(
+            episode,
+            target=date(2026, 5, 1 + day % 28),
+            deadline=date(2026, 6, 1 + day % 28),
+            reasons=["A reason (§1.3)."],
         )
 
 

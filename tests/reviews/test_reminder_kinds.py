@@ -62,11 +62,8 @@ def test_every_reminder_kind_value_belongs_to_exactly_one_registered_kind_and_no
     assert len(stages) == len(set(stages)) and set(stages) == set(ReminderStage.values)
 
 
-def test_a_review_reminders_kind_is_the_episodes_next_review_kind():
-    assert set(kinds.for_value(ReminderKind.STRATEGIC_REVIEW).values) == {
-        scheduling.STRATEGIC_REVIEW,
-        scheduling.RECOVERY_CHECK_UP,
-    }
+def test_a_review_reminders_kind_is_the_owed_items_kind():
+    assert set(kinds.for_value(ReminderKind.STRATEGIC_REVIEW).values) == set(scheduling.KINDS)
 
 
 def test_the_registry_refuses_a_kind_that_shares_a_value_or_a_stage():
@@ -119,7 +116,7 @@ class Welcome(Kind):
             exit_date__isnull=True, entry_date__gte=today - timedelta(days=7), entry_date__lte=today
         ).values_list("pk", "entry_date", "patient__keyworker_id", "patient__keyworker__is_active")
         return {
-            Claim(pk, entry, "welcome", keyworker, "test_welcome", entry + timedelta(days=7))
+            Claim(pk, "test_welcome", entry, "welcome", keyworker, entry + timedelta(days=7))
             for pk, entry, keyworker, active in episodes
             for recipient in active_people((keyworker, active))
             if (pk, recipient) not in claimed
@@ -244,5 +241,10 @@ def test_reminder_kind_refuses_a_value_that_is_not_a_choice(episode, alice):
 
 
 def test_the_kinds_stored_today_are_the_choices():
-    assert ReminderKind.values == ["strategic_review", "recovery_check_up", "safety_event"]
+    assert ReminderKind.values == [
+        "strategic_review",
+        "recovery_check_up",
+        "element_check_up",
+        "safety_event",
+    ]
     assert ReminderStage.values == ["due_soon", "due", "overdue", "safety_event"]

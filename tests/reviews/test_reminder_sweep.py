@@ -21,6 +21,7 @@ from reviews.reminders import delivery
 from reviews.scheduling import ReviewDue, review_status
 from reviews.services.schedule import episode_schedule_refresh
 from tests.support.factories import EpisodeFactory, PatientFactory, StrategicReviewFactory, UserFactory
+from tests.support.schedule import store_schedule
 
 pytestmark = pytest.mark.django_db
 
@@ -31,12 +32,7 @@ NOON = datetime(2026, 4, 1, 12, tzinfo=UTC)
 
 def schedule(episode, target=TARGET, deadline=DEADLINE, kind="strategic_review", reasons=(REASON,)):
     """Store a next review on the episode, as the scheduling adapter does."""
-    TreatmentEpisode.objects.filter(pk=episode.pk).update(
-        next_review_kind=kind,
-        next_review_target=target,
-        next_review_deadline=deadline,
-        next_review_reasons=list(reasons),
-    )
+    store_schedule(episode, kind=kind, target=target, deadline=deadline, reasons=reasons)
     return episode
 
 
@@ -139,9 +135,7 @@ def test_a_recovery_check_up_after_exit_is_reminded(scheduled):
 
 
 def test_nothing_is_sent_for_an_episode_with_nothing_due_or_a_record_to_correct(scheduled, episode):
-    TreatmentEpisode.objects.filter(pk=scheduled.pk).update(
-        exit_date=date(2026, 2, 1), exit_reason="dropped_out", next_review_kind="", next_review_target=None
-    )
+    store_schedule(scheduled, kind="", exit_date=date(2026, 2, 1), exit_reason="dropped_out")
     other = EpisodeFactory(
         patient=PatientFactory(team=scheduled.patient.team, keyworker=scheduled.patient.keyworker)
     )

@@ -8,9 +8,9 @@ import pytest
 import time_machine
 from celery.exceptions import Retry
 
-from patients.models import TreatmentEpisode
 from reviews import tasks
 from reviews.models import Reminder
+from tests.support.schedule import store_schedule
 
 pytestmark = pytest.mark.django_db
 
@@ -19,11 +19,7 @@ TODAY = date(2026, 4, 10)
 
 @pytest.fixture
 def due_soon(episode):
-    TreatmentEpisode.objects.filter(pk=episode.pk).update(
-        next_review_kind="strategic_review",
-        next_review_target=date(2026, 4, 15),
-        next_review_deadline=date(2026, 7, 15),
-    )
+    store_schedule(episode, target=date(2026, 4, 15), deadline=date(2026, 7, 15))
     return episode
 
 

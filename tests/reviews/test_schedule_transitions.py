@@ -10,9 +10,10 @@ import pytest
 
 from patients import services
 from patients.models import ExitReason, InterventionKind, Medicine, TreatmentEpisode
-from reviews.models import CheckUpOutcome, Finding, ReviewFinding, ReviewStatus
+from reviews.models import CheckUpOutcome, Finding, OwedItem, ReviewFinding, ReviewStatus
 from reviews.services import strategic
-from reviews.services.schedule import ElementRow, episode_schedule_refresh, treatment_transitions
+from reviews.services.schedule import episode_schedule_refresh
+from reviews.services.transitions import ElementRow, treatment_transitions
 from tests.support.factories import StrategicReviewFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
@@ -29,14 +30,14 @@ def opened(patient, alice, sam):
 
 
 @pytest.fixture
-def on_methadone(opened, alice):
-    return services.intervention_record(
+def on_methadone(opened, sam):
+    return services.intervention_record(  # a prescribing decision, for a senior practitioner (§2.5)
         episode=opened,
         kind=InterventionKind.OST,
         medicine=Medicine.METHADONE,
         daily_dose_mg=Decimal("60"),
         started_on=ENTRY,
-        by=alice,
+        by=sam,
     )
 
 
@@ -49,15 +50,15 @@ def reasons(episode) -> str:
     return " ".join(TreatmentEpisode.objects.get(pk=episode.pk).next_review_reasons)
 
 
-def change_dose(on_methadone, alice, *, on: date, medicine=Medicine.METHADONE, mg: str):
-    services.intervention_end(intervention=on_methadone, ended_on=on, by=alice)
+def change_dose(on_methadone, sam, *, on: date, medicine=Medicine.METHADONE, mg: str):
+    services.intervention_end(intervention=on_methadone, ended_on=on, by=sam)
     return services.intervention_record(
         episode=on_methadone.episode,
         kind=InterventionKind.OST,
         medicine=medicine,
         daily_dose_mg=Decimal(mg),
         started_on=on,
-        by=alice,
+        by=sam,
     )
 
 
@@ -79,27 +80,45 @@ def test_starting_ost_on_entry_is_the_entry_not_a_transition(on_methadone):
     assert stored(on_methadone.episode) == FIRST
 
 
-def test_cutting_methadone_from_60_to_20_mg_brings_the_review_within_3_months_of_the_cut(on_methadone, alice):
+def test_cutting_methadone_from_60_to_20_mg_brings_the_review_within_3_months_of_the_cut(on_methadone, sam):
     # 3 Feb + 3 months = 3 May: the first review's deadline comes forward from 15 Jul to 3 May (rule 3b).
-    change_dose(on_methadone, alice, on=date(2026, 2, 3), mg="20")
+    change_dose(on_methadone, sam, on=date(2026, 2, 3), mg="20")
     assert stored(on_methadone.episode) == ("strategic_review", date(2026, 4, 15), date(2026, 5, 3))
     assert "3 Feb 2026" in reasons(on_methadone.episode)
     assert "§1.6" in reasons(on_methadone.episode)
 
 
-def test_raising_the_dose_is_not_a_transition(on_methadone, alice):
-    change_dose(on_methadone, alice, on=date(2026, 2, 3), mg="80")
+def test_raising_the_dose_is_not_a_transition(on_methadone, sam):
+    change_dose(on_methadone, sam, on=date(2026, 2, 3), mg="80")
     assert stored(on_methadone.episode) == FIRST
 
 
-def test_a_change_of_medicine_is_a_transition(on_methadone, alice):
-    change_dose(on_methadone, alice, on=date(2026, 3, 1), medicine=Medicine.BUPRENORPHINE, mg="16")
+def test_a_change_of_medicine_is_a_transition(on_methadone, sam):
+    change_dose(on_methadone, sam, on=date(2026, 3, 1), medicine=Medicine.BUPRENORPHINE, mg="16")
     assert stored(on_methadone.episode) == ("strategic_review", date(2026, 4, 15), date(2026, 6, 1))
 
 
-def test_ending_ost_mid_episode_brings_the_review_within_3_months(on_methadone, alice):
-    services.intervention_end(intervention=on_methadone, ended_on=date(2026, 2, 10), by=alice)
-    assert stored(on_methadone.episode) == ("strategic_review", date(2026, 4, 15), date(2026, 5, 10))
+def test_ending_ost_mid_episode_brings_the_review_within_3_months_beside_a_check_up_in_14_days(
+    on_methadone, sam
+):
+    """Rules 3b and 7b: both items are stored, each with its dates and reasons; the episode's columns hold the
+    first (the check-up), and neither hides the other."""
+    services.intervention_end(intervention=on_methadone, ended_on=date(2026, 2, 10), by=sam)
+    items = list(
+        OwedItem.objects.filter(episode=on_methadone.episode)
+        .order_by("target")
+        .values_list("kind", "target", "deadline", "element_end")
+    )
+    assert items == [
+        ("element_check_up", date(2026, 2, 24), date(2026, 3, 10), date(2026, 2, 10)),
+        ("strategic_review", date(2026, 4, 15), date(2026, 5, 10), None),
+    ]
+    assert stored(on_methadone.episode) == ("element_check_up", date(2026, 2, 24), date(2026, 3, 10))
+    check_up, review = OwedItem.objects.filter(episode=on_methadone.episode).order_by("target")
+    assert "ended on 10 Feb 2026" in " ".join(check_up.reasons) and "(§1.7)" in " ".join(check_up.reasons)
+    assert "(§1.6" in " ".join(review.reasons) or "App. C 2" in " ".join(review.reasons)
+    assert check_up.team_id == on_methadone.episode.patient.team_id
+    assert check_up.keyworker_id == on_methadone.episode.patient.keyworker_id
 
 
 def test_a_transition_after_the_last_review_pulls_the_next_review(on_methadone, alice, sam):

@@ -14,12 +14,8 @@ from patients import services
 from patients.models import InterventionKind, Medicine
 from reviews.models import ReviewStatus, StrategicReview
 from reviews.selectors import evidence_pack
-from reviews.services.schedule import (
-    ElementRow,
-    episode_schedule_refresh,
-    treatment_transitions,
-    treatment_transitions_described,
-)
+from reviews.services.schedule import episode_schedule_refresh
+from reviews.services.transitions import ElementRow, treatment_transitions, treatment_transitions_described
 from tests.support.factories import EpisodeFactory, PatientFactory, StrategicReviewFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
@@ -52,9 +48,9 @@ def change_dose(ost, by, *, on, medicine=Medicine.METHADONE, mg):
 
 
 @pytest.fixture
-def cut(opened, alice):
+def cut(opened, sam):
     """On methadone 60 mg from entry, cut to 20 mg on 3 Feb 2026."""
-    change_dose(start_ost(opened, alice), alice, on=date(2026, 2, 3), mg="20")
+    change_dose(start_ost(opened, sam), sam, on=date(2026, 2, 3), mg="20")
     return opened
 
 
@@ -171,8 +167,8 @@ def test_the_evidence_pack_says_it_since_the_last_review(client, sam, cut):
     ],
     ids=["OST ended", "medicine changed"],
 )
-def test_ending_ost_or_changing_the_medicine_is_said_the_same_way(client, alice, opened, change, said):
-    change(start_ost(opened, alice), alice)
+def test_ending_ost_or_changing_the_medicine_is_said_the_same_way(client, alice, sam, opened, change, said):
+    change(start_ost(opened, sam), sam)
     client.force_login(alice)
     assert f"<li>{said}</li>" in notice(record_page(client, opened))
     assert f'data-testid="vigilance-changes">{said}</div>' in caseload_row(client, opened)
@@ -187,8 +183,8 @@ def test_detoxification_ended_is_said_with_its_date(client, alice, opened):
     assert "<li>Detoxification ended on 10 Feb 2026</li>" in notice(record_page(client, opened))
 
 
-def test_raising_the_dose_is_no_transition_and_says_nothing(client, alice, opened):
-    change_dose(start_ost(opened, alice), alice, on=date(2026, 2, 3), mg="80")
+def test_raising_the_dose_is_no_transition_and_says_nothing(client, alice, sam, opened):
+    change_dose(start_ost(opened, sam), sam, on=date(2026, 2, 3), mg="80")
     client.force_login(alice)
     assert 'data-testid="vigilance"' not in record_page(client, opened)
     assert "vigilance" not in caseload_row(client, opened)
@@ -216,9 +212,9 @@ def test_a_review_awaiting_the_patient_does_not_end_it(client, alice, sam, cut):
 
 
 def test_a_transition_after_the_review_is_said_and_one_before_is_not(client, alice, sam, opened):
-    ost = start_ost(opened, alice)
+    ost = start_ost(opened, sam)
     complete_review(opened, sam, date(2026, 2, 20))
-    services.intervention_end(intervention=ost, ended_on=date(2026, 3, 5), by=alice)
+    services.intervention_end(intervention=ost, ended_on=date(2026, 3, 5), by=sam)
     client.force_login(alice)
     shown = notice(record_page(client, opened))
     assert "<li>Methadone 60 mg ended on 5 Mar 2026</li>" in shown and "→" not in shown
@@ -255,14 +251,14 @@ def test_after_the_episode_ends_the_check_ups_follow_and_nothing_is_said(client,
 
 
 def test_the_caseload_badges_every_row_with_one_query_for_the_page(
-    client, alice, team, django_assert_num_queries
+    client, alice, sam, team, django_assert_num_queries
 ):
     """The pin of tests/patients/test_views_caseload.py (13, with this read) holds however many rows say it."""
 
     def with_a_cut(count):
         for _ in range(count):
             episode = EpisodeFactory(patient=PatientFactory(team=team, keyworker=alice), entry_date=ENTRY)
-            change_dose(start_ost(episode, alice), alice, on=date(2026, 2, 3), mg="20")
+            change_dose(start_ost(episode, sam), sam, on=date(2026, 2, 3), mg="20")
 
     client.force_login(alice)
     with_a_cut(1)
@@ -276,18 +272,18 @@ def test_the_caseload_badges_every_row_with_one_query_for_the_page(
 
 
 def test_the_patient_page_and_the_evidence_pack_say_it_with_no_query_more(
-    client, alice, opened, django_assert_num_queries
+    client, alice, sam, opened, django_assert_num_queries
 ):
     """Both read the interventions and the reviews already: the notice costs them nothing. 19 and 9 are their
     counts for this record, without evidence (the 23 and 14 pinned in tests/patients/test_views_record.py and
     tests/reviews/test_evidence_pack.py are for fuller ones)."""
     client.force_login(alice)
-    ost = start_ost(opened, alice)
+    ost = start_ost(opened, sam)
     with django_assert_num_queries(19):
         assert 'data-testid="vigilance"' not in record_page(client, opened)
     with django_assert_num_queries(9):
         assert evidence_pack(opened, as_of=TODAY).vigilance is None
-    change_dose(ost, alice, on=date(2026, 2, 3), mg="20")
+    change_dose(ost, sam, on=date(2026, 2, 3), mg="20")
     with django_assert_num_queries(19):
         assert f"<li>{CUT}</li>" in notice(record_page(client, opened))
     with django_assert_num_queries(9):

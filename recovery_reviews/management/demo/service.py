@@ -35,7 +35,7 @@ from recovery_reviews.management.demo.vocabulary import (
 from recovery_reviews.models import Role, Team, User
 from reviews import models as rm
 from reviews.scheduling import NO_CHECK_UP_EXITS
-from reviews.services.schedule import ELEMENT_KINDS
+from reviews.services.transitions import ELEMENT_KINDS
 
 # Parents before children: bulk_create sets each parent's primary key, which its children then take.
 WRITE_ORDER = (

@@ -11,7 +11,8 @@ _registered: dict[str, Kind] = {}  # by name, in the order registered
 def register(kind: Kind) -> Kind:
     """Add a kind. Refused when its name, one of its Reminder.kind values or one of its stages is another
     registered kind's: the delivery must find one kind by value, and the claim's identity (reminder_sent_once:
-    episode, target, stage, recipient) leaves the kind out, so stages must not be shared."""
+    episode, kind, target, stage, recipient) carries the kind, and each kind keeps stages of its own so that a
+    reminder's stage says whose it is."""
     for other in _registered.values():
         if (
             other.name == kind.name

@@ -27,14 +27,14 @@ from reviews.models import Reminder
 
 class Claim(NamedTuple):
     """One reminder owed, as the sweep inserts it: its identity under the unique constraint reminder_sent_once
-    (episode, target, stage, recipient) first, so that claims sort in the one total order the sweep inserts
+    (episode, kind, target, stage, recipient) first, so that claims sort in the one total order the sweep inserts
     them in, then the rest of the row."""
 
     episode: int
+    kind: str  # a ReminderKind value of the kind that owes it
     target: date
     stage: str
     recipient: int
-    kind: str  # a ReminderKind value of the kind that owes it
     deadline: date
 
 
@@ -56,7 +56,7 @@ class Kind(ABC):
     name: ClassVar[str]
     # The Reminder.kind values (ReminderKind) its claims carry: the delivery finds the kind by them.
     values: ClassVar[tuple[str, ...]]
-    # The Reminder.stage values its claims carry; no other kind's (reminder_sent_once leaves the kind out).
+    # The Reminder.stage values its claims carry; no other kind's.
     stages: ClassVar[tuple[str, ...]]
     # Who receives it, for the reason a reminder to someone else is withdrawn: "the keyworker or lead".
     recipients_described: ClassVar[str]

@@ -62,12 +62,12 @@ class SafetyEvent(Kind):
                 if (episode_id, period_end, recipient) not in claimed:
                     owed.add(
                         Claim(
-                            episode_id,
-                            period_end,
-                            ReminderStage.SAFETY_EVENT,
-                            recipient,
-                            ReminderKind.SAFETY_EVENT,
-                            period_end,
+                            episode=episode_id,
+                            kind=ReminderKind.SAFETY_EVENT,
+                            target=period_end,
+                            stage=ReminderStage.SAFETY_EVENT,
+                            recipient=recipient,
+                            deadline=period_end,
                         )
                     )
         return owed
