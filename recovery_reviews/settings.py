@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every page needs a login (docs/design.md, Access and audit); views opt out with @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # No copy of a signed-in response kept by a browser or proxy (docs/design.md, Access and audit).
+    "recovery_reviews.middleware.no_store",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
