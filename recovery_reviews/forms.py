@@ -38,3 +38,23 @@ def add_service_errors(form, error: ValidationError, *, rename: dict | None = No
             form.add_error(name if name in form.fields else None, errors)
     else:
         form.add_error(None, error.messages)
+
+
+def error_summary(form) -> list[tuple[str, str, str]]:
+    """Every error of a form, for the list at the top of it: (id of the input to go to, the field's label, the
+    message), the form's own errors first with no link, then the fields' in the order the form asks. A group of
+    radio buttons or boxes is reached at its first one. A form may name its fields shortly (SHORT_LABELS)."""
+    if form is None or not form.errors:
+        return []
+    short = getattr(form, "SHORT_LABELS", {})
+    summary = [("", "", message) for message in form.non_field_errors()]
+    for name in form.fields:
+        messages = form.errors.get(name, ())
+        if not messages:
+            continue
+        field = form[name]
+        grouped = field.widget_type in ("radioselect", "checkboxselectmultiple")
+        anchor = f"{field.auto_id}_0" if grouped else field.auto_id
+        label = short.get(name) or field.label or name.replace("_", " ").capitalize()
+        summary += [(anchor, label, message) for message in messages]
+    return summary

@@ -11,16 +11,29 @@ from django.db import transaction
 from django.utils import timezone
 
 from patients.models import (
+    MISSED_DOSE_SAFETY_RUN,
     Appointment,
     AppointmentStatus,
     DispensingArrangement,
     EpisodeCircumstance,
     Intervention,
+    InterventionKind,
+    PharmacyReport,
     TreatmentEpisode,
 )
 from patients.models.leaving import exit_safety_check_errors
 from patients.services.schedule import schedule_refresh
 from recovery_reviews.formatting import day, day_and_time
+from recovery_reviews.models import Role
+
+OST_IS_PRESCRIBING = (
+    "Starting, changing or ending opioid substitution treatment is a prescribing decision: a senior practitioner "
+    "records it (§2.5)."
+)
+TAKE_HOME_IS_PRESCRIBING = (
+    "Introducing or extending take-home doses is a prescribing decision: a senior practitioner records it, or "
+    "the review that finds the patient stable decides it (§2.5, App. C 1)."
+)
 
 
 @dataclass(frozen=True)
@@ -164,6 +177,10 @@ def intervention_record(
     daily_dose_mg: Decimal | None = None,
     note: str = "",
 ) -> Intervention:
+    """Start an intervention. Opioid substitution treatment, its start or a new dose or medicine (a change is the
+    old course ended and the new one started), is a prescribing decision, for a senior practitioner (§2.5)."""
+    if kind == InterventionKind.OST and by.role != Role.SENIOR_PRACTITIONER:
+        raise ValidationError({"kind": OST_IS_PRESCRIBING})
     intervention = Intervention(
         episode=episode,
         kind=kind,
@@ -183,7 +200,10 @@ def intervention_record(
 @transaction.atomic
 def intervention_end(*, intervention: Intervention, ended_on: date, by) -> Intervention:
     """End an intervention once. The end of OST, detox, residential or inpatient treatment is a transition that
-    brings the strategic review within 3 months (docs/design.md, rule 3b)."""
+    brings the strategic review within 3 months (docs/design.md, rule 3b). Ending OST is a prescribing
+    decision, for a senior practitioner (§2.5): otherwise a keyworker could end it and then lead the review."""
+    if intervention.kind == InterventionKind.OST and by.role != Role.SENIOR_PRACTITIONER:
+        raise ValidationError({"ended_on": OST_IS_PRESCRIBING})
     ended = _end_once(intervention, ended_on, "intervention")
     schedule_refresh(ended.episode)
     return ended
@@ -210,7 +230,22 @@ def dispensing_change_record(
     reason_note: str,
     by,
 ) -> DispensingArrangement:
-    """A new dispensing arrangement; the old ones stay as its history (App. C 1)."""
+    """A new dispensing arrangement; the old ones stay as its history (App. C 1).
+
+    More take-home doses a week than the arrangement in force that day (introducing or extending them) is a
+    prescribing decision, for a senior practitioner (§2.5), and App. C 1 gives it only to a patient with
+    demonstrated stability: it is refused while a run of missed doses waits for the prescriber to be told
+    (tolerance may be lost; docs/design.md rule 4b), whoever records it, at a review or not. Fewer take-home
+    doses, or supervision reinstated, is never refused on these grounds."""
+    current = (
+        episode.dispensing_arrangements.filter(effective_from__lte=effective_from)
+        .order_by("-effective_from", "-recorded_at")
+        .first()
+    )
+    if take_home_doses_per_week is not None and take_home_doses_per_week > (
+        current.take_home_doses_per_week if current else 0
+    ):
+        _check_take_home_increase(episode, by)
     arrangement = DispensingArrangement(
         episode=episode,
         effective_from=effective_from,
@@ -222,6 +257,32 @@ def dispensing_change_record(
     arrangement.full_clean()
     arrangement.save()
     return arrangement
+
+
+def _check_take_home_increase(episode: TreatmentEpisode, by) -> None:
+    if by.role != Role.SENIOR_PRACTITIONER:
+        raise ValidationError({"take_home_doses_per_week": TAKE_HOME_IS_PRESCRIBING})
+    untold = untold_safety_event(episode)
+    if untold is not None:
+        raise ValidationError(
+            {
+                "take_home_doses_per_week": f"{untold.safety_run} doses in a row were missed from "
+                f"{day(untold.safety_run_from)} and the prescriber is not yet recorded as told: record that they "
+                "were told (on the pharmacy report) before take-home doses are introduced or extended (App. C 1)."
+            }
+        )
+
+
+def untold_safety_event(episode: TreatmentEpisode) -> PharmacyReport | None:
+    """The earliest safety event of the episode (a run of missed doses, read across its reports, rule 4b) whose
+    prescriber is not yet recorded as told; reports entered in error do not count."""
+    return (
+        PharmacyReport.objects.filter(
+            episode=episode, safety_run__gte=MISSED_DOSE_SAFETY_RUN, safety_run_told_on__isnull=True
+        )
+        .order_by("safety_run_from", "pk")
+        .first()
+    )
 
 
 @transaction.atomic

@@ -13,11 +13,13 @@ from patients.models import (
     EpisodeCircumstance,
     Intervention,
 )
+from patients.services.treatment import untold_safety_event
 from patients.views.common import end_page, episode_form_page
 from recovery_reviews.access import record_for_user
 from recovery_reviews.audit import record_access
 from recovery_reviews.formatting import day, day_and_time
 from recovery_reviews.forms import add_service_errors
+from recovery_reviews.models import Role
 
 
 def appointment_new(request, episode_pk):
@@ -74,8 +76,28 @@ def appointment_outcome(request, pk):
     )
 
 
+TAKE_HOME_CONDITIONS = (
+    "Every change is kept with its reason. Introducing or extending take-home doses is a prescribing decision, "
+    "for a senior practitioner (§2.5), and App. C 1 sets its conditions: introduce some take-home doses only "
+    "for a patient with demonstrated adherence to and stability on opioid substitution treatment; extend them "
+    "only after further good continued adherence and clinical benefit since they were introduced; where "
+    "adherence deteriorates, reinstate supervised dosing and review earlier. Not while a run of missed doses "
+    "waits for the prescriber to be told."
+)
+
+
 def dispensing_change_new(request, episode_pk):
+    """A new dispensing arrangement, with App. C 1's conditions for take-home doses above the form and, when a run
+    of missed doses waits for the prescriber to be told, that too: the service refuses more take-home doses then."""
     episode = episode_for_user(request.user, episode_pk)
+    intro = TAKE_HOME_CONDITIONS
+    if (untold := untold_safety_event(episode)) is not None:
+        intro += (
+            f" Now: {untold.safety_run} doses in a row missed from {day(untold.safety_run_from)}, the prescriber "
+            "not yet recorded as told."
+        )
+    if request.user.role != Role.SENIOR_PRACTITIONER:
+        intro += " You can reduce take-home doses or reinstate supervision; a senior practitioner adds them."
     return episode_form_page(
         request,
         episode,
@@ -86,8 +108,7 @@ def dispensing_change_new(request, episode_pk):
         ),
         success="Dispensing arrangement changed.",
         title="Change the dispensing arrangement",
-        intro="Every change is kept with its reason (App. C 1: introduce or extend take-home doses with "
-        "demonstrated stability; reinstate supervision when adherence deteriorates).",
+        intro=intro,
     )
 
 

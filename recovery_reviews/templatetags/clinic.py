@@ -16,3 +16,11 @@ def percent(value):
 @register.filter
 def days_used(top, prefix):
     return top.days_used(prefix)
+
+
+@register.filter
+def error_summary(form):
+    """The list at the top of a form: each error linked to its field (recovery_reviews.forms.error_summary)."""
+    from recovery_reviews.forms import error_summary as summary
+
+    return summary(form)

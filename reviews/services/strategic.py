@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from patients import services as record
-from patients.models import DispensingChange, Intervention, InterventionKind, TreatmentEpisode
+from patients.models import DispensingChange, Intervention, TreatmentEpisode
 from recovery_reviews.formatting import day
 from recovery_reviews.models import Role
 from reviews.findings import RESPONSE_DISPENSING, finding_for_response
@@ -35,6 +35,7 @@ from reviews.models import (
     StrategicReview,
     UnmetNeed,
 )
+from reviews.services import prescribing
 from reviews.services.schedule import episode_schedule_refresh, policy
 
 DOMAIN_FIELDS = (
@@ -47,28 +48,12 @@ DOMAIN_FIELDS = (
     "social_progress",
     "social_assessment",
 )
-LEAD_ROLES = (Role.KEYWORKER, Role.SENIOR_PRACTITIONER)
-PRESCRIBING = (InterventionKind.OST,)
 
 
 def includes_prescribing(episode: TreatmentEpisode, on: date) -> bool:
-    """Treatment includes prescribing on this day: an opioid substitution intervention is current (§2.5)."""
-    return (
-        episode.interventions.filter(kind__in=PRESCRIBING, started_on__lte=on)
-        .exclude(ended_on__lt=on)
-        .exists()
-    )
-
-
-def _check_lead(episode: TreatmentEpisode, lead, on: date) -> None:
-    if lead.role not in LEAD_ROLES:
-        raise ValidationError({"lead": "A strategic review is led by a keyworker or a senior practitioner."})
-    if lead.team_id != episode.patient.team_id:
-        raise ValidationError({"lead": "The lead must work in the patient's team."})
-    if lead.role != Role.SENIOR_PRACTITIONER and includes_prescribing(episode, on):
-        raise ValidationError(
-            {"lead": "Treatment includes prescribing, so a senior practitioner must lead this review (§2.5)."}
-        )
+    """Treatment includes prescribing for a review dated `on` (§2.5): OST current at any time in the period it
+    reviews, or since (reviews.services.prescribing)."""
+    return prescribing.prescribing_review(episode, on)
 
 
 def _check_open(episode: TreatmentEpisode) -> None:
@@ -106,7 +91,9 @@ def review_start(*, episode: TreatmentEpisode, lead, by, held_on: date | None = 
     held_on = held_on or timezone.localdate()
     if held_on > timezone.localdate():
         raise ValidationError({"held_on": "Start the review on the day it is held, not before."})
-    _check_lead(episode, lead, held_on)
+    if errors := prescribing.review_date_errors(episode, held_on):
+        raise ValidationError(errors)
+    prescribing.check_lead(episode, lead, held_on)
     review = StrategicReview(
         episode=episode, lead=lead, held_on=held_on, status=ReviewStatus.DRAFT, created_by=by
     )
@@ -175,15 +162,13 @@ def review_complete(
         raise ValidationError(f"This review is already {review.get_status_display().lower()}.")
     episode = review.episode
     _check_open(episode)
-    if held_on > timezone.localdate():
-        raise ValidationError(
-            {"held_on": "A review is recorded once it has been held: this date is in the future."}
-        )
-    _check_lead(episode, review.lead, held_on)
-    if by.role != Role.SENIOR_PRACTITIONER and includes_prescribing(episode, held_on):
-        raise ValidationError(
-            "Treatment includes prescribing, so only a senior practitioner can complete this review (§2.5)."
-        )
+    if errors := prescribing.review_date_errors(episode, held_on, review=review):
+        raise ValidationError(errors)
+    prescribing.check_lead(episode, review.lead, held_on, review=review)
+    if by.role != Role.SENIOR_PRACTITIONER and prescribing.prescribing_review(
+        episode, held_on, review=review
+    ):
+        raise ValidationError(prescribing.COMPLETE_MUST_BE_SENIOR)
     findings, responses = _coded(findings), _coded(responses)
     participants = list(participants)
     if dispensing and not dispensing.get("change_reason"):
@@ -344,9 +329,14 @@ def _save_unmet_needs(review: StrategicReview, needs: Iterable[dict], held_on: d
 def review_record_patient_involvement(*, review: StrategicReview, involved_on: date, by) -> StrategicReview:
     """The patient has now been properly involved (§2.4): the review completes on that date, and only then
     does the clock reset."""
-    review = StrategicReview.objects.select_for_update().select_related("episode__patient").get(pk=review.pk)
+    review = (
+        StrategicReview.objects.select_for_update()
+        .select_related("episode__patient", "lead")
+        .get(pk=review.pk)
+    )
     if review.status != ReviewStatus.AWAITING_PATIENT:
         raise ValidationError("This review is not awaiting the patient's involvement.")
+    prescribing.check_involvement_recorder(review, by)
     if involved_on > timezone.localdate():
         raise ValidationError({"involved_on": "This date is in the future."})
     if review.agreed_next_date and involved_on >= review.agreed_next_date:

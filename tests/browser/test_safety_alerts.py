@@ -33,7 +33,7 @@ def recent_episode(episode):
 
 
 def test_a_run_over_two_reports_raises_the_safety_alert_on_the_record(
-    page, login, screenshot, alice, recent_episode
+    page, login, screenshot, alice, sam, recent_episode
 ):
     """The pharmacist's first report ends with two missed doses; the keyworker records the next, which begins with
     two more: four in a row, a safety event, though neither report has three. Methadone was cut from 60 to 30 mg
@@ -46,16 +46,16 @@ def test_a_run_over_two_reports_raises_the_safety_alert_on_the_record(
         medicine=Medicine.METHADONE,
         daily_dose_mg=Decimal("60"),
         started_on=episode.entry_date,
-        by=alice,
+        by=sam,  # a prescribing decision, for a senior practitioner (§2.5)
     )
-    services.intervention_end(intervention=ost, ended_on=cut_on, by=alice)
+    services.intervention_end(intervention=ost, ended_on=cut_on, by=sam)
     services.intervention_record(
         episode=episode,
         kind=InterventionKind.OST,
         medicine=Medicine.METHADONE,
         daily_dose_mg=Decimal("30"),
         started_on=cut_on,
-        by=alice,
+        by=sam,
     )
     first_start = date.today() - timedelta(days=30)
     first_end = first_start + timedelta(days=13)

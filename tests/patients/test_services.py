@@ -104,7 +104,7 @@ def test_a_top_item_left_out_is_not_answered_rather_than_zero(episode, alice):
     assert saved.days_used("opiates") is None
 
 
-def test_an_ost_intervention_with_an_implausible_dose_is_refused(episode, alice):
+def test_an_ost_intervention_with_an_implausible_dose_is_refused(episode, sam):
     with pytest.raises(ValidationError) as error:
         services.intervention_record(
             episode=episode,
@@ -112,7 +112,7 @@ def test_an_ost_intervention_with_an_implausible_dose_is_refused(episode, alice)
             medicine="buprenorphine",
             daily_dose_mg=Decimal("80"),
             started_on=date(2026, 1, 15),
-            by=alice,
+            by=sam,
         )
     assert "not plausible" in str(error.value.message_dict["daily_dose_mg"])
 
@@ -138,12 +138,12 @@ def test_ending_an_episode_twice_is_refused_and_keeps_the_first_exit(episode, al
     assert (episode.exit_date, episode.exit_reason) == (date(2026, 3, 1), "dropped_out")
 
 
-def test_an_intervention_ends_once_and_keeps_its_first_end(episode, alice):
+def test_an_intervention_ends_once_and_keeps_its_first_end(episode, sam):
     from tests.support.factories import InterventionFactory
 
     intervention = InterventionFactory(episode=episode)
-    services.intervention_end(intervention=intervention, ended_on=date(2026, 3, 1), by=alice)
+    services.intervention_end(intervention=intervention, ended_on=date(2026, 3, 1), by=sam)
     with pytest.raises(ValidationError, match="already ended on 1 Mar 2026"):
-        services.intervention_end(intervention=intervention, ended_on=date(2026, 4, 1), by=alice)
+        services.intervention_end(intervention=intervention, ended_on=date(2026, 4, 1), by=sam)
     intervention.refresh_from_db()
     assert intervention.ended_on == date(2026, 3, 1)

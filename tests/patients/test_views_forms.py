@@ -327,7 +327,8 @@ def test_an_outsider_cannot_record_a_pharmacy_report(client, olga, episode):
 # --- Changes of treatment ------------------------------------------------------------------------------------------
 
 
-def test_a_dispensing_change_is_recorded_with_its_reason(logged_in, episode):
+def test_a_dispensing_change_is_recorded_with_its_reason(logged_in, sam, episode):
+    logged_in.force_login(sam)  # a prescribing decision, for a senior practitioner (§2.5)
     response = logged_in.post(
         reverse("patients:dispensing_change_new", args=[episode.pk]),
         {
@@ -390,7 +391,8 @@ def test_an_ended_circumstance_cannot_be_ended_again(logged_in, episode):
     assert "already ended on 1 Mar 2026" in error_beside(response.content.decode(), "ended_on")
 
 
-def test_ost_needs_its_medicine_and_a_plausible_dose(logged_in, episode):
+def test_ost_needs_its_medicine_and_a_plausible_dose(logged_in, sam, episode):
+    logged_in.force_login(sam)  # a prescribing decision, for a senior practitioner (§2.5)
     url = reverse("patients:intervention_new", args=[episode.pk])
     data = {"kind": "ost", "medicine": "buprenorphine", "daily_dose_mg": "80", "started_on": "2026-04-01"}
     page = logged_in.post(url, data).content.decode()
@@ -401,7 +403,8 @@ def test_ost_needs_its_medicine_and_a_plausible_dose(logged_in, episode):
     assert str(Intervention.objects.get()) == "Buprenorphine (sublingual) 16 mg daily"
 
 
-def test_an_intervention_is_ended(logged_in, episode):
+def test_an_intervention_is_ended(logged_in, sam, episode):
+    logged_in.force_login(sam)  # a prescribing decision, for a senior practitioner (§2.5)
     intervention = InterventionFactory(episode=episode)
     response = logged_in.post(
         reverse("patients:intervention_end", args=[intervention.pk]), {"ended_on": "2026-04-30"}

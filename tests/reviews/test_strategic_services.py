@@ -21,7 +21,11 @@ from reviews.models import (
 )
 from reviews.services import strategic
 from reviews.services.schedule import episode_schedule_refresh
-from tests.support.factories import DispensingArrangementFactory, InterventionFactory
+from tests.support.factories import (
+    DispensingArrangementFactory,
+    InterventionFactory,
+    StrategicReviewFactory,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 HELD = date(2026, 4, 10)
@@ -64,9 +68,18 @@ def test_a_keyworker_cannot_lead_where_treatment_includes_prescribing(episode, a
     assert not StrategicReview.objects.exists()
 
 
-def test_a_keyworker_can_lead_where_treatment_does_not_include_prescribing(episode, alice):
+def test_a_keyworker_can_lead_where_treatment_does_not_include_prescribing(episode, alice, sam):
     InterventionFactory(episode=episode, kind="psychosocial", medicine="", daily_dose_mg=None)
     InterventionFactory(episode=episode, ended_on=date(2026, 3, 1))  # OST that has ended
+    # ... before the last completed review, so not in the period this one reviews (§2.5)
+    StrategicReviewFactory(
+        episode=episode,
+        lead=sam,
+        held_on=date(2026, 3, 5),
+        status=ReviewStatus.COMPLETED,
+        completed_on=date(2026, 3, 5),
+        patient_took_part=True,
+    )
     assert strategic.review_start(episode=episode, lead=alice, by=alice).lead == alice
 
 

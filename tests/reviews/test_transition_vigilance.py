@@ -14,8 +14,12 @@ from patients import services
 from patients.models import InterventionKind, Medicine
 from reviews.models import ReviewStatus, StrategicReview
 from reviews.selectors import evidence_pack
-from reviews.services.schedule import episode_schedule_refresh
-from reviews.services.transitions import ElementRow, treatment_transitions, treatment_transitions_described
+from reviews.services.schedule import (
+    ElementRow,
+    episode_schedule_refresh,
+    treatment_transitions,
+    treatment_transitions_described,
+)
 from tests.support.factories import EpisodeFactory, PatientFactory, StrategicReviewFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
