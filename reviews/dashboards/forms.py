@@ -9,18 +9,11 @@ from dateutil.relativedelta import relativedelta
 from django import forms
 
 from recovery_reviews.access import teams_for_user
+from recovery_reviews.formatting import day
 from recovery_reviews.forms import DATE
 from recovery_reviews.models import Role, Team, User
 from reviews.dashboards.status import DEFAULT_SORT, SORTS
-from reviews.scheduling import RECOVERY_CHECK_UP, STRATEGIC_REVIEW
-from reviews.services.schedule import RECORD_ERROR_KIND
-from reviews.status import STATUS_LABELS
-
-KIND_LABELS = {
-    STRATEGIC_REVIEW: "Strategic review",
-    RECOVERY_CHECK_UP: "Recovery check-up",
-    RECORD_ERROR_KIND: "Record needs correcting",
-}
+from reviews.status import KIND_LABELS, STATUS_LABELS
 
 
 class TeamChoiceForm(forms.Form):
@@ -83,8 +76,15 @@ class TimelinessFilterForm(TeamChoiceForm):
     )
 
 
+EARLIEST_DAY = date(1900, 1, 1)
+
+
 class PeriodFilterForm(TeamChoiceForm):
-    """A period of dates, by default the last twelve months to today."""
+    """A period of dates, by default the last twelve months to today.
+
+    Each date typed must fall between 1 Jan 1900 and a year from today: the period is counted in quarters and
+    defaulted a year back, and a day such as 31 Dec 9999 would run past the last date Python holds (a server
+    error, not a message)."""
 
     start = forms.DateField(label="From", widget=DATE, required=False)
     end = forms.DateField(label="To", widget=DATE, required=False)
@@ -101,6 +101,20 @@ class PeriodFilterForm(TeamChoiceForm):
             "start": quarter_start(today - relativedelta(months=12)).isoformat(),
             "end": today.isoformat(),
         }
+
+    def _in_range(self, value: date | None) -> date | None:
+        latest = self.today + relativedelta(years=1)
+        if value and value < EARLIEST_DAY:
+            raise forms.ValidationError(f"Enter a date from {day(EARLIEST_DAY)} on.")
+        if value and value > latest:
+            raise forms.ValidationError(f"Enter a date no later than {day(latest)}, a year from today.")
+        return value
+
+    def clean_start(self):
+        return self._in_range(self.cleaned_data.get("start"))
+
+    def clean_end(self):
+        return self._in_range(self.cleaned_data.get("end"))
 
     def clean(self):
         data = super().clean()
