@@ -2,7 +2,8 @@
 
 docs/reminders.md, "The inbox".
 
-A person sees only their own items; another's item is a 404. Opening an item marks it read and goes to its
+A person sees only their own items; another's item is a 404. An item's page (GET) only shows it; its button
+(POST, so that a prefetch, a crawler or a link in another site changes nothing) marks it read and goes to its
 link, the patient's page, which applies its own access rules.
 """
 
@@ -13,7 +14,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from reviews import reminders
 from reviews.models import InboxItem
@@ -41,12 +42,14 @@ def inbox(request):
     return render(request, "reviews/inbox.html", {"page": page})
 
 
+@require_http_methods(["GET", "POST"])
 def inbox_open(request, pk):
     item = get_object_or_404(InboxItem, pk=pk, recipient=request.user)
+    link = item.link if url_has_allowed_host_and_scheme(item.link, allowed_hosts={request.get_host()}) else ""
+    if request.method == "GET":
+        return render(request, "reviews/inbox_item.html", {"item": item, "link": link})
     reminders.inbox_item_open(item=item)
-    if item.link and url_has_allowed_host_and_scheme(item.link, allowed_hosts={request.get_host()}):
-        return redirect(item.link)
-    return redirect("reviews:inbox")
+    return redirect(link or "reviews:inbox")
 
 
 @require_POST

@@ -175,7 +175,7 @@ def test_the_alert_opens_from_the_inbox_on_the_patients_record(client, alice, sa
     client.force_login(sam)
     inbox = client.get(reverse("reviews:inbox")).content.decode()
     assert "SAFETY: Pat Example missed 3 doses in a row" in inbox
-    response = client.get(reverse("reviews:inbox_open", args=[item.pk]))
+    response = client.post(reverse("reviews:inbox_open", args=[item.pk]))
     assert response.status_code == 302 and response.url == open_episode.patient.get_absolute_url()
 
 

@@ -1,5 +1,5 @@
-"""The inbox: one's own reminders, unread first; opening one marks it read and goes to the patient; the email
-preference is each person's own."""
+"""The inbox: one's own reminders, unread first; an item's page only shows it, and its button (a POST) marks it
+read and goes to the patient; the email preference is each person's own."""
 
 from datetime import UTC, datetime
 
@@ -47,7 +47,7 @@ def test_each_person_sees_only_their_own_items(client, alice, olga):
 def test_opening_an_item_marks_it_read_and_goes_to_the_patient(client, alice):
     mine = item(alice, "due soon", created=1, link="/patients/7/")
     client.force_login(alice)
-    response = client.get(f"/reviews/inbox/{mine.pk}/")
+    response = client.post(f"/reviews/inbox/{mine.pk}/")
     assert response.status_code == 302 and response["Location"] == "/patients/7/"
     mine.refresh_from_db()
     assert mine.read_at is not None
@@ -57,13 +57,15 @@ def test_opening_an_item_marks_it_read_and_goes_to_the_patient(client, alice):
 def test_an_item_never_sends_anyone_off_the_site(client, alice):
     odd = item(alice, "odd", created=1, link="https://elsewhere.example/phish")
     client.force_login(alice)
-    assert client.get(f"/reviews/inbox/{odd.pk}/")["Location"] == "/reviews/inbox/"
+    assert client.post(f"/reviews/inbox/{odd.pk}/")["Location"] == "/reviews/inbox/"
+    assert "Open the patient" not in client.get(f"/reviews/inbox/{odd.pk}/").content.decode()
 
 
 def test_nobody_opens_another_persons_item(client, alice, olga):
     theirs = item(alice, "for alice", created=1)
     client.force_login(olga)
     assert client.get(f"/reviews/inbox/{theirs.pk}/").status_code == 404
+    assert client.post(f"/reviews/inbox/{theirs.pk}/").status_code == 404
     theirs.refresh_from_db()
     assert theirs.read_at is None
 
