@@ -78,6 +78,8 @@ class SchedulePreviewForm(forms.Form):
 class StrategicReviewForm(forms.Form):
     """Everything decided at the review, completed in one transaction."""
 
+    SHORT_LABELS: dict = {}  # the names the list of errors at the top gives (recovery_reviews.forms.error_summary)
+
     held_on = forms.DateField(label="Date of the review", widget=DATE)
     patient_took_part = forms.BooleanField(
         required=False,
@@ -172,7 +174,13 @@ class StrategicReviewForm(forms.Form):
                 label=f"Assessment{f' ({hint})' if hint else ''}",
                 required=False,
                 widget=forms.Textarea(attrs={"rows": 2}),
+                help_text="Not assessed? Say why it could not be: every core domain is considered (§2.10-2.11).",
             )
+            self.SHORT_LABELS = {
+                **self.SHORT_LABELS,
+                f"{code}_progress": label,
+                f"{code}_assessment": f"{label}: assessment",
+            }
         ids = [i.pk for i in current_interventions]
         self.fields["end_interventions"].queryset = episode.interventions.filter(pk__in=ids)
 

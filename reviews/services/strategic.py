@@ -24,6 +24,7 @@ from recovery_reviews.models import Role
 from reviews.findings import RESPONSE_DISPENSING, finding_for_response
 from reviews.models import (
     CheckUpOutcome,
+    DomainProgress,
     Finding,
     ParticipantRole,
     RecoveryCheckUp,
@@ -48,6 +49,7 @@ DOMAIN_FIELDS = (
     "social_progress",
     "social_assessment",
 )
+CORE_DOMAINS = ("drug_alcohol", "health", "offending", "social")  # §2.10, as the review's fields name them
 
 
 def includes_prescribing(episode: TreatmentEpisode, on: date) -> bool:
@@ -175,14 +177,21 @@ def review_complete(
         # the reason the chosen response names (App. C 1), else "other" with the practitioner's note
         chosen = [RESPONSE_DISPENSING[r["code"]] for r in responses if r["code"] in RESPONSE_DISPENSING]
         dispensing = {**dispensing, "change_reason": chosen[0] if chosen else DispensingChange.OTHER}
-    _check_decisions(
-        episode, held_on, patient_took_part, participants, findings, responses, dispensing, agreed_next_date
-    )
-
     assessments = assessments or {}
     unknown = sorted(set(assessments) - set(DOMAIN_FIELDS))
     if unknown:
         raise ValidationError(f"Unknown review fields: {', '.join(unknown)}.")
+    _check_decisions(
+        episode,
+        held_on,
+        patient_took_part,
+        participants,
+        findings,
+        responses,
+        dispensing,
+        agreed_next_date,
+        domain_errors(assessments),
+    )
     for name, value in {
         "held_on": held_on,
         "patient_took_part": patient_took_part,
@@ -219,11 +228,31 @@ def review_complete(
     return review
 
 
-def _check_decisions(
-    episode, held_on, took_part, participants, findings, responses, dispensing, agreed
-) -> None:
-    """Decisions that contradict each other are refused with a message beside the decision to change."""
+def domain_errors(assessments: dict) -> dict:
+    """Every core domain considered (§2.10-2.11): each of the four has its progress assessed or, left "not
+    assessed", the reason it could not be, in its assessment. One message per domain missing both, keyed by its
+    assessment (where the reason is written)."""
     errors = {}
+    for domain in CORE_DOMAINS:
+        progress = assessments.get(f"{domain}_progress", DomainProgress.NOT_ASSESSED)
+        if (
+            progress == DomainProgress.NOT_ASSESSED
+            and not assessments.get(f"{domain}_assessment", "").strip()
+        ):
+            label = StrategicReview._meta.get_field(f"{domain}_progress").verbose_name
+            errors[f"{domain}_assessment"] = (
+                f"{label} is not assessed: give its progress, or say here why it could not be assessed "
+                "(§2.10-2.11)."
+            )
+    return errors
+
+
+def _check_decisions(
+    episode, held_on, took_part, participants, findings, responses, dispensing, agreed, domains
+) -> None:
+    """Decisions that contradict each other, and core domains left unconsidered, are refused with a message
+    beside the answer to change."""
+    errors = dict(domains)
     if not took_part and any(p.get("role") == ParticipantRole.PATIENT for p in participants):
         errors["participants"] = (
             "The patient is listed as a participant: tick that they took part, or remove them (§2.4)."

@@ -124,6 +124,8 @@ def test_a_senior_practitioner_completes_a_review_with_suggestions_applied(
     assert "Evidence pack" in page.inner_text("main")
     page.check("#id_patient_took_part")
     page.fill("#id_overview", "Stepped back over the whole care plan with the evidence.")
+    for domain in ("drug_alcohol", "health", "offending", "social"):  # every core domain (§2.10-2.11)
+        page.select_option(f"#id_{domain}_progress", "no_change")
     page.check('input[name="findings"][value="deteriorating_adherence"]')
     assert page.is_checked('input[name="responses"][value="reinstate_supervision"]')
     assert page.is_checked('input[name="responses"][value="earlier_re_review"]')

@@ -33,8 +33,18 @@ def started(client, sam, episode):
     return review
 
 
+# Every core domain considered (§2.10-2.11), as a completed review needs: the completion page's data has them.
+ASSESSED = {
+    "drug_alcohol_progress": "improved",
+    "health_progress": "maintained",
+    "offending_progress": "no_change",
+    "social_progress": "improved",
+}
+
+
 def page_data(response) -> dict:
-    """What the completion page would post as it stands: every field's current value, formsets included."""
+    """What the completion page would post as it stands (every field's current value, formsets included), with
+    every core domain assessed (ASSESSED)."""
     data = {}
 
     def add(form, prefix=""):
@@ -51,6 +61,7 @@ def page_data(response) -> dict:
                 data[key] = str(value)
 
     add(response.context["form"])
+    data.update(ASSESSED)
     for formset in (response.context["participants"], response.context["needs"]):
         add(formset.management_form, f"{formset.prefix}-")
         for i, form in enumerate(formset.forms):

@@ -44,7 +44,12 @@ def complete(review, by, **overrides):
         "held_on": HELD,
         "patient_took_part": True,
         "overview": "Stepped back over the whole plan.",
-        "assessments": {"drug_alcohol_progress": "improved", "health_progress": "maintained"},
+        "assessments": {
+            "drug_alcohol_progress": "improved",
+            "health_progress": "maintained",
+            "offending_assessment": "Not discussed: the patient had to leave for work.",
+            "social_progress": "no_change",
+        },
     }
     return strategic.review_complete(**{**arguments, **overrides})
 

@@ -68,7 +68,13 @@ def _domain_assessments(course: Course, held: date) -> dict:
     """Each core domain's progress read from the TOPs, as the bulk load's reviews have it (review_history)."""
     scratch = StrategicReview(held_on=held)
     review_history.assess(scratch, course)
-    return {name: getattr(scratch, name) for name in strategic.DOMAIN_FIELDS}
+    assessed = {name: getattr(scratch, name) for name in strategic.DOMAIN_FIELDS}
+    for domain in strategic.CORE_DOMAINS:  # every domain considered, or why it could not be (§2.10-2.11)
+        if assessed[f"{domain}_progress"] == "not_assessed" and not assessed[f"{domain}_assessment"]:
+            assessed[f"{domain}_assessment"] = (
+                "Not yet measurable: one TOP so far, discussed with the patient."
+            )
+    return assessed
 
 
 def _tell_dose_cut(demo, course: Course) -> None:
