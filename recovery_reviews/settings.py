@@ -165,6 +165,10 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = Path(env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail")))
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# A reminder email says only that something needs attention, with a link (reviews/reminders/delivery.py); on, it
+# carries the whole message (the patient's name, the review, missed doses): only for mail secure end to end, such
+# as NHSmail to NHSmail.
+REMINDER_EMAIL_DETAIL = env_bool("REMINDER_EMAIL_DETAIL", default=False)
 
 # Security. With DEBUG off `manage.py check --deploy` reports nothing.
 SESSION_COOKIE_HTTPONLY = True

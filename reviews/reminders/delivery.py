@@ -15,6 +15,11 @@ InboxItem.reminder is one-to-one) and settles the row (delivered_at, email_sent_
 failed email still writes the inbox item. The lease outlasts a delivery (the task's time limit and the email
 timeout), so it only lapses when its holder died.
 
+The email says only that something needs attention, with the link (templates/emails/attention_*): no name, no
+kind of review, no missed doses, since ordinary mail is not a safe place for drug-treatment details. The inbox
+item, behind the sign-in, has the whole message; REMINDER_EMAIL_DETAIL turns the whole message on for email too,
+for a service whose mail is secure end to end (NHSmail to NHSmail).
+
 A failed delivery records the error and holds the row for a back-off (1, 2, 4 ... 30 minutes) by setting the
 lease to the retry time; the task retries after it, and once its retries run out the sweep finds the reminder
 stranded. Delivery is at least once for email: a worker killed after the mail server accepted a message and
@@ -29,6 +34,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F, Q
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from recovery_reviews.models import User
@@ -143,7 +149,21 @@ def _wants_email(user: User) -> bool:
     return user.email_reminders and bool(user.email)
 
 
+def attention_only(message: Message) -> Message:
+    """The email a reminder sends unless REMINDER_EMAIL_DETAIL is on: that something needs attention, and the
+    link to it, and nothing about the patient."""
+    context = {"url": f"{settings.SITE_URL}{message.path}"}
+    return Message(
+        subject=" ".join(render_to_string("emails/attention_subject.txt", context).split()),
+        text=render_to_string("emails/attention_body.txt", context),
+        html=render_to_string("emails/attention_body.html", context),
+        path=message.path,
+    )
+
+
 def _send_email(reminder: Reminder, message: Message) -> None:
+    if not settings.REMINDER_EMAIL_DETAIL:
+        message = attention_only(message)
     timeout = getattr(settings, "EMAIL_TIMEOUT", None) or EMAIL_TIMEOUT_SECONDS
     email = EmailMultiAlternatives(
         subject=message.subject,
