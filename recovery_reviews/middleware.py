@@ -3,9 +3,16 @@
 - ``no_store``: a page or export shown to someone signed in holds patient data, so no browser or proxy may keep
   a copy of it (``Cache-Control: no-store``, and ``Pragma: no-cache`` for HTTP/1.0 caches), unless the view set
   its own Cache-Control. Static files are served by WhiteNoise before this runs and keep their caching.
+- ``input_limits``: no form takes a body larger than DATA_UPLOAD_MAX_MEMORY_SIZE (413; the product takes no file
+  uploads) or a field longer than FREE_TEXT_MAX_CHARS (400), each refused with a page that says the limit and that
+  nothing was saved. Every form of every app is covered in one place, before any view or service runs.
 """
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.defaultfilters import filesizeformat
 
 
 def no_store(get_response):
@@ -18,3 +25,48 @@ def no_store(get_response):
         return response
 
     return middleware
+
+
+def input_limits(get_response):
+    def middleware(request: HttpRequest) -> HttpResponse:
+        if request.method in ("POST", "PUT", "PATCH"):
+            refusal = _refusal(request)
+            if refusal:
+                return refusal
+        return get_response(request)
+
+    return middleware
+
+
+def _refusal(request: HttpRequest) -> HttpResponse | None:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    too_big = (
+        f"The form sent {filesizeformat(length)}; the most the service accepts is {filesizeformat(limit)}, "
+        "and it takes no files."
+    )
+    if length > limit:
+        return _refused(request, 413, too_big)
+    try:
+        fields = list(request.POST.lists())
+    except RequestDataTooBig:
+        return _refused(request, 413, too_big)
+    most = settings.FREE_TEXT_MAX_CHARS
+    for name, values in fields:
+        longest = max((len(value) for value in values), default=0)
+        if longest > most:
+            label = name.rsplit("-", 1)[-1].replace("_", " ")
+            return _refused(
+                request,
+                400,
+                f"The text in \u201c{label}\u201d is {longest:,} characters long: the limit is {most:,} characters "
+                "for any one field.",
+            )
+    return None
+
+
+def _refused(request: HttpRequest, status: int, reason: str) -> HttpResponse:
+    return render(request, "input_refused.html", {"reason": reason}, status=status)

@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # No copy of a signed-in response kept by a browser or proxy (docs/design.md, Access and audit).
     "recovery_reviews.middleware.no_store",
+    # A body or a field past the limits below is refused with a page that says so, before any view runs.
+    "recovery_reviews.middleware.input_limits",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -169,6 +171,12 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # carries the whole message (the patient's name, the review, missed doses): only for mail secure end to end, such
 # as NHSmail to NHSmail.
 REMINDER_EMAIL_DETAIL = env_bool("REMINDER_EMAIL_DETAIL", default=False)
+
+# Input limits (recovery_reviews/middleware.py, input_limits): a form's whole body and any one field of it.
+# The product takes no file uploads; a file is never kept in memory past a small size either.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+FREE_TEXT_MAX_CHARS = 20_000
 
 # Security. With DEBUG off `manage.py check --deploy` reports nothing.
 SESSION_COOKIE_HTTPONLY = True
