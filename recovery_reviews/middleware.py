@@ -6,13 +6,18 @@
 - ``input_limits``: no form takes a body larger than DATA_UPLOAD_MAX_MEMORY_SIZE (413; the product takes no file
   uploads) or a field longer than FREE_TEXT_MAX_CHARS (400), each refused with a page that says the limit and that
   nothing was saved. Every form of every app is covered in one place, before any view or service runs.
+- ``AuditlogMiddleware``: django-auditlog's, with the client's address read as the sign-in throttle reads it
+  (recovery_reviews/login_throttle.py), not the left of X-Forwarded-For, which any client can write.
 """
 
+from auditlog.middleware import AuditlogMiddleware as _AuditlogMiddleware
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
+
+from recovery_reviews.login_throttle import client_ip
 
 
 def no_store(get_response):
@@ -70,3 +75,9 @@ def _refusal(request: HttpRequest) -> HttpResponse | None:
 
 def _refused(request: HttpRequest, status: int, reason: str) -> HttpResponse:
     return render(request, "input_refused.html", {"reason": reason}, status=status)
+
+
+class AuditlogMiddleware(_AuditlogMiddleware):
+    @staticmethod
+    def _get_remote_addr(request):
+        return None if settings.AUDITLOG_DISABLE_REMOTE_ADDR else client_ip(request)

@@ -64,7 +64,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    # django-auditlog's, recording the client's address as the sign-in throttle reads it (behind trusted proxies).
+    "recovery_reviews.middleware.AuditlogMiddleware",
     # Last, as django-axes asks: it answers locked-out logins.
     "axes.middleware.AxesMiddleware",
 ]
@@ -123,10 +124,16 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling (django-axes): lock a username from an address after repeated failures.
+# Login throttling (django-axes, recovery_reviews/login_throttle.py): a username after repeated failures from any
+# address, and an address after more failures for any usernames; the client's address read behind
+# TRUSTED_PROXY_COUNT reverse proxies (0: REMOTE_ADDR, X-Forwarded-For ignored).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 20, minimum=1)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "recovery_reviews.login_throttle.LoginThrottle"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # in this order: LoginThrottle reads them so
+AXES_CLIENT_IP_CALLABLE = "recovery_reviews.login_throttle.client_ip"
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 

@@ -1,5 +1,5 @@
 """Signing in: the login page, a wrong password, and django-axes' lock-out after repeated failures (settings:
-AXES_FAILURE_LIMIT = 5, keyed on username and address)."""
+AXES_FAILURE_LIMIT = 5 for a username; test_login_throttle.py has the address's limit and the proxies)."""
 
 import pytest
 from axes.models import AccessAttempt
