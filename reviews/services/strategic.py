@@ -190,7 +190,7 @@ def review_complete(
         responses,
         dispensing,
         agreed_next_date,
-        domain_errors(assessments),
+        {**domain_errors(assessments), **_agreement_errors(patient_took_part, patient_agrees_interval)},
     )
     for name, value in {
         "held_on": held_on,
@@ -245,6 +245,18 @@ def domain_errors(assessments: dict) -> dict:
                 "(§2.10-2.11)."
             )
     return errors
+
+
+def _agreement_errors(took_part: bool, agrees_interval: bool) -> dict:
+    """§1.5's "the patient agrees" a longer interval is theirs to give: not at a review they did not take part in
+    (§2.4), where it would let the interval run past six months on an agreement never given."""
+    if agrees_interval and not took_part:
+        return {
+            "patient_agrees_interval": "The patient did not take part in this review, so their agreement to a "
+            "longer interval cannot be recorded here (§1.5, §2.4): untick it, and agree the interval with them at "
+            "a review they take part in."
+        }
+    return {}
 
 
 def _check_decisions(
