@@ -3,6 +3,9 @@
 - ``no_store``: a page or export shown to someone signed in holds patient data, so no browser or proxy may keep
   a copy of it (``Cache-Control: no-store``, and ``Pragma: no-cache`` for HTTP/1.0 caches), unless the view set
   its own Cache-Control. Static files are served by WhiteNoise before this runs and keep their caching.
+- ``session_limits``: a session ends after SESSION_IDLE_TIMEOUT_MINUTES without a request (sliding) and, however
+  busy, SESSION_COOKIE_AGE after signing in (Django's own expiry slides whenever the session is saved, so the
+  absolute limit is held here); the sign-in page then says why.
 - ``input_limits``: no form takes a body larger than DATA_UPLOAD_MAX_MEMORY_SIZE (413; the product takes no file
   uploads) or a field longer than FREE_TEXT_MAX_CHARS (400), each refused with a page that says the limit and that
   nothing was saved. Every form of every app is covered in one place, before any view or service runs.
@@ -10,8 +13,12 @@
   (recovery_reviews/login_throttle.py), not the left of X-Forwarded-For, which any client can write.
 """
 
+import time
+
 from auditlog.middleware import AuditlogMiddleware as _AuditlogMiddleware
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -30,6 +37,47 @@ def no_store(get_response):
         return response
 
     return middleware
+
+
+SIGNED_IN_AT, LAST_SEEN_AT = "signed_in_at", "last_seen_at"
+SEEN_RESOLUTION_SECONDS = 60  # the last request's time is saved at most once a minute, not on every request
+
+
+def session_limits(get_response):
+    def middleware(request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            _hold_session_limits(request)
+        return get_response(request)
+
+    return middleware
+
+
+def _hold_session_limits(request: HttpRequest) -> None:
+    now = int(time.time())
+    session = request.session
+    signed_in_at = session.setdefault(SIGNED_IN_AT, now)
+    last_seen_at = session.get(LAST_SEEN_AT, now)
+    idle_minutes = settings.SESSION_IDLE_TIMEOUT_MINUTES
+    if now - last_seen_at > idle_minutes * 60:
+        reason = f"You were signed out after {_duration(idle_minutes * 60)} without activity. Sign in again."
+    elif now - signed_in_at > settings.SESSION_COOKIE_AGE:
+        reason = (
+            f"You were signed out {_duration(settings.SESSION_COOKIE_AGE)} after signing in. Sign in again."
+        )
+    else:
+        if now - last_seen_at >= SEEN_RESOLUTION_SECONDS or LAST_SEEN_AT not in session:
+            session[LAST_SEEN_AT] = now
+        return
+    logout(request)  # a new, empty session; the page asked for then sends the person to sign in
+    messages.info(request, reason)
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return f"{hours} hour{'' if hours == 1 else 's'}"
+    minutes = max(seconds // 60, 1)
+    return f"{minutes} minute{'' if minutes == 1 else 's'}"
 
 
 def input_limits(get_response):

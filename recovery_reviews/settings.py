@@ -62,6 +62,8 @@ MIDDLEWARE = [
     # A body or a field past the limits below is refused with a page that says so, before any view runs.
     "recovery_reviews.middleware.input_limits",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Signed out after SESSION_IDLE_TIMEOUT_MINUTES without a request, or SESSION_COOKIE_AGE after signing in.
+    "recovery_reviews.middleware.session_limits",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # django-auditlog's, recording the client's address as the sign-in throttle reads it (behind trusted proxies).
@@ -187,7 +189,10 @@ FREE_TEXT_MAX_CHARS = 20_000
 
 # Security. With DEBUG off `manage.py check --deploy` reports nothing.
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60, minimum=60)
+SESSION_COOKIE_AGE = env_int(
+    "SESSION_COOKIE_AGE", 8 * 60 * 60, minimum=60
+)  # the absolute limit, from sign-in
+SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30, minimum=1)  # sliding, inside it
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
