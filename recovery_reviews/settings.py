@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 
 from recovery_reviews.env import SettingError, env_bool, env_int, env_list, env_str
 
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "auditlog",
+    "csp",
     "recovery_reviews",
     "patients",
     "careplans",
@@ -50,6 +52,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every page (docs/design.md, Access and audit).
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -194,6 +199,44 @@ SESSION_COOKIE_AGE = env_int(
 )  # the absolute limit, from sign-in
 SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30, minimum=1)  # sliding, inside it
 X_FRAME_OPTIONS = "DENY"
+# Scripts, styles, fonts and images from this site only, and nothing inline: the templates keep every script and
+# style in static/ (django-csp; docs/design.md, Access and audit). Bootstrap's CSS draws its icons from data: URLs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# No page needs a device or a sensor (django-permissions-policy).
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+        "serial",
+        "hid",
+        "bluetooth",
+        "screen-wake-lock",
+        "xr-spatial-tracking",
+    )
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:

@@ -29,6 +29,12 @@
     );
   });
 
+  // A menu that moves the page on as soon as it changes (the record's choice of episode), with no inline handler:
+  // the Content-Security-Policy allows no inline script.
+  document.querySelectorAll("select[data-submit-on-change]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
+
   // Print buttons (the print stylesheet leaves out the application around the content).
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
