@@ -23,8 +23,10 @@ lint:
 format:
 	$(PY) -m ruff format . && $(PY) -m ruff check --fix .
 
-# Benchmarks print figures (they are not timed tests). Run them on PostgreSQL:
+# Benchmarks print figures (they are not timed tests), with DJANGO_DEBUG=1 unless set, as the README's figures
+# were measured. Run them on PostgreSQL:
 #   make bench DATABASE_URL=postgres://postgres@127.0.0.1:5432/rr_bench
+bench: export DJANGO_DEBUG ?= 1
 bench:
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py bench_schedule
