@@ -38,8 +38,16 @@ def page(browser, live_server):
         timezone_id="Europe/London",
     )
     page = context.new_page()
+    # Every page runs under the Content-Security-Policy (docs/design.md, Access and audit): a script or style it
+    # refuses is a failure here, not a silent gap in a page.
+    refused = []
+    page.on(
+        "console",
+        lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     yield page
     context.close()
+    assert not refused, "the Content-Security-Policy refused: " + "; ".join(refused)
 
 
 @pytest.fixture
