@@ -6,6 +6,11 @@ class RecoveryReviewsConfig(AppConfig):
     verbose_name = "Organisation and audit"
 
     def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from recovery_reviews.middleware import session_started
+
+        user_logged_in.connect(session_started, dispatch_uid="recovery_reviews.session_started")
         from recovery_reviews.audit import register
         from recovery_reviews.models import Team
 

@@ -43,6 +43,14 @@ SIGNED_IN_AT, LAST_SEEN_AT = "signed_in_at", "last_seen_at"
 SEEN_RESOLUTION_SECONDS = 60  # the last request's time is saved at most once a minute, not on every request
 
 
+def session_started(sender, request, user, **kwargs) -> None:
+    """On signing in (user_logged_in, connected in apps.py), both times start now, saved with the sign-in
+    itself, so that the next requests need no write of their own."""
+    now = int(time.time())
+    request.session[SIGNED_IN_AT] = now
+    request.session[LAST_SEEN_AT] = now
+
+
 def session_limits(get_response):
     def middleware(request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:

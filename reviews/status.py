@@ -8,9 +8,19 @@ from datetime import date, timedelta
 
 from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
 
-from reviews.models import ReviewStatus, StrategicReview
-from reviews.scheduling import DUE, DUE_SOON, OVERDUE, UPCOMING, ReviewDue, review_status
-from reviews.services.schedule import policy
+from reviews.models import OwedItem, ReviewStatus, StrategicReview
+from reviews.scheduling import (
+    DUE,
+    DUE_SOON,
+    ELEMENT_CHECK_UP,
+    OVERDUE,
+    RECOVERY_CHECK_UP,
+    STRATEGIC_REVIEW,
+    UPCOMING,
+    ReviewDue,
+    review_status,
+)
+from reviews.services.schedule import RECORD_ERROR_KIND, policy
 
 AWAITING_PATIENT = "awaiting_patient"
 STATUS_LABELS = {
@@ -19,6 +29,12 @@ STATUS_LABELS = {
     DUE: "Due",
     OVERDUE: "Overdue",
     AWAITING_PATIENT: "Awaiting patient involvement",
+}
+KIND_LABELS = {
+    STRATEGIC_REVIEW: "Strategic review",
+    RECOVERY_CHECK_UP: "Recovery check-up",
+    ELEMENT_CHECK_UP: "Check-up after an element of treatment",
+    RECORD_ERROR_KIND: "Record needs correcting",
 }
 
 
@@ -66,3 +82,16 @@ def status_of(episode, *, today: date) -> str:
         return ""
     due = ReviewDue(episode.next_review_kind, episode.next_review_target, episode.next_review_deadline, ())
     return review_status(due, today)
+
+
+def owed_items_by_episode(episode_ids: list[int], *, today: date) -> dict[int, list[OwedItem]]:
+    """Every item each of these episodes owes, first first, each with its rule 8 `status` and kind `label`: one
+    query, for a page of rows already in hand."""
+    by_episode: dict[int, list[OwedItem]] = {}
+    for item in OwedItem.objects.filter(episode_id__in=episode_ids).order_by(
+        "episode_id", "target", "deadline", "pk"
+    ):
+        item.status = review_status(ReviewDue(item.kind, item.target, item.deadline, ()), today, policy())
+        item.label = KIND_LABELS.get(item.kind, item.kind)
+        by_episode.setdefault(item.episode_id, []).append(item)
+    return by_episode

@@ -2,7 +2,9 @@
 next review with its status (reviews; docs/design.md, rule 8). Next reviews soonest
 first, filtered and searched; what is due this week; appointments whose outcome is still to record; the reviews the
 user leads that are still to finish; recent safety events; and, for a search, patients with nothing due. A row within
-3 months of a treatment transition since the last review says so, with what changed and when (App. C 2)."""
+3 months of a treatment transition since the last review says so, with what changed and when (App. C 2). A row is
+an episode, sorted and filtered by the first item it owes; every further item (a check-up after an element of
+treatment beside the strategic review, docs/design.md rule 7b) is shown in the row with its own dates and status."""
 
 from __future__ import annotations
 
@@ -25,7 +27,14 @@ from patients.selectors import (
 from recovery_reviews.access import team_ids_for_user
 from recovery_reviews.pages.forms import CaseloadFilterForm
 from reviews.selectors import reviews_to_finish, transition_vigilance_by_episode
-from reviews.status import STATUS_LABELS, awaiting_patient_expression, review_status_expression, status_filter
+from reviews.status import (
+    KIND_LABELS,
+    STATUS_LABELS,
+    awaiting_patient_expression,
+    owed_items_by_episode,
+    review_status_expression,
+    status_filter,
+)
 
 
 def caseload_for_user(
@@ -82,8 +91,10 @@ def caseload(request):
     )
     page = Paginator(episodes, 50).get_page(request.GET.get("page"))
     vigilance = transition_vigilance_by_episode(list(page), today=today)  # one query for the page's episodes
+    owed = owed_items_by_episode([episode.pk for episode in page], today=today)  # and one for their items
     for episode in page:
         episode.vigilance = vigilance.get(episode.pk)  # within 3 months of a transition (App. C 2)
+        episode.also_owed = owed.get(episode.pk, [])[1:]  # every item after the first (rule 7b)
     return render(
         request,
         "patients/caseload.html",
@@ -92,6 +103,7 @@ def caseload(request):
             "page": page,
             "today": today,
             "status_labels": STATUS_LABELS,
+            "kind_labels": KIND_LABELS,
             "due_this_week": due_this_week(request.user, today=today),
             "appointments_to_record": appointments_to_record(request.user),
             "reviews_to_finish": reviews_to_finish(request.user),

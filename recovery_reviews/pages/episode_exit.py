@@ -30,8 +30,14 @@ from patients.models import (
 from patients.services.treatment import ExitRecorded
 from patients.views.common import episode_form_page
 from recovery_reviews.formatting import day
-from reviews.models import ReviewStatus
-from reviews.scheduling import MissedDoseRun, missed_dose_runs, nothing_owed_reason
+from reviews.models import OwedItem, ReviewStatus
+from reviews.scheduling import (
+    ELEMENT_CHECK_UP,
+    RECOVERY_CHECK_UP,
+    MissedDoseRun,
+    missed_dose_runs,
+    nothing_owed_reason,
+)
 from reviews.services.schedule import facts_for_episode
 
 ADHERENCE_DAYS = 28  # "adherence over the last four weeks"
@@ -166,10 +172,18 @@ def _exit_message(result: ExitRecorded) -> str:
     )
     if reason := nothing_owed_reason(facts_for_episode(episode)):
         parts.append(reason)
-    elif episode.next_review_target:
-        parts.append(
-            f"Recovery check-ups are now scheduled (§1.7): the first is due by {day(episode.next_review_target)}."
-        )
+    else:
+        # Every item owed now, each by its own target: check-up 1, and any check-up after an element still owed.
+        for item in OwedItem.objects.filter(episode=episode).order_by("target", "pk"):
+            if item.kind == RECOVERY_CHECK_UP:
+                parts.append(
+                    f"Recovery check-ups are now scheduled (§1.7): the first is due by {day(item.target)}."
+                )
+            elif item.kind == ELEMENT_CHECK_UP:
+                parts.append(
+                    f"The check-up after the element of treatment that ended on {day(item.element_end)} is still "
+                    f"owed: due by {day(item.target)}, no later than {day(item.deadline)} (§1.7)."
+                )
     draft = episode.strategic_reviews.filter(status=ReviewStatus.DRAFT).select_related("lead").first()
     if draft:
         parts.append(

@@ -30,12 +30,12 @@ from patients.selectors import drug_test_compilation, pharmacy_compilation, top_
 from recovery_reviews.access import can_move_patient
 from recovery_reviews.audit import record_access
 from recovery_reviews.pages.timeline import TimelineEntry, build_timeline
-from reviews.models import RecoveryCheckUp, ReviewStatus, StrategicReview
+from reviews.models import ElementCheckUp, RecoveryCheckUp, ReviewStatus, StrategicReview
 from reviews.scheduling import NO_CHECK_UP_EXITS, nothing_owed_reason
 from reviews.selectors import episode_transition_vigilance
 from reviews.services.schedule import facts_for_episode
 from reviews.services.strategic import check_up_standing
-from reviews.status import AWAITING_PATIENT, STATUS_LABELS, status_of
+from reviews.status import AWAITING_PATIENT, STATUS_LABELS, owed_items_by_episode, status_of
 
 EVIDENCE_MONTHS = 3  # "over the last three months" on the patient page (§2.9 compilations)
 TIMELINE_SHOWN = 40
@@ -62,6 +62,19 @@ class EpisodeRecord:
     entered_in_error: list = field(default_factory=list)  # TOPs, tests and reports kept but not counted
     corrections: list = field(default_factory=list)
     nothing_owed_reason: str = ""  # an ended episode that owes nothing: why (died, transferred, all held)
+    owed_items: list = field(default_factory=list)  # every item owed, first first (docs/design.md rule 7b)
+    element_check_ups: list = field(default_factory=list)  # check-ups after an element, and attempts at them
+
+    @property
+    def also_owed(self) -> list:
+        """Every item owed after the first, which the page shows beside it: none is hidden (rule 7b)."""
+        return self.owed_items[1:]
+
+    @property
+    def first_element_end(self):
+        """The element end the first item follows, when it is a check-up after an element (rule 7b)."""
+        first = self.owed_items[0] if self.owed_items else None
+        return first.element_end if first is not None else None
 
     @property
     def evidence_since(self) -> date:
@@ -245,6 +258,8 @@ def episode_record(episode: TreatmentEpisode, *, today: date) -> EpisodeRecord:
             .order_by("corrected_at")
         ),
         nothing_owed_reason=_nothing_owed_reason(episode, today),
+        owed_items=owed_items_by_episode([episode.pk], today=today).get(episode.pk, []),
+        element_check_ups=list(ElementCheckUp.objects.filter(episode=episode).select_related("held_by")),
     )
 
 
@@ -272,5 +287,6 @@ def patient_detail(request, pk):
             # Nobody opens treatment for a person recorded as having died.
             "can_open_episode": not any(e.is_open or e.exit_reason == ExitReason.DIED for e in episodes),
             "can_move": can_move_patient(request.user, patient),
+            "status_labels": STATUS_LABELS,
         },
     )

@@ -187,6 +187,31 @@ def check_up_entries(record: EpisodeRecord) -> Iterable[TimelineEntry]:
         )
 
 
+def element_check_up_entries(record: EpisodeRecord) -> Iterable[TimelineEntry]:
+    """Check-ups after an element of treatment ended (docs/design.md rule 7b), and attempts that could not reach
+    the patient: that check-up stays owed until one is held."""
+    held = {c.element_end for c in record.element_check_ups if not c.is_attempt}
+    for check_up in record.element_check_ups:
+        what = f"Check-up after the element of treatment that ended on {day(check_up.element_end)}"
+        if check_up.is_attempt:
+            standing = "held since" if check_up.element_end in held else "still owed"
+            yield TimelineEntry(
+                check_up.held_on,
+                "check_up",
+                f"Tried to reach them on {day(check_up.held_on)}: could not be reached",
+                " ".join(filter(None, [f"{what}: {standing}.", check_up.notes])),
+                "" if check_up.element_end in held else "warning",
+            )
+            continue
+        yield TimelineEntry(
+            check_up.held_on,
+            "check_up",
+            what,
+            " ".join(filter(None, [check_up.get_outcome_display() + ".", check_up.notes])),
+            "danger" if check_up.outcome == CheckUpOutcome.RELAPSE_RISK else "",
+        )
+
+
 # Entries kept but marked entered in error: their timeline kind and the date they are shown at.
 IN_ERROR_ON_TIMELINE = {
     TopAssessment: ("top", "assessed_on"),
@@ -237,6 +262,7 @@ ENTRY_KINDS: tuple[Callable[[EpisodeRecord], Iterable[TimelineEntry]], ...] = (
     intervention_entries,
     circumstance_entries,
     check_up_entries,
+    element_check_up_entries,
     entered_in_error_entries,
     correction_entries,
     care_team_entries,

@@ -1,4 +1,4 @@
-"""Workload forecast: strategic reviews and recovery check-ups falling due in each of the next 12 weeks, per team,
+"""Workload forecast: strategic reviews and check-ups (after exit, or after an element of treatment) falling due in each of the next 12 weeks, per team,
 against the reviews a week the team's senior practitioners can hold (set by the manager). The guidance asks
 commissioners to resource reviews; this is the number to take to them.
 
@@ -14,9 +14,9 @@ from datetime import date, timedelta
 
 from django.db.models import Count
 
-from patients.access import episodes_for_user
-from recovery_reviews.access import teams_for_user
-from reviews.scheduling import RECOVERY_CHECK_UP, STRATEGIC_REVIEW
+from recovery_reviews.access import patient_scope, teams_for_user
+from reviews.models import OwedItem
+from reviews.scheduling import KINDS, STRATEGIC_REVIEW
 
 WEEKS = 12
 
@@ -76,20 +76,16 @@ def workload_forecast(user, *, today: date, team_id: int | None = None) -> list[
     }
     horizon = today + timedelta(days=7 * WEEKS - 1)
     rows = (
-        episodes_for_user(user)
-        .filter(
-            next_review_kind__in=[STRATEGIC_REVIEW, RECOVERY_CHECK_UP],
-            next_review_target__lte=horizon,
-            team_id__in=list(forecasts),
-        )
-        .values("team_id", "next_review_kind", "next_review_target")
-        .annotate(n=Count("next_review_target"))  # an indexed column: an index-only read
+        OwedItem.objects.filter(patient_scope(user))
+        .filter(kind__in=KINDS, target__lte=horizon, team_id__in=list(forecasts))
+        .values("team_id", "kind", "target")
+        .annotate(n=Count("target"))  # an indexed column: an index-only read
         .order_by()
     )
     for row in rows:
         forecast = forecasts[row["team_id"]]
-        is_review = row["next_review_kind"] == STRATEGIC_REVIEW
-        target = row["next_review_target"]
+        is_review = row["kind"] == STRATEGIC_REVIEW
+        target = row["target"]
         if target < today:
             if is_review:
                 forecast.backlog_reviews += row["n"]

@@ -13,15 +13,7 @@ from recovery_reviews.formatting import day
 from recovery_reviews.forms import DATE
 from recovery_reviews.models import Role, Team, User
 from reviews.dashboards.status import DEFAULT_SORT, SORTS
-from reviews.scheduling import RECOVERY_CHECK_UP, STRATEGIC_REVIEW
-from reviews.services.schedule import RECORD_ERROR_KIND
-from reviews.status import STATUS_LABELS
-
-KIND_LABELS = {
-    STRATEGIC_REVIEW: "Strategic review",
-    RECOVERY_CHECK_UP: "Recovery check-up",
-    RECORD_ERROR_KIND: "Record needs correcting",
-}
+from reviews.status import KIND_LABELS, STATUS_LABELS
 
 
 class TeamChoiceForm(forms.Form):

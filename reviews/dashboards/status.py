@@ -1,5 +1,9 @@
 """Where reviews stand across teams (docs/conventions.md 3): counts by team and by keyworker in one GROUP BY each over
-the stored, indexed dates, and the list behind every number, filtered in SQL and paged by keyset."""
+the stored, indexed dates, and the list behind every number, filtered in SQL and paged by keyset.
+
+Counts and lists read the owed items (reviews.models.OwedItem), one row per strategic review or check-up owed: an
+episode that owes a review and a check-up after an element of treatment (docs/design.md, rule 7b) is counted and
+listed twice, once for each, so that neither hides the other."""
 
 from __future__ import annotations
 
@@ -10,13 +14,14 @@ from django.db.models import Count, QuerySet
 
 from patients.access import episodes_for_user
 from patients.models import TreatmentEpisode
-from recovery_reviews.access import scoped, teams_for_user
+from recovery_reviews.access import patient_scope, scoped, teams_for_user
 from recovery_reviews.models import Role, User
 from reviews.dashboards.keyset import Sort
-from reviews.models import ReviewStatus, StrategicReview
+from reviews.models import OwedItem, ReviewStatus, StrategicReview
 from reviews.scheduling import DUE, DUE_SOON, OVERDUE, UPCOMING
 from reviews.status import (
     AWAITING_PATIENT,
+    ON_ITEMS,
     awaiting_patient_expression,
     review_status_expression,
     status_filter,
@@ -28,8 +33,9 @@ DATE_STATUSES = [UPCOMING, DUE_SOON, DUE, OVERDUE]
 
 @dataclass
 class StatusRow:
-    """One team's or keyworker's counts. A review awaiting the patient does not reset the clock (§2.4), so its
-    episode is counted in its date status too: the awaiting column says how many of those wait on the patient."""
+    """One team's or keyworker's counts of items owed. A review awaiting the patient does not reset the clock
+    (§2.4), so its episode is counted in its date status too: the awaiting column says how many episodes wait on
+    the patient."""
 
     id: int
     name: str
@@ -51,6 +57,11 @@ def _scheduled(user) -> QuerySet:
     return episodes_for_user(user).filter(next_review_target__isnull=False)
 
 
+def _owed(user) -> QuerySet:
+    """The items owed in the user's scope: the item's own team and keyworker columns, as episodes are scoped."""
+    return OwedItem.objects.filter(patient_scope(user))
+
+
 def _awaiting_counts(user, group: str, *, team_id: int | None = None) -> dict[int, int]:
     """Episodes with a review waiting on the patient, by team or keyworker: the partial index on awaiting
     reviews makes this a read of the few that wait, not of every episode."""
@@ -66,9 +77,9 @@ def _awaiting_counts(user, group: str, *, team_id: int | None = None) -> dict[in
 def _status_counts(today: date) -> dict:
     """One conditional count per date status: grouped by team or keyworker alone, the database aggregates in a
     hash of a few hundred groups instead of sorting every episode by a computed status."""
-    # Counting a column of the episode_team_schedule index (never null among scheduled episodes), not the primary
-    # key, lets PostgreSQL answer from the index alone (300,000 episodes: 60 -> 25 ms).
-    return {code: Count("next_review_target", filter=status_filter(code, today)) for code in DATE_STATUSES}
+    # Counting a column of the owed_team_schedule index, not the primary key, lets PostgreSQL answer from the index
+    # alone (300,000 episodes: 60 -> 25 ms).
+    return {code: Count("target", filter=status_filter(code, today, ON_ITEMS)) for code in DATE_STATUSES}
 
 
 def _counts_of(row: dict) -> dict:
@@ -76,8 +87,8 @@ def _counts_of(row: dict) -> dict:
 
 
 def status_counts_by_team(user, *, today: date) -> list[StatusRow]:
-    """Per team in the user's scope, how many scheduled episodes are in each status."""
-    rows = _scheduled(user).values("team_id").annotate(**_status_counts(today)).order_by()
+    """Per team in the user's scope, how many items owed are in each status."""
+    rows = _owed(user).values("team_id").annotate(**_status_counts(today)).order_by()
     names = dict(teams_for_user(user).values_list("pk", "name"))
     teams = {}
     for row in rows:
@@ -92,7 +103,7 @@ def status_counts_by_team(user, *, today: date) -> list[StatusRow]:
 def status_counts_by_keyworker(user, *, team_id: int, today: date) -> list[StatusRow]:
     """Per keyworker of one team, the same counts: where in the team reviews are slipping."""
     rows = (
-        _scheduled(user)
+        _owed(user)
         .filter(team_id=team_id)
         .values("keyworker_id")
         .annotate(**_status_counts(today))
@@ -134,37 +145,21 @@ def patients_without_an_active_keyworker(team_ids: list[int]) -> dict[int, int]:
 SORTS = {
     sort.key: sort
     for sort in (
+        Sort("deadline", "Deadline, most overdue first", ("deadline",), date_fields=("deadline",)),
         Sort(
-            "deadline",
-            "Deadline, most overdue first",
-            ("next_review_deadline",),
-            date_fields=("next_review_deadline",),
+            "-deadline", "Deadline, latest first", ("deadline",), descending=True, date_fields=("deadline",)
         ),
+        Sort("target", "Target date, soonest first", ("target",), date_fields=("target",)),
+        Sort("-target", "Target date, latest first", ("target",), descending=True, date_fields=("target",)),
         Sort(
-            "-deadline",
-            "Deadline, latest first",
-            ("next_review_deadline",),
-            descending=True,
-            date_fields=("next_review_deadline",),
+            "name",
+            "Patient's family name, A to Z",
+            ("episode__patient__family_name", "episode__patient__given_name"),
         ),
-        Sort(
-            "target",
-            "Target date, soonest first",
-            ("next_review_target",),
-            date_fields=("next_review_target",),
-        ),
-        Sort(
-            "-target",
-            "Target date, latest first",
-            ("next_review_target",),
-            descending=True,
-            date_fields=("next_review_target",),
-        ),
-        Sort("name", "Patient's family name, A to Z", ("patient__family_name", "patient__given_name")),
         Sort(
             "-name",
             "Patient's family name, Z to A",
-            ("patient__family_name", "patient__given_name"),
+            ("episode__patient__family_name", "episode__patient__given_name"),
             descending=True,
         ),
     )
@@ -181,21 +176,26 @@ def review_list(
     status: str = "",
     kind: str = "",
 ) -> QuerySet:
-    """Scheduled episodes in the user's scope matching the filters, each with its status and whether a review
-    waits on the patient. Unordered: the caller pages it by one of SORTS."""
-    episodes = _scheduled(user).select_related("patient", "patient__team", "patient__keyworker")
+    """The items owed in the user's scope matching the filters, each with its status and whether a review of its
+    episode waits on the patient. Unordered: the caller pages it by one of SORTS."""
+    items = _owed(user).select_related(
+        "episode__patient", "episode__patient__team", "episode__patient__keyworker"
+    )
     if team_id:
-        episodes = episodes.filter(team_id=team_id)
+        items = items.filter(team_id=team_id)
     if keyworker_id:
-        episodes = episodes.filter(keyworker_id=keyworker_id)
+        items = items.filter(keyworker_id=keyworker_id)
     if kind:
-        episodes = episodes.filter(next_review_kind=kind)
+        items = items.filter(kind=kind)
     if status == AWAITING_PATIENT:
-        episodes = episodes.filter(
-            pk__in=StrategicReview.objects.filter(status=ReviewStatus.AWAITING_PATIENT).values("episode_id")
+        items = items.filter(
+            episode_id__in=StrategicReview.objects.filter(status=ReviewStatus.AWAITING_PATIENT).values(
+                "episode_id"
+            )
         )
     elif status:
-        episodes = episodes.filter(status_filter(status, today))
-    return episodes.annotate(
-        review_status=review_status_expression(today), awaiting_patient=awaiting_patient_expression()
+        items = items.filter(status_filter(status, today, ON_ITEMS))
+    return items.annotate(
+        review_status=review_status_expression(today, ON_ITEMS),
+        awaiting_patient=awaiting_patient_expression(ON_ITEMS),
     )

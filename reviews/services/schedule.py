@@ -192,6 +192,7 @@ def _facts_by_episode(episodes: list[TreatmentEpisode], today: date, *, all_open
     for episode_id, element_end in (
         ElementCheckUp.objects.filter(**scope("episode"))
         .exclude(outcome=CheckUpOutcome.NOT_REACHED)
+        .order_by()
         .values_list("episode_id", "element_end")
         .iterator(chunk_size=5000)
     ):

@@ -1,7 +1,6 @@
 """Managers' view of where reviews stand: counts by team and keyworker with a chart, and the list behind every
 number, filtered, sorted, keyset-paged and exportable as CSV."""
 
-import csv
 from functools import wraps
 
 from django.contrib import messages
@@ -13,6 +12,7 @@ from django.utils import timezone
 
 from recovery_reviews.access import teams_for_user
 from recovery_reviews.audit import record_export
+from recovery_reviews.csv_export import csv_writer
 from recovery_reviews.models import Role
 from reviews.dashboards import status as dashboard
 from reviews.dashboards.forms import KIND_LABELS, ReviewListFilterForm, TeamChoiceForm
@@ -89,7 +89,7 @@ def _chart(rows, statuses) -> dict:
 
 
 def _filtered_list(request, today):
-    """The list's filter form, and the episodes and sort it asks for (None for the episodes when it is invalid:
+    """The list's filter form, and the owed items and sort it asks for (None for the items when it is invalid:
     the page then says what is wrong, with a 400)."""
     form = ReviewListFilterForm(request.GET or None, user=request.user)
     if request.GET and not form.is_valid():
@@ -171,33 +171,33 @@ class _Echo:
 
 @managers_and_senior_practitioners
 def review_list_csv(request):
-    """Every row of the filtered list, streamed (no page limit), in the list's sort order."""
+    """Every row of the filtered list (one per item owed), streamed (no page limit), in the list's sort order."""
     today = timezone.localdate()
-    form, episodes, sort = _filtered_list(request, today)
-    if episodes is None:
+    form, items, sort = _filtered_list(request, today)
+    if items is None:
         return render(request, "reviews/review_list.html", {"form": form, "page": None}, status=400)
-    episodes = episodes.order_by(*sort.order_by())
+    items = items.order_by(*sort.order_by())
     record_export(request, "review list CSV")
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())  # every cell neutralised: no live formula in a spreadsheet
 
     def rows():
         yield writer.writerow(CSV_HEADER)
-        for episode in episodes.iterator(chunk_size=2000):
-            patient = episode.patient
-            late = (today - episode.next_review_deadline).days
+        for item in items.iterator(chunk_size=2000):
+            patient = item.episode.patient
+            late = (today - item.deadline).days
             yield writer.writerow(
                 [
                     patient.nhs_number,
                     f"{patient.family_name}, {patient.given_name}",
                     patient.team.name,
                     str(patient.keyworker),
-                    KIND_LABELS.get(episode.next_review_kind, episode.next_review_kind),
-                    episode.next_review_target.isoformat(),
-                    episode.next_review_deadline.isoformat(),
-                    STATUS_LABELS.get(episode.review_status, ""),
-                    "yes" if episode.awaiting_patient else "no",
+                    KIND_LABELS.get(item.kind, item.kind),
+                    item.target.isoformat(),
+                    item.deadline.isoformat(),
+                    STATUS_LABELS.get(item.review_status, ""),
+                    "yes" if item.awaiting_patient else "no",
                     max(late, 0),
-                    " ".join(episode.next_review_reasons or []),
+                    " ".join(item.reasons or []),
                 ]
             )
 

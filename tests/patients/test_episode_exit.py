@@ -25,7 +25,7 @@ from patients.models import (
     TreatmentEpisode,
 )
 from patients.models.leaving import EXITS_WITHOUT_DISCUSSION
-from reviews.models import ReviewStatus
+from reviews.models import OwedItem, ReviewStatus
 from reviews.scheduling import NO_CHECK_UP_EXITS
 from tests.patients.test_views_forms import error_beside
 from tests.support.factories import (
@@ -161,7 +161,13 @@ def test_the_exit_ends_every_open_intervention_and_closes_the_dispensing_arrange
     stored = TreatmentEpisode.objects.get(pk=in_treatment.pk)
     assert (stored.exit_date, stored.exit_reason, stored.exit_relapse_risk) == (EXIT, "dropped_out", "high")
     assert (stored.exit_risk_of_death_discussed, stored.exit_harm_reduction_discussed) == (True, True)
-    assert (stored.next_review_kind, stored.next_review_target) == ("recovery_check_up", date(2026, 5, 14))
+    # Rule 7: check-up 1 at exit + 14 days; rule 7b: the check-up after the detox that ended on 30 Jan with the
+    # episode open was never held, so it is still owed beside it (and first, by its target).
+    assert list(OwedItem.objects.filter(episode=in_treatment).values_list("kind", "target")) == [
+        ("element_check_up", date(2026, 2, 13)),
+        ("recovery_check_up", date(2026, 5, 14)),
+    ]
+    assert (stored.next_review_kind, stored.next_review_target) == ("element_check_up", date(2026, 2, 13))
 
 
 def test_the_exit_and_the_ends_it_makes_are_one_transaction(in_treatment, alice, monkeypatch):
@@ -490,6 +496,8 @@ def test_the_message_lists_what_ended_what_is_owed_and_links_the_exit_top(client
         "The episode ended on 30 Apr 2026 (Dropped out / left). "
         "Ended with it on 30 Apr 2026: Methadone (oral) 60 mg daily; Psychosocial intervention; "
         "dispensing (2 take-home dose(s) a week). "
+        "The check-up after the element of treatment that ended on 30 Jan 2026 is still owed: due by 13 Feb 2026, "
+        "no later than 27 Feb 2026 (§1.7). "
         "Recovery check-ups are now scheduled (§1.7): the first is due by 14 May 2026. "
         "The strategic review started on 28 Apr 2026 (lead Sam Senior) was not completed: open it and discard it. "
         "Record the exit TOP."
@@ -629,7 +637,7 @@ def test_the_record_of_an_episode_that_owes_nothing_reads_a_fixed_number_of_quer
     kind of input), whatever the number of rows."""
     services.episode_exit(episode=reported, exit_date=EXIT, exit_reason="died", by=alice)
     client.force_login(alice)
-    with django_assert_num_queries(27):
+    with django_assert_num_queries(30):
         page = client.get(reported.get_absolute_url()).content.decode()
     assert "because the person died" in page
     InterventionFactory(
@@ -641,5 +649,5 @@ def test_the_record_of_an_episode_that_owes_nothing_reads_a_fixed_number_of_quer
         ended_on=date(2026, 3, 1),
     )
     report(reported, alice, date(2026, 2, 1), date(2026, 2, 14), taken=13, missed=[date(2026, 2, 2)])
-    with django_assert_num_queries(27):
+    with django_assert_num_queries(30):
         client.get(reported.get_absolute_url())

@@ -475,11 +475,11 @@ def test_the_caseload_reads_the_safety_events_with_the_same_queries_for_any_numb
     """The pinned 13 of tests/patients/test_views_caseload.py, with runs across reports on the page."""
     client.force_login(alice)
     patients_with_split_runs(1, team, alice, kim)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         page = client.get(reverse("patients:caseload")).content.decode()
     assert section(page, "safety-events").count("across reports") == 1
     patients_with_split_runs(4, team, alice, kim)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         page = client.get(reverse("patients:caseload")).content.decode()
     assert section(page, "safety-events").count("across reports") == 5
     with django_assert_num_queries(2):  # the reports, the drug test results
@@ -507,11 +507,11 @@ def test_the_record_page_reads_runs_across_reports_with_a_fixed_number_of_querie
     tests/patients/test_views_record.py are for a record with more kinds of entry)."""
     client.force_login(alice)
     split_run(open_episode, alice)
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(22):
         client.get(open_episode.patient.get_absolute_url())
     for week in range(4):
         start = date(2026, 3, 2) + timedelta(days=7 * week)
         report(open_episode, alice, start, start + timedelta(days=6), [start + timedelta(days=6)])
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(22):
         page = client.get(open_episode.patient.get_absolute_url()).content.decode()
     assert page.count('data-testid="safety-event"') == 1

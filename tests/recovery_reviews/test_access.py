@@ -262,6 +262,7 @@ def _application_urls():
             .replace("<int:episode_pk>", "1")
             .replace("<int:team_pk>", "1")
             .replace("<slug:kind>", "pharmacy-report")
+            .replace("<str:end>", "2026-02-10")
         )
         assert "<" not in path, f"fill in the parameter of {route} for this test"
         urls.append(path)

@@ -79,11 +79,6 @@ def test_the_unmet_needs_csv_writes_a_formula_in_a_team_name_as_text(client, tea
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("frozen_today")
-@pytest.mark.xfail(
-    strict=True,
-    reason="reviews/views/dashboard.py's review_list_csv still writes with csv.writer; it is being rewritten, "
-    "and takes csv_writer from recovery_reviews.csv_export then (remove this mark with that change)",
-)
 def test_the_review_list_csv_writes_a_formula_in_a_family_name_as_text(client, mona, alice):
     patient = PatientFactory(team=alice.team, keyworker=alice, family_name=HYPERLINK, given_name="@Jo")
     episode_schedule_refresh(EpisodeFactory(patient=patient, entry_date=date(2025, 10, 1)))

@@ -33,6 +33,7 @@ from recovery_reviews.models import Role, User
 from reviews.models import (
     CheckUpOutcome,
     Finding,
+    OwedItem,
     RecoveryCheckUp,
     Response,
     ReviewStatus,
@@ -269,11 +270,11 @@ def test_a_methadone_cut_after_the_last_review_brings_the_review_within_3_months
 
 
 @pytest.mark.usefixtures("frozen_today")
-def test_ost_ended_mid_episode_brings_the_review_within_3_months(client):
+def test_ost_ended_mid_episode_brings_the_review_within_3_months_beside_a_check_up_in_14_days(client):
     seed()
     episode = story("ost_ended").episodes.get()
     assert episode.exit_date is None
-    ended = TODAY - timedelta(days=30)
+    ended = TODAY - timedelta(days=9)
     ost = episode.interventions.filter(kind="ost")
     assert ost.filter(ended_on=ended).exists() and not ost.filter(ended_on=None).exists()
     assert not PharmacyReport.objects.filter(episode=episode, period_end__gte=ended).exists()
@@ -281,10 +282,18 @@ def test_ost_ended_mid_episode_brings_the_review_within_3_months(client):
         "completed_on"
     )
     assert last.completed_on < ended
-    assert TODAY < episode.next_review_target <= ended + relativedelta(months=3)
-    assert any(f"Treatment transition on {day(ended)}" in r for r in episode.next_review_reasons)
+    check_up, review = OwedItem.objects.filter(episode=episode).order_by("target")
+    assert (check_up.kind, check_up.target, check_up.element_end) == (
+        "element_check_up",
+        ended + timedelta(days=14),
+        ended,
+    )
+    assert review.kind == "strategic_review"
+    assert TODAY < review.target <= ended + relativedelta(months=3)
+    assert any(f"Treatment transition on {day(ended)}" in r for r in review.reasons)
     page = record_page(client, episode.patient, "kw.north2")
     assert "Within 3 months of a transition" in page and f"ended on {day(ended)}" in page
+    assert 'data-testid="also-owed"' in page and "Record the check-up after the element that ended" in page
 
 
 @pytest.mark.usefixtures("frozen_today")

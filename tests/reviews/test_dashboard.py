@@ -123,7 +123,7 @@ def test_a_senior_practitioner_sees_their_own_team(client, sam, north, south):
 def listed(client, **params) -> list[str]:
     response = client.get(reverse("reviews:list"), params)
     assert response.status_code == 200
-    return [e.patient.family_name for e in response.context["page"].rows]
+    return [item.episode.patient.family_name for item in response.context["page"].rows]
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,10 @@ import pytest
 
 from patients import services
 from patients.models import ExitReason, InterventionKind, Medicine, TreatmentEpisode
-from reviews.models import CheckUpOutcome, Finding, ReviewFinding, ReviewStatus
+from reviews.models import CheckUpOutcome, Finding, OwedItem, ReviewFinding, ReviewStatus
 from reviews.services import strategic
-from reviews.services.schedule import ElementRow, episode_schedule_refresh, treatment_transitions
+from reviews.services.schedule import episode_schedule_refresh
+from reviews.services.transitions import ElementRow, treatment_transitions
 from tests.support.factories import StrategicReviewFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
@@ -97,9 +98,27 @@ def test_a_change_of_medicine_is_a_transition(on_methadone, sam):
     assert stored(on_methadone.episode) == ("strategic_review", date(2026, 4, 15), date(2026, 6, 1))
 
 
-def test_ending_ost_mid_episode_brings_the_review_within_3_months(on_methadone, sam):
+def test_ending_ost_mid_episode_brings_the_review_within_3_months_beside_a_check_up_in_14_days(
+    on_methadone, sam
+):
+    """Rules 3b and 7b: both items are stored, each with its dates and reasons; the episode's columns hold the
+    first (the check-up), and neither hides the other."""
     services.intervention_end(intervention=on_methadone, ended_on=date(2026, 2, 10), by=sam)
-    assert stored(on_methadone.episode) == ("strategic_review", date(2026, 4, 15), date(2026, 5, 10))
+    items = list(
+        OwedItem.objects.filter(episode=on_methadone.episode)
+        .order_by("target")
+        .values_list("kind", "target", "deadline", "element_end")
+    )
+    assert items == [
+        ("element_check_up", date(2026, 2, 24), date(2026, 3, 10), date(2026, 2, 10)),
+        ("strategic_review", date(2026, 4, 15), date(2026, 5, 10), None),
+    ]
+    assert stored(on_methadone.episode) == ("element_check_up", date(2026, 2, 24), date(2026, 3, 10))
+    check_up, review = OwedItem.objects.filter(episode=on_methadone.episode).order_by("target")
+    assert "ended on 10 Feb 2026" in " ".join(check_up.reasons) and "(§1.7)" in " ".join(check_up.reasons)
+    assert "(§1.6" in " ".join(review.reasons) or "App. C 2" in " ".join(review.reasons)
+    assert check_up.team_id == on_methadone.episode.patient.team_id
+    assert check_up.keyworker_id == on_methadone.episode.patient.keyworker_id
 
 
 def test_a_transition_after_the_last_review_pulls_the_next_review(on_methadone, alice, sam):

@@ -32,7 +32,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from patients.models import Patient, TreatmentEpisode
 from recovery_reviews.models import Role, Team, User
 from reviews import reminders
-from reviews.models import InboxItem, Reminder
+from reviews.models import InboxItem, OwedItem, Reminder
 
 TEAM_PREFIX = "Benchmark reminders"
 TODAY = date(2026, 11, 24)
@@ -185,10 +185,24 @@ class Command(BaseCommand):
                 )
             )
         Patient.objects.bulk_create(patients, batch_size=5000)
-        TreatmentEpisode.objects.bulk_create(
+        episodes = TreatmentEpisode.objects.bulk_create(
             [
                 self._episode(p, rng.choice(by_team_role[(p.team_id, Role.SENIOR_PRACTITIONER)]), rng)
                 for p in patients
+            ],
+            batch_size=5000,
+        )
+        # Each episode's one owed item, as the scheduling adapter stores it (the reminders read the items).
+        OwedItem.objects.bulk_create(
+            [
+                OwedItem(
+                    episode_id=e.pk,
+                    kind=e.next_review_kind,
+                    target=e.next_review_target,
+                    deadline=e.next_review_deadline,
+                    reasons=e.next_review_reasons,
+                )
+                for e in episodes
             ],
             batch_size=5000,
         )
@@ -239,6 +253,7 @@ class Command(BaseCommand):
             episodes = TreatmentEpisode.objects.filter(patient__team__in=teams)
             InboxItem.objects.filter(reminder__episode__in=episodes)._raw_delete(InboxItem.objects.db)
             Reminder.objects.filter(episode__in=episodes)._raw_delete(Reminder.objects.db)
+            OwedItem.objects.filter(episode__in=episodes)._raw_delete(OwedItem.objects.db)
             episodes._raw_delete(TreatmentEpisode.objects.db)
             Patient.objects.filter(team__in=teams)._raw_delete(Patient.objects.db)
             User.managed_teams.through.objects.filter(team__in=teams).delete()

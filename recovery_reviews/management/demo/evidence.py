@@ -19,6 +19,7 @@ from recovery_reviews.management.demo.vocabulary import (
 )
 from reviews import models as rm
 from reviews.scheduling import NO_CHECK_UP_EXITS, missed_dose_runs, safety_events
+from reviews.services.transitions import element_ends, element_row
 
 CRIMES = ("theft_from_vehicle", "theft_other_property", "fraud_forgery_handling", "assault_violence")
 
@@ -331,6 +332,31 @@ CHECK_UP_NOTES = {
     "not_reached": "Three calls and a letter, no answer.",
     "relapse_risk": "Seen at the hub: using again on some days. Offered rapid access back into treatment.",
 }
+
+
+def element_check_ups(demo, course: Course) -> None:
+    """The check-up 14 days after each element of treatment that ended while the episode stayed open (§1.7,
+    docs/design.md rule 7b), held by the keyworker about on time; one that ended in the last three weeks is still
+    to do, so the demo shows it owed."""
+    rng, episode = demo.rng, course.episode
+    rows = [element_row(i) for i in course.elements]
+    for end in element_ends(rows, episode):
+        if episode.exit_date is not None and end >= episode.exit_date:
+            continue  # it ended with the episode: rule 7's first check-up follows it
+        held = end + timedelta(days=demo.policy.element_check_up_days + rng.randint(-3, 10))
+        if days_between(end, demo.today) < 21 or held >= demo.today:
+            continue
+        outcome = weighted(rng, (("stable", 70), ("support_increased", 25), ("relapse_risk", 5)))
+        demo.add(
+            rm.ElementCheckUp(
+                episode=episode,
+                element_end=end,
+                held_on=held,
+                held_by=episode.patient.keyworker,
+                outcome=outcome,
+                notes=CHECK_UP_NOTES.get(outcome, "Seen at the hub."),
+            )
+        )
 
 
 def _check_up(course: Course, sequence: int, held: date, outcome: str) -> rm.RecoveryCheckUp:

@@ -117,8 +117,9 @@ def _tell_dose_cut(demo, course: Course) -> None:
 
 
 def _tell_ost_ended(demo, course: Course) -> None:
-    """The first review agreed to finish the buprenorphine reduction; OST ended a month ago and the patient stays
-    in treatment for keywork and recovery support (rule 3b: the review within 3 months of the end)."""
+    """The first review agreed to finish the buprenorphine reduction; OST ended nine days ago and the patient stays
+    in treatment for keywork and recovery support (rule 3b: the review within 3 months of the end; rule 7b: the
+    check-up 14 days after the end, beside it)."""
     staff, plot = _staff(demo), course.plot
     _first_review(
         demo,

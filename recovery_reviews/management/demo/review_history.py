@@ -24,7 +24,7 @@ from recovery_reviews.models import Role
 from reviews import models as rm
 from reviews.findings import SUGGESTIONS
 from reviews.scheduling import ReviewFacts, missed_dose_deterioration, next_review
-from reviews.services.schedule import (
+from reviews.services.transitions import (
     NOT_BENEFITING,
     NOT_BENEFITING_FINDINGS,
     element_row,

@@ -56,6 +56,7 @@ WRITE_ORDER = (
     rm.ReviewResponse,
     rm.UnmetNeed,
     rm.RecoveryCheckUp,
+    rm.ElementCheckUp,
     CarePlan,
     Goal,
     GoalAction,
@@ -67,7 +68,14 @@ AWAITING_SHARE = 0.06  # open episodes whose latest review was held without the 
 def flush_clinical_data() -> None:
     """Delete every patient and everything recorded about them. Staff stay; so does the audit log, which is
     append-only."""
-    for model in (rm.Reminder, rm.UnmetNeed, rm.RecoveryCheckUp, rm.StrategicReview, pm.TreatmentEpisode):
+    for model in (
+        rm.Reminder,
+        rm.UnmetNeed,
+        rm.RecoveryCheckUp,
+        rm.ElementCheckUp,
+        rm.StrategicReview,
+        pm.TreatmentEpisode,
+    ):
         model.objects.all().delete()
     pm.Patient.objects.all().delete()
 
@@ -108,6 +116,7 @@ class DemoService:
             evidence.appointments(self, course)
             evidence.care_plan(self, course)
             evidence.check_ups(self, course)
+            evidence.element_check_ups(self, course)
             self.close_dispensing_at_exit(course)
             if course.story:
                 stories.finish(self, course)

@@ -260,8 +260,8 @@ def _set_up_dose_cut(demo, course: Course, maintained: pm.Intervention) -> None:
 
 def _set_up_ost_ended(demo, course: Course, maintained: pm.Intervention) -> None:
     """Buprenorphine 12 mg, reduced to 6 mg at the patient's request before the first review (held 100 days
-    ago), then stopped a month ago while keywork and recovery support go on: the episode stays open."""
-    entry, ended = course.episode.entry_date, _ago(demo, 30)
+    ago), then stopped nine days ago while keywork and recovery support go on: the episode stays open."""
+    entry, ended = course.episode.entry_date, _ago(demo, 9)
     reduced = entry + timedelta(days=76)
     maintained.ended_on = reduced - timedelta(days=1)
     down = demo.intervention(
