@@ -19,20 +19,23 @@ from recovery_reviews.forms import add_service_errors
 
 
 def schedule_of(episode_pk: int) -> tuple:
-    return TreatmentEpisode.objects.values_list("next_review_target", "next_review_deadline").get(
-        pk=episode_pk
-    )
+    return TreatmentEpisode.objects.values_list(
+        "next_review_target", "next_review_deadline", "next_review_kind"
+    ).get(pk=episode_pk)
 
 
 def say_if_moved(request, episode: TreatmentEpisode, before: tuple) -> None:
+    """Say when the first item owed moved, or another item came first (a check-up after an element of treatment
+    ahead of the strategic review, docs/design.md rule 7b): every item and its reasons are on the record."""
     after = schedule_of(episode.pk)
-    if after != before and after[0] is not None:
-        direction = "earlier" if before[0] is None or after < before else "later"
-        messages.info(
-            request,
-            f"The next review moved {direction}: target {day(after[0])}, deadline {day(after[1])}. "
-            "The reasons are on the record.",
-        )
+    if after == before or after[0] is None:
+        return
+    if before[0] is not None and after[2] != before[2]:
+        said = f"Something else is now owed first: target {day(after[0])}, deadline {day(after[1])}."
+    else:
+        direction = "earlier" if before[0] is None or after[:2] < before[:2] else "later"
+        said = f"The next review moved {direction}: target {day(after[0])}, deadline {day(after[1])}."
+    messages.info(request, f"{said} Every item owed and its reasons are on the record.")
 
 
 def episode_form_page(

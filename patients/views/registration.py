@@ -31,7 +31,7 @@ def patient_register(request):
             if "different_person" in form.errors:
                 form.ask_about_a_namesake()
         else:
-            target, deadline = schedule_of(episode.pk)
+            target, deadline, _ = schedule_of(episode.pk)
             messages.success(
                 request,
                 f"{episode.patient} is registered and in treatment from {day(episode.entry_date)}. First "
