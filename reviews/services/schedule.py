@@ -89,10 +89,14 @@ def _relapse_risk_on(held: tuple[date, str] | None, episode: TreatmentEpisode) -
     return held[0]
 
 
-def _facts_by_episode(episodes: list[TreatmentEpisode], today: date, *, all_open: bool = False) -> dict:
+def _facts_by_episode(
+    episodes: list[TreatmentEpisode], today: date, *, all_open: bool = False, missed: dict | None = None
+) -> dict:
     """ReviewFacts for each episode, from one query per kind of input whatever the number of episodes.
 
-    With all_open the inputs are filtered by a subquery over every open episode rather than a list of ids.
+    With all_open the inputs are filtered by a subquery over every open episode rather than a list of ids. With
+    `missed` (episode id -> missed days of reports not entered in error, already read) the missed doses are not
+    read again.
     """
     open_episodes = TreatmentEpisode.objects.filter(_open_episodes())
 
@@ -130,13 +134,14 @@ def _facts_by_episode(episodes: list[TreatmentEpisode], today: date, *, all_open
     # read across all the episode's pharmacy reports together (a report entered in error calls no re-review), dated
     # on the run's third missed day; or a review finding, dated by the review. Each event calls a re-review within
     # 28 days, so the earliest event since the last completed review is the one that binds.
-    missed = defaultdict(list)
-    for episode_id, missed_on in (
-        MissedDose.objects.filter(report__entered_in_error_at__isnull=True, **scope("report__episode"))
-        .values_list("report__episode_id", "missed_on")
-        .iterator(chunk_size=5000)
-    ):
-        missed[episode_id].append(missed_on)
+    if missed is None:
+        missed = defaultdict(list)
+        for episode_id, missed_on in (
+            MissedDose.objects.filter(report__entered_in_error_at__isnull=True, **scope("report__episode"))
+            .values_list("report__episode_id", "missed_on")
+            .iterator(chunk_size=5000)
+        ):
+            missed[episode_id].append(missed_on)
     adherence_findings = defaultdict(list)
     for episode_id, found_on in (
         ReviewFinding.objects.filter(
@@ -480,13 +485,14 @@ def episodes_schedule_recompute(*, today: date | None = None) -> RecomputeResult
     from patients.services.evidence import safety_events_recompute  # imports this module: read when called
 
     today = today or timezone.localdate()
-    safety_events_recompute(episodes=TreatmentEpisode.objects.filter(_open_episodes()))
+    missed: dict[int, list[date]] = {}  # read once, for the safety events and the schedule (rule 4b)
+    safety_events_recompute(episodes=TreatmentEpisode.objects.filter(_open_episodes()), missed_out=missed)
     episodes = list(
         TreatmentEpisode.objects.filter(_open_episodes())
         .only("pk", "entry_date", "exit_date", "exit_reason", *SCHEDULE_FIELDS)
         .order_by("pk")
     )
-    facts = _facts_by_episode(episodes, today, all_open=True)
+    facts = _facts_by_episode(episodes, today, all_open=True, missed=missed)
     back = _back_in_treatment_on(episodes, all_open=True)
     stored = _items_stored(_open_episodes())
     now = timezone.now()
