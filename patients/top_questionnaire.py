@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from patients.models import TOP_SUBSTANCES, CoreDomain, TopAssessment
+from patients.models import TOP_SUBSTANCES, CoreDomain, Substance, TopAssessment
 
 
 @dataclass(frozen=True)
@@ -93,3 +93,21 @@ def _top_items() -> tuple[TopItem, ...]:
 
 TOP_ITEMS = _top_items()
 DOMAIN_LABELS = dict(CoreDomain.choices)
+
+
+# The one map between the TOP's substances (section 1) and the drug tests' (§2.9: tests corroborate self-report).
+# The TOP asks of "Opiates (illicit)"; a test reports heroin and fentanyl apart, both illicit opioids (a test
+# for methadone or buprenorphine reads the prescription, not illicit use). Each other TOP substance has one test
+# substance of its own. The TOP's "other problem substance" is named in free text, so no test is mapped to it;
+# test substances no TOP item asks about (benzodiazepines, ketamine, synthetic cannabinoids, other) are shown
+# by themselves.
+TOP_SUBSTANCE_TESTS: dict[str, tuple[str, ...]] = {
+    "alcohol": (Substance.ALCOHOL,),
+    "opiates": (Substance.HEROIN, Substance.FENTANYL),
+    "crack": (Substance.CRACK,),
+    "cocaine": (Substance.COCAINE,),
+    "amphetamines": (Substance.AMPHETAMINES,),
+    "cannabis": (Substance.CANNABIS,),
+    "other": (),
+}
+TOP_SUBSTANCE_LABELS = {prefix: label for prefix, label, _unit in TOP_SUBSTANCES}

@@ -82,6 +82,11 @@ SUGGESTIONS: dict[str, Suggestion] = {
     ),
 }
 
+# Findings whose suggested responses ease supervision or step the clinician back: take-home doses introduced or
+# extended (App. C 1), recovery support stepped up as the clinician steps back (App. C 5-6). The evidence pack
+# never offers one without naming what in the evidence contradicts it (reviews/selectors.py contradictions).
+EASING_FINDINGS = (Finding.STABLE_ADHERENCE, Finding.CONTINUED_GOOD_ADHERENCE, Finding.GOOD_PROGRESS)
+
 # The dispensing change a response implies (App. C 1), so that the page can fill it in and the service can check
 # that a response about dispensing comes with the change it names.
 RESPONSE_DISPENSING = {
@@ -107,8 +112,11 @@ def finding_for_response(response: str, findings) -> str | None:
     return next((f for f in findings if f in SUGGESTIONS and response in SUGGESTIONS[f].responses), None)
 
 
-def suggestions_for_page() -> dict:
-    """The table as the review page's script reads it: finding -> responses, reason, dispensing change."""
+def suggestions_for_page(against: tuple[str, ...] = ()) -> dict:
+    """The table as the review page's script reads it: finding -> responses, reason, dispensing change, and for
+    a finding that eases supervision or steps the clinician back (EASING_FINDINGS), what in the evidence pack
+    contradicts it (`against`, reviews/selectors.py contradictions), which the page shows beside the
+    suggestion."""
     return {
         str(finding): {
             "responses": [str(r) for r in s.responses],
@@ -117,6 +125,7 @@ def suggestions_for_page() -> dict:
             "dispensing": {
                 str(r): str(RESPONSE_DISPENSING[r]) for r in s.responses if r in RESPONSE_DISPENSING
             },
+            "against": list(against) if finding in EASING_FINDINGS else [],
         }
         for finding, s in SUGGESTIONS.items()
     }

@@ -1,7 +1,8 @@
 """The evidence pack for a strategic review's step-back overview (§2.3, §2.7-2.11): progress since entry and
 since the last review on every TOP item and core domain, drug tests, pharmacy compliance, care-plan goals,
-interventions and medications. Read with a fixed number of queries; compiled as of the review's date, so a
-completed review shows what its reviewers had in front of them."""
+interventions and medications, the pharmacist's concerns, and self-report beside drug tests substance by substance.
+Read with a fixed number of queries; compiled as of the review's date, so a completed review shows what its
+reviewers had in front of them (docs/design.md, The evidence pack as of its date)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 from django.db.models import OuterRef, Prefetch, Subquery
 
-from careplans.selectors import care_plan_progress, goals_for_episode
+from careplans.selectors import care_plan_as_of
 from patients.models import (
     CoreDomain,
     DrugTestResult,
@@ -24,6 +25,8 @@ from patients.selectors import drug_test_compilation, pharmacy_compilation
 from patients.top_questionnaire import DOMAIN_LABELS, TOP_ITEMS, TopItem
 from recovery_reviews.access import scoped
 from recovery_reviews.formatting import day
+from reviews.corroboration import SubstanceEvidence, substance_evidence
+from reviews.findings import EASING_FINDINGS
 from reviews.models import Finding, ReviewStatus, StrategicReview, UnmetNeed
 from reviews.services.schedule import policy
 from reviews.services.transitions import (
@@ -86,6 +89,9 @@ class Hint:
 
     finding: str
     why: str
+    # What in the evidence contradicts it, named beside it: every hint that eases supervision or steps the
+    # clinician back (App. C 1, 5-6) carries what the pack holds against it.
+    against: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -200,6 +206,9 @@ class EvidencePack:
     dispensing: list
     circumstances: list
     unmet_needs: list
+    # The pharmacy reports since the last review whose pharmacist raised concerns (§2.9).
+    pharmacy_concerns: list = field(default_factory=list)
+    substances: list[SubstanceEvidence] = field(default_factory=list)  # self-report beside tests (§2.9)
     hints: list[Hint] = field(default_factory=list)
     vigilance: TransitionVigilance | None = None  # within 3 months of a transition since the last review
 
@@ -209,6 +218,11 @@ class EvidencePack:
         if self.last_review is None:
             return self.episode.entry_date
         return self.last_review.completed_on or self.last_review.held_on
+
+    @property
+    def disagreements(self) -> list[str]:
+        """Where self-report and tests disagree, in words (§2.9)."""
+        return [d.text for row in self.substances for d in row.disagreements]
 
     @property
     def current_interventions(self):
@@ -266,13 +280,27 @@ def evidence_pack(
         tests_since_last_review=drug_test_compilation(tests, since=since),
         pharmacy_since_entry=pharmacy_compilation(reports),
         pharmacy_since_last_review=pharmacy_compilation(reports, since=since),
-        care_plan=care_plan_progress(goals_for_episode(episode)),
+        care_plan=care_plan_as_of(episode, as_of),
         interventions=list(
             episode.interventions.filter(started_on__lte=as_of).order_by("-started_on", "-pk")
         ),
-        dispensing=list(episode.dispensing_arrangements.order_by("-effective_from", "-recorded_at")),
+        dispensing=list(
+            episode.dispensing_arrangements.filter(effective_from__lte=as_of).order_by(
+                "-effective_from", "-recorded_at"
+            )
+        ),
         circumstances=[c for c in episode.circumstances.order_by("-started_on") if c.is_current(as_of)],
-        unmet_needs=list(UnmetNeed.objects.filter(episode=episode).order_by("-recorded_on")),
+        unmet_needs=list(
+            UnmetNeed.objects.filter(episode=episode, recorded_on__lte=as_of).order_by("-recorded_on")
+        ),
+        pharmacy_concerns=[r for r in reports if r.concerns.strip() and r.period_end >= since],
+        substances=substance_evidence(
+            tests=tests,
+            entry_top=entry_top,
+            last_review_top=last_review_top,
+            latest_top=latest_top,
+            since_last_review=since,
+        ),
     )
     pack.hints = hints(pack)
     pack.vigilance = transition_vigilance(
@@ -303,9 +331,36 @@ def _runs_text(runs) -> str:
     return "; ".join(f"{r.length} in a row from {day(r.first)}" for r in runs)
 
 
+def contradictions(pack: EvidencePack) -> tuple[str, ...]:
+    """What in the pack stands against easing supervision or the clinician stepping back (App. C 1, 5-6), in
+    words: drug tests that show more use than the self-report (§2.9), missed-dose runs or poor supervised
+    adherence since the last review (App. C 1), and the pharmacist's concerns since then (§2.9)."""
+    pharmacy = pack.pharmacy_since_last_review
+    against = [d.text for row in pack.substances for d in row.disagreements if d.tests_show_more]
+    if pharmacy["safety_events"]:
+        against.append(f"Missed doses since the last review: {_runs_text(pharmacy['safety_events'])}.")
+    share = pharmacy["supervised_share"]
+    if share is not None and share < POOR_ADHERENCE:
+        against.append(f"Only {share:.0%} of supervised doses taken since the last review.")
+    for report in pack.pharmacy_concerns:
+        against.append(
+            f"The pharmacist's concerns ({report.pharmacy_name}, {day(report.period_start)} to "
+            f"{day(report.period_end)}): {report.concerns.strip()}"
+        )
+    return tuple(against)
+
+
 def hints(pack: EvidencePack) -> list[Hint]:
     """Findings the evidence since the last review points to (App. C), each with the evidence that points there.
-    Conservative: a hint needs the evidence to be there (reports, tests, two TOPs), and says what it saw."""
+    Conservative: a hint needs the evidence to be there (reports, tests, two TOPs), and says what it saw. One
+    that eases supervision or steps the clinician back (reviews/findings.py EASING_FINDINGS) names whatever in
+    the pack contradicts it (`contradictions`)."""
+    found = _hints(pack)
+    against = contradictions(pack)
+    return [Hint(h.finding, h.why, against) if h.finding in EASING_FINDINGS else h for h in found]
+
+
+def _hints(pack: EvidencePack) -> list[Hint]:
     found = []
     pharmacy, tests = pack.pharmacy_since_last_review, pack.tests_since_last_review
     share = pharmacy["supervised_share"]

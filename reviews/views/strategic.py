@@ -20,7 +20,7 @@ from recovery_reviews.models import Role
 from reviews import forms
 from reviews.findings import suggestions_for_page
 from reviews.models import CheckUpOutcome, Finding, ParticipantRole, ReviewStatus, StrategicReview
-from reviews.selectors import evidence_pack
+from reviews.selectors import contradictions, evidence_pack
 from reviews.services import strategic
 from reviews.services.schedule import policy, schedule_preview
 
@@ -144,7 +144,7 @@ def _complete(request, review: StrategicReview):
             "form": form,
             "participants": participants,
             "needs": needs,
-            "suggestions": suggestions_for_page(),
+            "suggestions": suggestions_for_page(contradictions(pack)),
             "finding_help": forms.finding_labels_with_guidance(),
             "current_take_home": current.take_home_doses_per_week if current else 0,
             "prescribing": strategic.includes_prescribing(episode, review.held_on),

@@ -44,6 +44,12 @@
         }
       });
       note.textContent = "Suggested: " + suggestion.why;
+      note.classList.toggle("alert-warning", suggestion.against.length > 0);
+      note.classList.toggle("alert-info", suggestion.against.length === 0);
+      if (suggestion.against.length) {
+        // App. C 1, 5-6: a suggestion that eases supervision or steps back names what contradicts it.
+        note.textContent += " But the evidence pack holds against it: " + suggestion.against.join(" ");
+      }
       note.hidden = false;
     });
   });

@@ -6,11 +6,13 @@ The record: Pat entered treatment on 15 Jan 2026 on methadone 60 mg, supervised.
 completed on 10 Apr 2026; the review being held now is on 25 Jul 2026. Anything dated after 25 Jul is out of the
 pack."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
+import time_machine
 
-from careplans.models import GoalProgress
+from careplans.models import Goal, GoalProgress
+from careplans.services import goal_update
 from patients import models as pm
 from patients.models import CoreDomain, DispensingChange, Substance, TopStage
 from patients.services import drug_test_record, pharmacy_report_record, top_assessment_record
@@ -28,6 +30,9 @@ from tests.support.factories import (
 
 AS_OF = date(2026, 7, 25)
 LAST_REVIEW = date(2026, 4, 10)
+GOALS_WRITTEN = datetime(
+    2026, 5, 20, 11, 0, tzinfo=UTC
+)  # the care plan's goals and actions were written then
 
 
 def weeks(*days) -> dict:
@@ -139,17 +144,18 @@ def record(episode, alice, sam):
         missed=[date(2026, 5, 3), date(2026, 5, 4), date(2026, 5, 5)],
     )
 
-    achieved = GoalFactory(care_plan__episode=episode, progress=GoalProgress.ACHIEVED)
-    going = GoalFactory(
-        care_plan=achieved.care_plan,
-        domain=CoreDomain.HEALTH,
-        progress=GoalProgress.SOME_PROGRESS,
-        self_managed=True,
-    )
-    GoalFactory(care_plan=achieved.care_plan, domain=CoreDomain.SOCIAL_FUNCTIONING,
-                progress=GoalProgress.NO_LONGER_RELEVANT)  # fmt: skip
-    GoalActionFactory(goal=going)
-    GoalActionFactory(goal=going, completed_on=date(2026, 5, 1))
+    with time_machine.travel(GOALS_WRITTEN, tick=False):  # the care plan as it stood by the review
+        achieved = GoalFactory(care_plan__episode=episode, progress=GoalProgress.ACHIEVED)
+        going = GoalFactory(
+            care_plan=achieved.care_plan,
+            domain=CoreDomain.HEALTH,
+            progress=GoalProgress.SOME_PROGRESS,
+            self_managed=True,
+        )
+        GoalFactory(care_plan=achieved.care_plan, domain=CoreDomain.SOCIAL_FUNCTIONING,
+                    progress=GoalProgress.NO_LONGER_RELEVANT)  # fmt: skip
+        GoalActionFactory(goal=going)
+        GoalActionFactory(goal=going, completed_on=date(2026, 5, 1))
 
     CircumstanceFactory(episode=episode)  # current since entry
     CircumstanceFactory(episode=episode, started_on=date(2026, 1, 20), ended_on=date(2026, 3, 1))
@@ -302,6 +308,12 @@ def test_hints_point_to_the_missed_doses_and_the_progress(episode, record):
         ),
         (Finding.GOOD_PROGRESS, "7 TOP items better since entry, 1 worse (App. C 5)."),
     ]
+    # The clinician stepping back (App. C 5-6) is offered only with what contradicts it named beside it.
+    assert pack.hints[0].against == ()
+    assert pack.hints[1].against == (
+        "Missed doses since the last review: 3 in a row from 3 May 2026.",
+        "Only 62% of supervised doses taken since the last review.",
+    )
 
 
 def test_as_of_the_earlier_review_the_pack_is_what_its_reviewers_saw(episode, record):
@@ -317,8 +329,13 @@ def test_as_of_the_earlier_review_the_pack_is_what_its_reviewers_saw(episode, re
 
 
 def test_the_pack_reads_a_fixed_number_of_queries(episode, record, alice, django_assert_num_queries):
-    with django_assert_num_queries(14) as captured:
+    # 15: one more than before, the change log's entries about the goals and actions after the pack's day, from
+    # which the care plan is read as it stood then (careplans/selectors.py care_plan_as_of).
+    with django_assert_num_queries(15) as captured:
         evidence_pack(episode, as_of=AS_OF, review=record["current"])
+    for goal in Goal.objects.filter(care_plan__episode=episode):  # changed after the day: more log entries
+        goal_update(goal=goal, by=alice, progress=GoalProgress.GOOD_PROGRESS)
+        GoalActionFactory(goal=goal)
     for day in range(1, 20):
         drug_test(
             episode,

@@ -80,7 +80,17 @@ def test_the_page_gets_the_table_as_plain_values():
         "why": SUGGESTIONS[Finding.DETERIORATING_ADHERENCE].why,
         "citation": "App. C 1",
         "dispensing": {"reinstate_supervision": "reinstate_supervision"},
+        "against": [],  # reinstating supervision eases nothing: no contradiction is named beside it
     }
+
+
+def test_a_suggestion_that_eases_or_steps_back_carries_what_contradicts_it():
+    """App. C 1, 5-6: introducing or extending take-home doses, and the clinician stepping back, are never
+    suggested without what in the evidence pack stands against them (reviews/selectors.py contradictions)."""
+    page = suggestions_for_page(("10 of 13 drug tests since entry were positive for heroin.",))
+    eased = {finding for finding, s in page.items() if s["against"]}
+    assert eased == {"stable_adherence", "continued_good_adherence", "good_progress"}
+    assert page["good_progress"]["against"] == ["10 of 13 drug tests since entry were positive for heroin."]
 
 
 def test_the_first_item_of_a_suggestion_is_still_its_responses():

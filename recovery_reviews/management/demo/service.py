@@ -124,8 +124,19 @@ class DemoService:
         assert not unknown, f"add {unknown} to WRITE_ORDER"
         for model in WRITE_ORDER:
             model.objects.bulk_create(self.rows.get(model, []), batch_size=2000)
+        self.date_goals()
         self.amendments()
         stories.tell(self)
+
+    def date_goals(self) -> None:
+        """A goal was written when its care plan was agreed (created_at stamps the seeding's time otherwise), so
+        that a past review's evidence pack shows the goals it had; their progress is the course's today, written
+        without the change log, so on a past day it reads as unknown and the pack says it is shown as it is now
+        (docs/design.md, The evidence pack as of its date)."""
+        goals = self.rows.get(Goal, [])
+        for goal in goals:
+            goal.created_at = timezone.make_aware(datetime.combine(goal.care_plan.agreed_on, time(10)))
+        Goal.objects.bulk_update(goals, ["created_at"], batch_size=2000)
 
     def amendments(self) -> None:
         """A few of the records a real service accumulates, so the demo shows them: a caseload handed over, a
