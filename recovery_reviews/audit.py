@@ -41,6 +41,28 @@ def record_export(request, what: str) -> LogEntry:
     )
 
 
+REGISTRATION_MATCH = "registration_match"
+
+
+def record_registration_match(patient, *, by, matched_on: str) -> LogEntry:
+    """Log, on the matched patient's access log, that `by` typed details that matched them while registering
+    someone (docs/design.md, Access and audit): what matched ("NHS number" or "name and date of birth")."""
+    return LogEntry.objects.log_create(
+        patient,
+        force_log=True,
+        action=LogEntry.Action.ACCESS,
+        actor=by,
+        changes={REGISTRATION_MATCH: [None, matched_on]},
+    )
+
+
+def registration_matches_since(user, since) -> int:
+    """How many registration matches `user` has made since `since` (each patient matched is one)."""
+    return LogEntry.objects.filter(
+        actor=user, action=LogEntry.Action.ACCESS, timestamp__gte=since, changes__has_key=REGISTRATION_MATCH
+    ).count()
+
+
 def patient_history(patient_id: int):
     """Every log entry about one patient, newest first."""
     return (

@@ -198,6 +198,9 @@ SESSION_COOKIE_AGE = env_int(
     "SESSION_COOKIE_AGE", 8 * 60 * 60, minimum=60
 )  # the absolute limit, from sign-in
 SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30, minimum=1)  # sliding, inside it
+# A registration that matches someone already on record tells the user the person is known to the service: each
+# match is on that patient's access log, and past this many in an hour registering pauses and managers are told.
+REGISTRATION_MATCHES_PER_HOUR = env_int("REGISTRATION_MATCHES_PER_HOUR", 5, minimum=1)
 X_FRAME_OPTIONS = "DENY"
 # Scripts, styles, fonts and images from this site only, and nothing inline: the templates keep every script and
 # style in static/ (django-csp; docs/design.md, Access and audit). Bootstrap's CSS draws its icons from data: URLs.

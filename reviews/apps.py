@@ -5,4 +5,4 @@ class ReviewsConfig(AppConfig):
     name = "reviews"
 
     def ready(self):
-        from reviews import audit  # noqa: F401
+        from reviews import audit, notifications  # noqa: F401

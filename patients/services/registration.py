@@ -3,11 +3,13 @@ treatment with their first episode, opening a later episode, moving a patient to
 and handing over a keyworker's caseload."""
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from patients.models import (
@@ -17,6 +19,7 @@ from patients.models import (
 )
 from patients.services.schedule import schedule_refresh
 from patients.validators import normalise_nhs_number
+from recovery_reviews.audit import record_registration_match, registration_matches_since
 from recovery_reviews.formatting import day
 from recovery_reviews.models import Role
 from reviews.models import (  # a move waits for unfinished reviews (layers exception)
@@ -46,7 +49,9 @@ NHS_NUMBER_TAKEN = (
 )
 
 
-@transaction.atomic
+registration_match_limit_reached = Signal()  # sent with user and matches: the user's managers are told
+
+
 def patient_register(
     *,
     given_name: str,
@@ -67,45 +72,94 @@ def patient_register(
     neither. A second record of one person splits their evidence in two (and, on OST, risks a second
     prescription), so an NHS number already on record is refused, and a namesake born the same day must be
     confirmed as a different person. Both checks look across every team: the answer says only that a record
-    exists, never whose or where."""
+    exists, never whose or where.
+
+    That answer tells the user that the person is known to the service, so it is itself an access to the matched
+    patient's record (docs/design.md, Access and audit): every match is written to that patient's access log with
+    who asked, committed even though the registration is refused. A user whose registrations have matched
+    settings.REGISTRATION_MATCHES_PER_HOUR records within the hour is refused any registration for the rest of
+    it, matched or not (so the refusal says nothing of who is known), and their managers are told once."""
     nhs_number = normalise_nhs_number(nhs_number)
-    if nhs_number and Patient.objects.filter(nhs_number=nhs_number).exists():
-        raise ValidationError({"nhs_number": NHS_NUMBER_TAKEN})
-    namesakes = Patient.objects.filter(
-        given_name__iexact=given_name.strip(),
-        family_name__iexact=family_name.strip(),
+    _refuse_when_probing(by)
+    _refuse_a_second_record(
+        by,
+        nhs_number=nhs_number,
+        given_name=given_name,
+        family_name=family_name,
         date_of_birth=date_of_birth,
+        different_person=different_person,
     )
-    if not different_person and namesakes.exists():
-        raise ValidationError(
-            {
-                "different_person": "A patient with this name and date of birth is already registered. Search "
-                "the caseload first; if this is someone else, tick the box and save again."
-            }
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                patient = patient_create(
+                    given_name=given_name.strip(),
+                    family_name=family_name.strip(),
+                    date_of_birth=date_of_birth,
+                    team=team,
+                    keyworker=keyworker,
+                    nhs_number=nhs_number,
+                    by=by,
+                )
+        except IntegrityError as error:  # registered by someone else since the check above
+            if "unique_nhs_number" in str(error) or "nhs_number" in str(error):
+                raise ValidationError({"nhs_number": NHS_NUMBER_TAKEN}) from error
+            raise
+        return episode_open(
+            patient=patient,
+            entry_date=entry_date,
+            primary_drug=primary_drug,
+            other_substances=other_substances,
+            co_morbidities=co_morbidities,
+            lead_practitioner=lead_practitioner,
+            by=by,
         )
-    try:
-        with transaction.atomic():
-            patient = patient_create(
-                given_name=given_name.strip(),
-                family_name=family_name.strip(),
+
+
+def _matches_this_hour(user) -> int:
+    return registration_matches_since(user, timezone.now() - timedelta(hours=1))
+
+
+def _refuse_when_probing(user) -> None:
+    limit = settings.REGISTRATION_MATCHES_PER_HOUR
+    if _matches_this_hour(user) >= limit:
+        raise ValidationError(
+            f"Registering is paused for you for up to an hour: {limit} of your registrations in the last hour "
+            "matched people already on record, which is more than registering new patients needs. Your manager "
+            "has been told. Search the caseload for the person, or ask your manager."
+        )
+
+
+def _refuse_a_second_record(user, *, nhs_number, given_name, family_name, date_of_birth, different_person):
+    """Refuse a person already on record, logging each match on the matched patient's access log first."""
+    by_number = list(Patient.objects.filter(nhs_number=nhs_number)) if nhs_number else []
+    namesakes = (
+        []
+        if different_person or by_number
+        else list(
+            Patient.objects.filter(
+                given_name__iexact=given_name.strip(),
+                family_name__iexact=family_name.strip(),
                 date_of_birth=date_of_birth,
-                team=team,
-                keyworker=keyworker,
-                nhs_number=nhs_number,
-                by=by,
             )
-    except IntegrityError as error:  # registered by someone else since the check above
-        if "unique_nhs_number" in str(error) or "nhs_number" in str(error):
-            raise ValidationError({"nhs_number": NHS_NUMBER_TAKEN}) from error
-        raise
-    return episode_open(
-        patient=patient,
-        entry_date=entry_date,
-        primary_drug=primary_drug,
-        other_substances=other_substances,
-        co_morbidities=co_morbidities,
-        lead_practitioner=lead_practitioner,
-        by=by,
+        )
+    )
+    if not by_number and not namesakes:
+        return
+    for patient in by_number:
+        record_registration_match(patient, by=user, matched_on="NHS number")
+    for patient in namesakes:
+        record_registration_match(patient, by=user, matched_on="name and date of birth")
+    matches = _matches_this_hour(user)
+    if matches >= settings.REGISTRATION_MATCHES_PER_HOUR > matches - len(by_number) - len(namesakes):
+        registration_match_limit_reached.send(sender=Patient, user=user, matches=matches)
+    if by_number:
+        raise ValidationError({"nhs_number": NHS_NUMBER_TAKEN})
+    raise ValidationError(
+        {
+            "different_person": "A patient with this name and date of birth is already registered. Search "
+            "the caseload first; if this is someone else, tick the box and save again."
+        }
     )
 
 
