@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
-from patients.models import TreatmentEpisode
+from patients.models import Intervention, InterventionKind, Medicine, TreatmentEpisode
 from recovery_reviews import formatting
 
 
@@ -521,3 +521,52 @@ class ElementCheckUp(models.Model):
 
     def get_additional_data(self):
         return {"patient_id": self.episode.patient_id}
+
+
+class PendingDecisionKind(models.TextChoices):
+    DISPENSING = "dispensing", "Change the dispensing arrangement"
+    END_INTERVENTION = "end_intervention", "End an intervention"
+    START_INTERVENTION = "start_intervention", "Start an intervention"
+
+
+class PendingDecision(models.Model):
+    """A dispensing or intervention change decided at a review held without the patient. Decisions follow the
+    patient (§2.4): it is held here, not applied, and takes effect on the day their involvement is recorded,
+    through the clinical record's own services (reviews/services/pending.py).
+    See docs/design.md, Prescribing decisions. `details` holds those services' arguments; `applied_on` is the
+    day it took effect."""
+
+    review = models.ForeignKey(StrategicReview, on_delete=models.CASCADE, related_name="pending_decisions")
+    kind = models.CharField(max_length=24, choices=PendingDecisionKind.choices)
+    intervention = models.ForeignKey(
+        Intervention, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    details = models.JSONField(default=dict, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    applied_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="pending_decision_ends_a_named_intervention",
+                condition=Q(kind="end_intervention", intervention__isnull=False)
+                | (~Q(kind="end_intervention") & Q(intervention__isnull=True)),
+            ),
+        ]
+
+    def __str__(self):
+        d = self.details
+        if self.kind == PendingDecisionKind.DISPENSING:
+            doses = d.get("take_home_doses_per_week")
+            what = "every dose supervised" if doses == 0 else f"{doses} take-home dose(s) a week"
+            why = d.get("reason_note", "").strip().rstrip(".")
+            return f"Dispensing: {what}" + (f" ({why})" if why else "")
+        if self.kind == PendingDecisionKind.END_INTERVENTION:
+            return f"End {self.intervention}"
+        dose = f" {d['daily_dose_mg']} mg daily" if d.get("daily_dose_mg") else ""
+        medicine = f" ({Medicine(d['medicine']).label}{dose})" if d.get("medicine") else dose
+        return f"Start {InterventionKind(d['kind']).label.lower()}{medicine}"
+
+    def get_additional_data(self):
+        return {"patient_id": self.review.episode.patient_id}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import Prefetch, Q
@@ -107,6 +108,13 @@ class EpisodeRecord:
     @property
     def awaiting_review(self):
         return next((r for r in self.reviews if r.status == ReviewStatus.AWAITING_PATIENT), None)
+
+    @cached_property
+    def pending_decisions(self) -> list:
+        """The dispensing and intervention changes decided at the review awaiting the patient, pending their
+        involvement (§2.4): read only when such a review exists."""
+        review = self.awaiting_review
+        return list(review.pending_decisions.select_related("intervention")) if review else []
 
     @property
     def consider_complex_needs(self) -> bool:

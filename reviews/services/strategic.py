@@ -8,7 +8,6 @@ took part (§2.4), and where treatment includes prescribing only a senior practi
 (§2.5)."""
 
 from collections.abc import Iterable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -36,7 +35,8 @@ from reviews.models import (
     StrategicReview,
     UnmetNeed,
 )
-from reviews.services import prescribing
+from reviews.services import pending, prescribing
+from reviews.services.errors import errors_under as _errors_under
 from reviews.services.schedule import episode_schedule_refresh, policy
 
 DOMAIN_FIELDS = (
@@ -64,12 +64,14 @@ def _check_open(episode: TreatmentEpisode) -> None:
 
 
 @transaction.atomic
-def review_discard(*, review: StrategicReview, by) -> None:
+def review_discard(*, review: StrategicReview, by) -> list[str]:
     """Discard a review that was started and not completed: a draft holds only its lead and date (everything
-    decided at a review is written when it completes), so nothing clinical is lost. The audit log keeps the
-    draft and who discarded it."""
+    decided at a review is written when it completes), so nothing clinical is lost. A review awaiting the
+    patient whose involvement will not be had is discarded too: its pending decisions go with it, never
+    applied (§2.4), and are returned so that the page says which. The audit log keeps the review and who
+    discarded it."""
     review = StrategicReview.objects.select_for_update().select_related("episode").get(pk=review.pk)
-    if review.status != ReviewStatus.DRAFT:
+    if review.status not in (ReviewStatus.DRAFT, ReviewStatus.AWAITING_PATIENT):
         raise ValidationError(
             f"Only a review in progress can be discarded: this one is {review.get_status_display().lower()}."
         )
@@ -77,8 +79,10 @@ def review_discard(*, review: StrategicReview, by) -> None:
     if not allowed:
         raise PermissionDenied("The review's lead, a senior practitioner or a manager discards a review.")
     episode = review.episode
+    unapplied = [str(d) for d in review.pending_decisions.filter(applied_on__isnull=True)]
     review.delete()
     episode_schedule_refresh(episode)
+    return unapplied
 
 
 @transaction.atomic
@@ -103,23 +107,6 @@ def review_start(*, episode: TreatmentEpisode, lead, by, held_on: date | None = 
     review.save()
     episode_schedule_refresh(episode)
     return review
-
-
-@contextmanager
-def _errors_under(prefix: str):
-    """Re-raise a nested service's errors keyed under `prefix` ("dispensing__reason_note"), so that the caller
-    can put each beside its own field."""
-    try:
-        yield
-    except ValidationError as error:
-        if hasattr(error, "error_dict"):
-            raise ValidationError(
-                {
-                    prefix if name == NON_FIELD_ERRORS else f"{prefix}__{name}": messages
-                    for name, messages in error.message_dict.items()
-                }
-            ) from error
-        raise ValidationError({prefix: error.messages}) from error
 
 
 def _coded(items: Iterable) -> list[dict]:
@@ -154,7 +141,8 @@ def review_complete(
 
     With the patient taking part the review completes on the day it was held and the clock resets; without
     them it awaits their involvement (§2.4) and the clock does not move. Dispensing and intervention changes
-    take effect on the day of the review, through the clinical record's own services."""
+    go through the clinical record's own services: on the day of the review with the patient, and without them
+    held as pending until their involvement is recorded (reviews/services/pending.py)."""
     review = (
         StrategicReview.objects.select_for_update()
         .select_related("episode__patient", "lead")
@@ -212,17 +200,15 @@ def review_complete(
 
     _save_participants(review, participants, patient_took_part)
     _save_findings_and_responses(review, findings, responses)
-    if dispensing:
-        with _errors_under("dispensing"):
-            record.dispensing_change_record(episode=episode, effective_from=held_on, by=by, **dispensing)
-    for intervention in end_interventions:
-        if intervention.episode_id != episode.pk:
-            raise ValidationError({"end_interventions": "That intervention belongs to another episode."})
-        with _errors_under("end_interventions"):
-            record.intervention_end(intervention=intervention, ended_on=held_on, by=by)
-    if start_intervention:
-        with _errors_under("start_intervention"):
-            record.intervention_record(episode=episode, started_on=held_on, by=by, **start_intervention)
+    pending.decisions_take(
+        review=review,
+        by=by,
+        held_on=held_on,
+        took_part=patient_took_part,
+        dispensing=dispensing,
+        end_interventions=end_interventions,
+        start_intervention=start_intervention,
+    )
     _save_unmet_needs(review, unmet_needs, held_on, by)
     episode_schedule_refresh(episode)
     return review
@@ -369,7 +355,8 @@ def _save_unmet_needs(review: StrategicReview, needs: Iterable[dict], held_on: d
 @transaction.atomic
 def review_record_patient_involvement(*, review: StrategicReview, involved_on: date, by) -> StrategicReview:
     """The patient has now been properly involved (§2.4): the review completes on that date, and only then
-    does the clock reset."""
+    does the clock reset. The decisions held pending at it take effect on that date, in this transaction; when
+    one is refused, so is the involvement, and nothing is saved (reviews/services/pending.py)."""
     review = (
         StrategicReview.objects.select_for_update()
         .select_related("episode__patient", "lead")
@@ -395,6 +382,7 @@ def review_record_patient_involvement(*, review: StrategicReview, involved_on: d
     except ValidationError as error:
         raise ValidationError({"involved_on": error.messages}) from error
     review.save(update_fields=["patient_involved_on", "completed_on", "status", "updated_at"])
+    pending.decisions_apply(review=review, on=involved_on, by=by)
     ReviewParticipant.objects.create(
         review=review, name=str(review.episode.patient), role=ParticipantRole.PATIENT
     )

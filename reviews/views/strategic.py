@@ -60,15 +60,27 @@ def review_new(request, episode_pk):
 def review_discard(request, pk):
     review = record_for_user(request.user, StrategicReview.objects.select_related("episode__patient"), pk)
     episode = review.episode
+    awaiting = review.status == ReviewStatus.AWAITING_PATIENT
     try:
-        strategic.review_discard(review=review, by=request.user)
+        unapplied = strategic.review_discard(review=review, by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect(review)
-    messages.success(
-        request,
-        f"The strategic review started on {day(review.held_on)} is discarded; nothing from it was recorded.",
-    )
+    if awaiting:
+        never = (
+            f" Its pending decisions were not applied and never will be: {'; '.join(unapplied)}."
+            if unapplied
+            else ""
+        )
+        messages.warning(
+            request,
+            f"The strategic review held without the patient on {day(review.held_on)} is discarded.{never} (§2.4)",
+        )
+    else:
+        messages.success(
+            request,
+            f"The strategic review started on {day(review.held_on)} is discarded; nothing from it was recorded.",
+        )
     return redirect(episode.get_absolute_url())
 
 
@@ -89,6 +101,7 @@ def review_detail(request, pk):
             "findings": review.findings.all(),
             "responses": review.responses.select_related("finding"),
             "unmet_needs": review.unmet_needs.all(),
+            "decisions": review.pending_decisions.select_related("intervention"),
             "pack": evidence_pack(review.episode, as_of=review.held_on, review=review),
         },
     )
@@ -129,7 +142,13 @@ def _complete(request, review: StrategicReview):
                 messages.warning(
                     request,
                     "Review recorded without the patient: it completes, and resets the clock, once their "
-                    "involvement is recorded (§2.4).",
+                    "involvement is recorded (§2.4)."
+                    + (
+                        " Its dispensing and intervention changes are pending the patient's involvement and take "
+                        "effect on that day."
+                        if review.pending_decisions.exists()
+                        else ""
+                    ),
                 )
             return redirect(episode.get_absolute_url())
     record_access(request, episode.patient)
@@ -222,11 +241,23 @@ def review_involvement(request, pk):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "The patient's involvement is recorded: the review is complete.")
+            on = form.cleaned_data["involved_on"]
+            applied = review.pending_decisions.select_related("intervention").filter(applied_on=on)
+            took_effect = f" Taking effect from {day(on)}: {'; '.join(map(str, applied))}." if applied else ""
+            messages.success(
+                request, f"The patient's involvement is recorded: the review is complete.{took_effect}"
+            )
             return redirect(review.episode.get_absolute_url())
     record_access(request, review.episode.patient)
     return render(
-        request, "reviews/involvement_form.html", {"form": form, "review": review, "episode": review.episode}
+        request,
+        "reviews/involvement_form.html",
+        {
+            "form": form,
+            "review": review,
+            "episode": review.episode,
+            "decisions": review.pending_decisions.select_related("intervention"),
+        },
     )
 
 
