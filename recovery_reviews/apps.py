@@ -12,6 +12,22 @@ class RecoveryReviewsConfig(AppConfig):
 
         user_logged_in.connect(session_started, dispatch_uid="recovery_reviews.session_started")
         from recovery_reviews.audit import register
-        from recovery_reviews.models import Team
+        from recovery_reviews.models import Team, User
 
         register(Team)  # a capacity change is a decision the commissioners may ask about
+        # Who may see which patients: every change of a person's role, team or managed teams, before and after.
+        register(
+            User,
+            include_fields=[
+                "username",
+                "first_name",
+                "last_name",
+                "email",
+                "is_active",
+                "is_staff",
+                "is_superuser",
+                "role",
+                "team",
+            ],
+            m2m_fields={"managed_teams"},
+        )
