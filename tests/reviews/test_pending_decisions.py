@@ -12,7 +12,16 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from patients import services as record
-from patients.models import DispensingArrangement, DispensingChange, Intervention, InterventionKind, Medicine
+from patients.models import (
+    DispensingArrangement,
+    DispensingChange,
+    ExitReason,
+    Intervention,
+    InterventionKind,
+    Medicine,
+    PharmacyReport,
+    TreatmentEpisode,
+)
 from reviews.models import PendingDecision, PendingDecisionKind, ReviewStatus
 from reviews.services import strategic
 from tests.reviews.test_review_views import ASSESSED, page_data
@@ -154,8 +163,6 @@ def test_more_take_home_doses_are_checked_again_on_the_day_of_the_involvement(ep
         },
     )
     PharmacyReportFactory(episode=episode, period_start=date(2026, 4, 2), period_end=date(2026, 4, 8))
-    from patients.models import PharmacyReport
-
     PharmacyReport.objects.filter(episode=episode).update(safety_run=3, safety_run_from=date(2026, 4, 3))
     with pytest.raises(ValidationError) as error:
         strategic.review_record_patient_involvement(review=review, involved_on=TODAY, by=sam)
@@ -172,8 +179,6 @@ def test_what_would_be_refused_at_once_is_refused_at_the_review_and_nothing_is_h
     episode, on_ost, sam, alice
 ):
     PharmacyReportFactory(episode=episode, period_start=date(2026, 3, 20), period_end=date(2026, 3, 30))
-    from patients.models import PharmacyReport
-
     PharmacyReport.objects.filter(episode=episode).update(safety_run=3, safety_run_from=date(2026, 3, 25))
     draft = strategic.review_start(episode=episode, lead=sam, by=sam, held_on=HELD)
     with pytest.raises(ValidationError) as error:
@@ -191,6 +196,23 @@ def test_what_would_be_refused_at_once_is_refused_at_the_review_and_nothing_is_h
     draft.refresh_from_db()
     assert draft.status == ReviewStatus.DRAFT
     assert not PendingDecision.objects.exists()
+
+
+def test_once_treatment_has_ended_pending_decisions_refuse_the_involvement(episode, on_ost, sam):
+    review = awaiting(episode, sam, dispensing=SUPERVISED)
+    TreatmentEpisode.objects.filter(pk=episode.pk).update(  # say the patient transferred out meanwhile
+        exit_date=date(2026, 4, 8), exit_reason=ExitReason.TRANSFERRED
+    )
+    with pytest.raises(ValidationError) as error:
+        strategic.review_record_patient_involvement(review=review, involved_on=TODAY, by=sam)
+    message = error.value.message_dict["involved_on"][0]
+    assert message.startswith(
+        "Treatment ended on 8 Apr 2026, so the decisions pending at this review (Dispensing:"
+    )
+    assert "can no longer take effect: discard the review" in message
+    assert arrangements(episode) == [2]
+    review.refresh_from_db()
+    assert review.status == ReviewStatus.AWAITING_PATIENT
 
 
 def test_the_involvement_is_recorded_by_whom_the_decisions_allow(episode, on_ost, sam, alice):
