@@ -24,6 +24,8 @@ class Role(models.TextChoices):
     SENIOR_PRACTITIONER = "senior_practitioner", "Senior practitioner"
     MANAGER = "manager", "Manager"
     SUPPORT = "support", "Support staff"
+    # Sees who has seen each patient's record (the access log), never the record itself.
+    INFORMATION_GOVERNANCE = "information_governance", "Information governance"
 
 
 class User(AbstractUser):

@@ -7,7 +7,7 @@ from django.urls import include, path
 
 import patients.urls
 from recovery_reviews import views
-from recovery_reviews.pages import caseload, episode_exit, record
+from recovery_reviews.pages import access_log, caseload, episode_exit, record
 
 patients_urls = [
     path("", caseload.caseload, name="caseload"),
@@ -23,5 +23,6 @@ urlpatterns = [
     path("patients/", include((patients_urls, "patients"))),
     path("reviews/", include("reviews.urls")),
     path("care-plans/", include("careplans.urls")),
+    *access_log.urlpatterns,
     path("admin/", admin.site.urls),
 ]

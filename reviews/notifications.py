@@ -1,6 +1,6 @@
 """In-app notices to managers about a user's conduct, sent from the patients layer by signal (it cannot import
-reviews): a user whose registrations matched too many people already on record (docs/design.md, Access and
-audit). The notice names the user and the count, never a patient."""
+reviews): a user whose registrations matched too many people already on record
+(docs/design.md, Access and audit). The notice names the user and the count, never a patient."""
 
 from django.dispatch import receiver
 

@@ -74,6 +74,7 @@ def theirs(other_team, olga):
 
 # For each URL name, the parameters that aim it at another team's record. A new URL with a parameter is added here.
 TARGETS = {
+    "access_log": lambda t: {"pk": t["patient"].pk},
     "patients:detail": lambda t: {"pk": t["patient"].pk},
     "patients:move": lambda t: {"pk": t["patient"].pk},
     "patients:correct": lambda t: {"pk": t["patient"].pk},
