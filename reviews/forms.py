@@ -162,6 +162,13 @@ class StrategicReviewForm(forms.Form):
     patient_agrees_interval = forms.BooleanField(
         required=False, label="The patient agrees the interval (§1.5)"
     )
+    multidisciplinary_reason = forms.CharField(
+        label="Why the multidisciplinary team was not involved (§2.2)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="At a high-risk patient's review: if no doctor, nurse, psychologist, recovery worker, "
+        "pharmacist, social worker or other agency took part, say why.",
+    )
 
     def __init__(self, *args, episode, current_interventions=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -252,6 +259,7 @@ class StrategicReviewForm(forms.Form):
             "end_interventions": list(d["end_interventions"]),
             "start_intervention": start,
             "agreed_next_date": d.get("agreed_next_date"),
+            "multidisciplinary_reason": d["multidisciplinary_reason"],
             **{name: d[name] for name in EXTENSION_FIELDS},
         }
 

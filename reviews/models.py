@@ -69,6 +69,10 @@ class StrategicReview(models.Model):
     clear_continuing_benefit = models.BooleanField(default=False)
     no_significant_change_envisaged = models.BooleanField(default=False)
     patient_agrees_interval = models.BooleanField(default=False)
+    # §2.2: at the review of a high-risk patient, why nobody beyond the lead, keyworker and patient took part.
+    multidisciplinary_reason = models.TextField(
+        "why the multidisciplinary team was not involved", blank=True, default=""
+    )
 
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -349,12 +353,13 @@ class RecoveryCheckUp(models.Model):
 class ReminderKind(models.TextChoices):
     """What a reminder is about. Each value belongs to one plug-in in reviews/reminders/kinds/, which owns it
     (docs/reminders.md): strategic reviews and check-ups to review_due.py (the value is the owed item's kind,
-    OwedItem.kind), runs of missed doses to safety_event.py."""
+    OwedItem.kind), runs of missed doses to safety_event.py, spells of disengagement to disengagement.py."""
 
     STRATEGIC_REVIEW = "strategic_review", "Strategic review"
     RECOVERY_CHECK_UP = "recovery_check_up", "Recovery check-up"
     ELEMENT_CHECK_UP = "element_check_up", "Check-up after an element of treatment"
     SAFETY_EVENT = "safety_event", "Safety event"
+    DISENGAGEMENT = "disengagement", "Disengagement"
 
 
 class ReminderStage(models.TextChoices):
@@ -367,6 +372,8 @@ class ReminderStage(models.TextChoices):
     # A run of missed doses the prescriber has not been recorded as told of, target = the report's last day
     # (safety_event.py).
     SAFETY_EVENT = "safety_event", "Safety event"
+    # A spell of disengagement, target = the day it began (disengagement.py).
+    DISENGAGEMENT = "disengagement", "Disengagement"
 
 
 class Reminder(models.Model):

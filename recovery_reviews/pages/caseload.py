@@ -2,7 +2,9 @@
 next review with its status (reviews; docs/design.md, rule 8). Next reviews soonest
 first, filtered and searched; what is due this week; appointments whose outcome is still to record; the reviews the
 user leads that are still to finish; recent safety events; and, for a search, patients with nothing due. A row within
-3 months of a treatment transition since the last review says so, with what changed and when (App. C 2). A row is
+3 months of a treatment transition since the last review says so, with what changed and when (App. C 2); a row
+says when the patient is disengaging (Intro, App. B) and when their risk is raised or high, with its reasons
+(§2.2; docs/design.md, Risk level and disengagement). A row is
 an episode, sorted and filtered by the first item it owes; every further item (a check-up after an element of
 treatment beside the strategic review, docs/design.md rule 7b) is shown in the row with its own dates and status."""
 
@@ -26,6 +28,7 @@ from patients.selectors import (
 )
 from recovery_reviews.access import team_ids_for_user
 from recovery_reviews.pages.forms import CaseloadFilterForm
+from reviews.risk_selectors import disengagement_of, risk_of, transitions_by_episode, with_risk_facts
 from reviews.selectors import reviews_to_finish, transition_vigilance_by_episode
 from reviews.status import (
     KIND_LABELS,
@@ -89,12 +92,16 @@ def caseload(request):
         mine=filters.get("mine", False),
         this_week=filters.get("week", False),
     )
-    page = Paginator(episodes, 50).get_page(request.GET.get("page"))
+    # the risk level's and disengagement's facts ride on the page's own query (reviews/risk_selectors.py)
+    page = Paginator(with_risk_facts(episodes, today=today), 50).get_page(request.GET.get("page"))
     vigilance = transition_vigilance_by_episode(list(page), today=today)  # one query for the page's episodes
     owed = owed_items_by_episode([episode.pk for episode in page], today=today)  # and one for their items
+    transitions = transitions_by_episode(list(page))  # and one for the risk level's transitions
     for episode in page:
         episode.vigilance = vigilance.get(episode.pk)  # within 3 months of a transition (App. C 2)
         episode.also_owed = owed.get(episode.pk, [])[1:]  # every item after the first (rule 7b)
+        episode.risk = risk_of(episode, transitions.get(episode.pk, ()), today=today)  # §2.2
+        episode.disengaged = disengagement_of(episode, today=today)  # Intro, App. B
     return render(
         request,
         "patients/caseload.html",

@@ -32,6 +32,7 @@ from recovery_reviews.access import can_move_patient
 from recovery_reviews.audit import record_access
 from recovery_reviews.pages.timeline import TimelineEntry, build_timeline
 from reviews.models import ElementCheckUp, RecoveryCheckUp, ReviewStatus, StrategicReview
+from reviews.risk_selectors import disengagement_of, risk_of, transitions_of, with_risk_facts
 from reviews.scheduling import NO_CHECK_UP_EXITS, nothing_owed_reason
 from reviews.selectors import episode_transition_vigilance
 from reviews.services.schedule import facts_for_episode
@@ -159,6 +160,23 @@ class EpisodeRecord:
         return episode_transition_vigilance(self.episode, self.interventions, self.reviews, today=self.today)
 
     @property
+    def risk(self):
+        """The risk level with its reasons (§2.2), from the facts annotated on the episode (with_risk_facts, in the
+        query that read it) and the interventions already read: no query. None for an episode read without
+        them. docs/design.md, Risk level and disengagement."""
+        if not hasattr(self.episode, "risk_safety_run"):
+            return None
+        return risk_of(self.episode, transitions_of(self.episode, self.interventions), today=self.today)
+
+    @property
+    def disengagement(self):
+        """Two missed appointments in a row, or 28 days on OST without one attended, since when and why (Intro,
+        App. B): from the facts annotated on the episode, no query."""
+        if not hasattr(self.episode, "risk_on_ost"):
+            return None
+        return disengagement_of(self.episode, today=self.today)
+
+    @property
     def chart(self) -> dict:
         return top_chart_data(self.tops)
 
@@ -275,7 +293,9 @@ def patient_detail(request, pk):
     patient = patient_for_user(request.user, pk)
     record_access(request, patient)
     today = timezone.localdate()
-    episodes = list(patient.episodes.select_related("lead_practitioner").order_by("-entry_date"))
+    # the risk level's facts ride on the episodes' own query (reviews/risk_selectors.py): no query more
+    episodes = patient.episodes.select_related("lead_practitioner").order_by("-entry_date")
+    episodes = list(with_risk_facts(episodes, today=today))
     chosen = request.GET.get("episode", "")
     episode = next((e for e in episodes if str(e.pk) == chosen), episodes[0] if episodes else None)
     record = episode_record(episode, today=today) if episode else None

@@ -37,6 +37,7 @@ from reviews.models import (
 )
 from reviews.services import pending, prescribing
 from reviews.services.errors import errors_under as _errors_under
+from reviews.services.multidisciplinary import multidisciplinary_errors
 from reviews.services.schedule import episode_schedule_refresh, policy
 
 DOMAIN_FIELDS = (
@@ -136,6 +137,7 @@ def review_complete(
     clear_continuing_benefit: bool = False,
     no_significant_change_envisaged: bool = False,
     patient_agrees_interval: bool = False,
+    multidisciplinary_reason: str = "",
 ) -> StrategicReview:
     """Record everything decided at a review in one transaction: any error leaves nothing behind.
 
@@ -178,7 +180,13 @@ def review_complete(
         responses,
         dispensing,
         agreed_next_date,
-        {**domain_errors(assessments), **_agreement_errors(patient_took_part, patient_agrees_interval)},
+        {
+            **domain_errors(assessments),
+            **_agreement_errors(patient_took_part, patient_agrees_interval),
+            **multidisciplinary_errors(
+                episode=episode, participants=participants, reason=multidisciplinary_reason
+            ),
+        },
     )
     for name, value in {
         "held_on": held_on,
@@ -192,6 +200,7 @@ def review_complete(
         "clear_continuing_benefit": clear_continuing_benefit,
         "no_significant_change_envisaged": no_significant_change_envisaged,
         "patient_agrees_interval": patient_agrees_interval,
+        "multidisciplinary_reason": multidisciplinary_reason.strip(),
         **assessments,
     }.items():
         setattr(review, name, value)

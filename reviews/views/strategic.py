@@ -20,6 +20,7 @@ from recovery_reviews.models import Role
 from reviews import forms
 from reviews.findings import suggestions_for_page
 from reviews.models import CheckUpOutcome, Finding, ParticipantRole, ReviewStatus, StrategicReview
+from reviews.risk_selectors import episode_risk
 from reviews.selectors import contradictions, evidence_pack
 from reviews.services import strategic
 from reviews.services.schedule import policy, schedule_preview
@@ -167,6 +168,7 @@ def _complete(request, review: StrategicReview):
             "finding_help": forms.finding_labels_with_guidance(),
             "current_take_home": current.take_home_doses_per_week if current else 0,
             "prescribing": strategic.includes_prescribing(episode, review.held_on),
+            "risk": episode_risk(episode, today=timezone.localdate()),  # §2.2: the multidisciplinary team
         },
     )
 

@@ -211,7 +211,15 @@ def test_ost_that_ended_before_the_last_completed_review_leaves_the_next_to_a_ke
 
 @pytest.fixture
 def awaiting(episode, on_ost, sam):
-    return complete(strategic.review_start(episode=episode, lead=sam, by=sam), sam, patient_took_part=False)
+    # On OST since entry with no appointment attended, and OST started within 3 months: high risk (§2.2), so the
+    # prescriber takes part (docs/design.md, Risk level and disengagement).
+    prescriber = {"name": "Dr Prescriber", "role": "doctor"}
+    return complete(
+        strategic.review_start(episode=episode, lead=sam, by=sam),
+        sam,
+        patient_took_part=False,
+        participants=[prescriber],
+    )
 
 
 @pytest.mark.parametrize("who", ["alice", "mona"])

@@ -29,8 +29,8 @@ ENTERED, TODAY = date(2026, 1, 15), date(2026, 1, 16)  # the episode fixture's e
 # --- (a) Every registered kind implements the interface and has its templates ------------------------------
 
 
-def test_the_two_kinds_of_today_are_registered():
-    assert [kind.name for kind in kinds.registered()] == ["review_due", "safety_event"]
+def test_the_kinds_of_today_are_registered():
+    assert [kind.name for kind in kinds.registered()] == ["review_due", "safety_event", "disengagement"]
 
 
 @pytest.mark.parametrize("kind", kinds.registered(), ids=lambda kind: kind.name)
@@ -235,7 +235,7 @@ def test_reminder_kind_refuses_a_value_that_is_not_a_choice(episode, alice):
         recipient=alice,
     )
     reminder.full_clean()
-    reminder.kind = "disengagement"
+    reminder.kind = "not_a_kind"
     with pytest.raises(ValidationError) as error:
         reminder.full_clean()
     assert list(error.value.message_dict) == ["kind"]
@@ -247,5 +247,6 @@ def test_the_kinds_stored_today_are_the_choices():
         "recovery_check_up",
         "element_check_up",
         "safety_event",
+        "disengagement",
     ]
-    assert ReminderStage.values == ["due_soon", "due", "overdue", "safety_event"]
+    assert ReminderStage.values == ["due_soon", "due", "overdue", "safety_event", "disengagement"]

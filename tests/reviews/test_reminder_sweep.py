@@ -368,4 +368,4 @@ def test_the_sweep_costs_the_same_number_of_queries_for_any_number_of_episodes(t
             result = reminders.reminders_sweep(today=date(2026, 3, 20))
         assert len(result.claimed) == 3 * count
         counts.append(len(queries))
-    assert counts[0] == counts[1] <= 9  # 7 for the reviews, 2 for the safety events
+    assert counts[0] == counts[1] <= 11  # 7 for the reviews, 2 for the safety events, 2 for disengagement

@@ -2,7 +2,7 @@
 below (docs/reminders.md, "Adding a kind"). The sweep reminds of every registered kind; a delivery finds its
 kind by the Reminder.kind value stored on the row."""
 
-from reviews.reminders.kinds import review_due, safety_event
+from reviews.reminders.kinds import disengagement, review_due, safety_event
 from reviews.reminders.kinds.base import Kind
 
 _registered: dict[str, Kind] = {}  # by name, in the order registered
@@ -43,3 +43,4 @@ def for_value(value: str) -> Kind | None:
 
 register(review_due.ReviewDue())
 register(safety_event.SafetyEvent())
+register(disengagement.Disengagement())
