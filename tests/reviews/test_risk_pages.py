@@ -83,7 +83,7 @@ def test_the_caseload_row_shows_a_raised_or_high_risk_with_its_reasons_in_a_deta
     risk = re.search(r'<details[^>]*data-testid="risk".*?</details>', row_of(page, "Example")).group(0)
     assert '<span class="badge risk-high" data-testid="risk-level">High risk</span>' in risk
     assert "<li>3 missed doses in a row in the pharmacy report to 23 Apr 2026.</li>" in risk
-    assert "<li>Disengaging since 24 Apr 2026: 2 missed appointments in a row" in risk
+    assert "<li>Disengaging since 24 Apr 2026.</li>" in risk  # its reasons are in its own badge
     assert 'data-testid="risk"' not in row_of(page, "Quiet")  # standard risk: no badge
 
 
@@ -101,6 +101,7 @@ def test_the_patient_page_says_why_and_since_when_the_patient_is_disengaging(cli
     )
     assert "This clears once an attended appointment is recorded." in alert
     assert '<span class="badge risk-raised" data-testid="risk-level">Raised risk</span>' in page
+    assert "<li>Disengaging since 24 Apr 2026, as above.</li>" in page  # the reasons once, in the alert
     assert "One risk factor: two together, a safety event or shared injecting equipment make it high." in page
     AppointmentFactory(episode=disengaged, starts_at=aware(2026, 4, 30))
     page = text(client.get(disengaged.patient.get_absolute_url()))
