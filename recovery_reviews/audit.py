@@ -56,6 +56,14 @@ def record_registration_match(patient, *, by, matched_on: str) -> LogEntry:
     )
 
 
+def record_account_event(user, *, by, event: str) -> LogEntry:
+    """Log a change to how `user` signs in (a password changed, a reset link made, a second factor enrolled), by
+    whom, on the user's own log: it carries no secret."""
+    return LogEntry.objects.log_create(
+        user, force_log=True, action=LogEntry.Action.UPDATE, actor=by, changes={"account": [None, event]}
+    )
+
+
 def registration_matches_since(user, since) -> int:
     """How many registration matches `user` has made since `since` (each patient matched is one)."""
     return LogEntry.objects.filter(

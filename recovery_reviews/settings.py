@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "axes",
     "auditlog",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "recovery_reviews",
     "patients",
     "careplans",
@@ -60,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     # Every page needs a login (docs/design.md, Access and audit); views opt out with @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # No copy of a signed-in response kept by a browser or proxy (docs/design.md, Access and audit).
@@ -69,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Signed out after SESSION_IDLE_TIMEOUT_MINUTES without a request, or SESSION_COOKIE_AGE after signing in.
     "recovery_reviews.middleware.session_limits",
+    # A second factor for every signed-in page while OTP_REQUIRED (docs/design.md, Access and audit).
+    "recovery_reviews.two_factor.require_second_factor",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # django-auditlog's, recording the client's address as the sign-in throttle reads it (behind trusted proxies).
@@ -200,6 +206,12 @@ SESSION_COOKIE_AGE = env_int(
 SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30, minimum=1)  # sliding, inside it
 # A registration that matches someone already on record tells the user the person is known to the service: each
 # match is on that patient's access log, and past this many in an hour registering pauses and managers are told.
+# Two-factor sign-in (TOTP, django-otp) for every account: on unless DEBUG (the demo), or as OTP_REQUIRED says.
+OTP_REQUIRED = env_bool("OTP_REQUIRED", default=not DEBUG)
+OTP_TOTP_ISSUER = "Recovery Reviews"
+PASSWORD_RESET_TIMEOUT = (
+    env_int("PASSWORD_RESET_TIMEOUT_HOURS", 72, minimum=1) * 60 * 60
+)  # a reset link's life
 REGISTRATION_MATCHES_PER_HOUR = env_int("REGISTRATION_MATCHES_PER_HOUR", 5, minimum=1)
 X_FRAME_OPTIONS = "DENY"
 # Scripts, styles, fonts and images from this site only, and nothing inline: the templates keep every script and

@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 import patients.urls
-from recovery_reviews import views
+from recovery_reviews import accounts, two_factor, views
 from recovery_reviews.pages import access_log, caseload, episode_exit, record
 
 patients_urls = [
@@ -24,5 +24,7 @@ urlpatterns = [
     path("reviews/", include("reviews.urls")),
     path("care-plans/", include("careplans.urls")),
     *access_log.urlpatterns,
+    *accounts.urlpatterns,
+    *two_factor.urlpatterns,
     path("admin/", admin.site.urls),
 ]

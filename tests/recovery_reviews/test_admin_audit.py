@@ -1,5 +1,5 @@
-"""The admin is audited as the application is, and cannot hand its own user clinical access (docs/design.md, Access
-and audit): a record support staff see in /admin/, on its page or in a list, is on that patient's access log; a
+"""The admin is audited as the application is, and cannot hand its own user clinical access
+(docs/design.md, Access and audit): a record support staff see in /admin/, on its page or in a list, is on that patient's access log; a
 change of anyone's role, team or managed teams is logged with before and after; nobody changes their own."""
 
 import pytest
