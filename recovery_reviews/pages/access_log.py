@@ -38,6 +38,8 @@ def describe(entry) -> str:
             return f"Registering someone, typed details that matched this patient ({changes['registration_match'][1]})"
         if "export" in changes:
             return f"Exported {changes['export'][1]}"
+        if "list" in changes:
+            return f"Saw them in a list ({changes['list'][1]})"
         where = changes.get("path", [None, ""])[1]
         return f"Viewed {entry.content_type.name}" + (f" ({where})" if where else "")
     verb = {

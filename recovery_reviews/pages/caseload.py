@@ -27,6 +27,7 @@ from patients.selectors import (
     this_week_filter,
 )
 from recovery_reviews.access import team_ids_for_user
+from recovery_reviews.audit import record_list_access
 from recovery_reviews.pages.forms import CaseloadFilterForm
 from reviews.risk_selectors import disengagement_of, risk_of, transitions_by_episode, with_risk_facts
 from reviews.selectors import reviews_to_finish, transition_vigilance_by_episode
@@ -96,6 +97,7 @@ def caseload(request):
     page = Paginator(with_risk_facts(episodes, today=today), 50).get_page(request.GET.get("page"))
     vigilance = transition_vigilance_by_episode(list(page), today=today)  # one query for the page's episodes
     owed = owed_items_by_episode([episode.pk for episode in page], today=today)  # and one for their items
+    record_list_access(request, [episode.patient for episode in page])  # each patient shown, on their log
     transitions = transitions_by_episode(list(page))  # and one for the risk level's transitions
     for episode in page:
         episode.vigilance = vigilance.get(episode.pk)  # within 3 months of a transition (App. C 2)

@@ -11,7 +11,7 @@ from django.urls import path
 from django.utils import timezone
 
 from recovery_reviews.access import teams_for_user
-from recovery_reviews.audit import record_export
+from recovery_reviews.audit import record_export, record_list_access
 from recovery_reviews.csv_export import csv_writer
 from recovery_reviews.models import Role
 from reviews.dashboards import status as dashboard
@@ -116,6 +116,9 @@ def review_list_view(request):
     except BadCursor as error:
         messages.warning(request, f"{error} Showing the first page.")
         page = keyset_page(episodes, sort, size=PAGE_SIZE)
+    record_list_access(
+        request, [item.episode.patient for item in page.rows]
+    )  # each patient shown, on their log
     return render(
         request,
         "reviews/review_list.html",

@@ -476,11 +476,11 @@ def test_the_caseload_reads_the_safety_events_with_the_same_queries_for_any_numb
     transitions for the risk level, §2.2, made 14 into 15)."""
     client.force_login(alice)
     patients_with_split_runs(1, team, alice, kim)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         page = client.get(reverse("patients:caseload")).content.decode()
     assert section(page, "safety-events").count("across reports") == 1
     patients_with_split_runs(4, team, alice, kim)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         page = client.get(reverse("patients:caseload")).content.decode()
     assert section(page, "safety-events").count("across reports") == 5
     with django_assert_num_queries(2):  # the reports, the drug test results

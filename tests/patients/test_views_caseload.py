@@ -163,14 +163,15 @@ def test_caseload_queries_do_not_grow_with_patients(client, alice, team, django_
     (one read for every row's "within 3 months of a transition" badge, App. C 2: 12 became 13 with it), the
     page's owed items (every item after the first shown in its row, rule 7b: 14 with it), the page's transitions
     of the last 3 months whether or not a review followed (the risk level's, §2.2: 15 with it; the risk level's
-    other facts and disengagement ride on the page's own query), due this week, two safety-event reads, my
-    appointments to record, my reviews to finish, inbox."""
+    other facts and disengagement ride on the page's own query), the access of each patient shown, logged in one
+    insert (16 with it), due this week, two safety-event reads, my appointments to record, my reviews to finish,
+    inbox."""
     client.force_login(alice)
     make_episodes(2, team, alice)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         assert len(rows(get(client))) == 2
     make_episodes(8, team, alice)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         assert len(rows(get(client))) == 10
 
 

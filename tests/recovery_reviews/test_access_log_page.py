@@ -82,3 +82,17 @@ def test_a_manager_of_another_team_finds_no_log(client, other_team, episode):
         reverse("access_log_search"), {"nhs_number": episode.patient.nhs_number}
     ).content.decode()
     assert 'data-testid="access-log-none"' in page and episode.patient.family_name not in page
+
+
+def test_lists_that_show_patients_are_on_their_logs(client, alice, mona, episode):
+    from reviews.services.schedule import episode_schedule_refresh
+
+    episode_schedule_refresh(episode)
+    client.force_login(alice)
+    client.get(reverse("patients:caseload"))
+    client.force_login(mona)
+    client.get(reverse("reviews:list"))
+    page = client.get(log_url(episode.patient)).content.decode()
+    rows = page.split('data-testid="access-log-row"')[1:]
+    assert any("Alice Keyworker" in row and "Saw them in a list (/patients/)" in row for row in rows)
+    assert any("Mona" in row and "Saw them in a list (/reviews/list/)" in row for row in rows)
