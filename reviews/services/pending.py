@@ -67,7 +67,7 @@ def decisions_apply(*, review: StrategicReview, on: date, by) -> list[PendingDec
     through the record's services for `by`. Any one refused refuses them all, keyed under "involved_on" with the
     decision and the reason: the caller's transaction then saves nothing. Call inside that transaction."""
     pending = list(
-        PendingDecision.objects.select_for_update()
+        PendingDecision.objects.select_for_update(of=("self",))  # not the nullable intervention it joins
         .filter(review=review, applied_on__isnull=True)
         .select_related("intervention")
     )
