@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from django.db.models import (
+    BooleanField,
     Count,
     DateTimeField,
     Exists,
@@ -66,7 +67,17 @@ def with_disengagement_facts(episodes: QuerySet, *, today: date) -> QuerySet:
             output_field=IntegerField(),
         ),
         risk_second_missed_at=Subquery(missed.order_by("starts_at").values("starts_at")[1:2]),
-        risk_on_ost=Exists(ost.filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))),
+        # A scalar subquery with LIMIT, not EXISTS: PostgreSQL turned the EXISTS into a hashed subplan reading every
+        # current OST row of the service (180,000 rows, 100 ms at 300,000 patients) for a page of 50.
+        risk_on_ost=Coalesce(
+            _first(
+                ost.filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today)).annotate(on=Value(True)),
+                "on",
+                (),
+            ),
+            Value(False),
+            output_field=BooleanField(),
+        ),
         risk_ost_since=_first(
             ost.filter(Q(ended_on__isnull=True) | Q(ended_on__gte=recent)), "started_on", ("started_on",)
         ),
