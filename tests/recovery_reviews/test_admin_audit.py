@@ -99,11 +99,7 @@ def test_a_role_or_team_change_is_logged_with_before_and_after(client, sue, mona
 
 def test_a_non_superuser_on_the_admin_cannot_change_roles(client, team):
     staff = UserFactory(username="desk", role=Role.SUPPORT, team=None, is_staff=True)
-    staff.user_permissions.add(
-        *__import__("django.contrib.auth.models", fromlist=["Permission"]).Permission.objects.filter(
-            codename__in=["change_user", "view_user"]
-        )
-    )
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=["change_user", "view_user"]))
     other = UserFactory(username="kim", role=Role.KEYWORKER, team=team)
     client.force_login(staff)
     form = client.get(reverse("admin:recovery_reviews_user_change", args=[other.pk])).content.decode()
