@@ -2,10 +2,12 @@
 
 With nothing set the product runs on the embedded default: SQLite, email written to files under var/mail, and
 Celery on kombu's filesystem transport under var/broker. Set DATABASE_URL and CELERY_BROKER_URL for PostgreSQL
-and Redis. DEBUG is off unless DJANGO_DEBUG turns it on (then DJANGO_SECRET_KEY is required); `manage.py
-rundemo` turns it on for itself and its worker (manage.py).
+and Redis. DEBUG is off unless DJANGO_DEBUG turns it on; `manage.py
+rundemo` turns it on for itself and its worker (manage.py). With DEBUG off, serving needs DJANGO_SECRET_KEY.
 """
 
+import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -20,11 +22,20 @@ VAR_DIR = Path(env_str("RECOVERY_REVIEWS_VAR_DIR", str(BASE_DIR / "var")))
 # Off unless set: a deployment that forgets the variable must not show tracebacks (docs/design.md, How it runs).
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 
+# Commands that serve requests or run tasks sign sessions, reset links and tokens with the key: without DEBUG they
+# refuse to start without one (the web server through wsgi.py, runserver, the Celery worker). A management command
+# that serves nothing (check, makemigrations, migrate, ...) signs nothing that outlives it, so it runs with a
+# throwaway key of its own.
+SERVING_COMMANDS = {"runserver", "rundemo", "runworker"}
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG:
+    command = os.environ.get("RECOVERY_REVIEWS_COMMAND")
+    if DEBUG:
+        SECRET_KEY = "insecure-embedded-default-only-for-local-demo-0123456789abcdefghijklmnop"
+    elif command and command not in SERVING_COMMANDS:
+        SECRET_KEY = secrets.token_urlsafe(50)
+    else:
         raise SettingError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
-    SECRET_KEY = "insecure-embedded-default-only-for-local-demo-0123456789abcdefghijklmnop"
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])

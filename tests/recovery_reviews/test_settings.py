@@ -106,10 +106,26 @@ def test_debug_is_off_when_django_debug_is_unset(tmp_path):
     assert (debug, hsts, redirect) == ("False", "31536000", "True")
 
 
-def test_with_nothing_set_the_settings_ask_for_a_secret_key(tmp_path):
+def test_with_nothing_set_serving_asks_for_a_secret_key(tmp_path):
+    """The web server (wsgi.py) and runserver refuse to start with DEBUG off and no key."""
+    for args in (
+        ["-c", "import recovery_reviews.wsgi"],
+        ["manage.py", "runserver", "--noreload", "127.0.0.1:1"],
+    ):
+        result = django(args, tmp_path, DJANGO_SETTINGS_MODULE="recovery_reviews.settings")
+        assert result.returncode != 0
+        assert "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off." in result.stderr
+
+
+def test_with_nothing_set_a_command_that_serves_nothing_runs(tmp_path):
+    """check, makemigrations, migrate sign nothing that outlives them: they run with a throwaway key."""
     result = django(["manage.py", "check"], tmp_path)
-    assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off." in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout + result.stderr
+    keys = [
+        show_settings(tmp_path, "settings.SECRET_KEY", RECOVERY_REVIEWS_COMMAND="check")[0] for _ in range(2)
+    ]
+    assert keys[0] != keys[1] and len(keys[0]) > 50  # random each time, never a fixed one
 
 
 def test_rundemo_turns_debug_on_for_itself(tmp_path):
@@ -147,8 +163,13 @@ def test_rundemo_turns_debug_on_for_itself(tmp_path):
         demo.wait(timeout=30)
 
 
-def test_with_debug_off_and_no_secret_key_the_settings_refuse_to_load(tmp_path):
-    result = django(["manage.py", "check"], tmp_path, DJANGO_DEBUG="0")
+def test_with_debug_off_and_no_secret_key_the_settings_refuse_to_serve(tmp_path):
+    result = django(
+        ["-c", "import recovery_reviews.wsgi"],
+        tmp_path,
+        DJANGO_DEBUG="0",
+        DJANGO_SETTINGS_MODULE="recovery_reviews.settings",
+    )
     assert result.returncode != 0
     assert "SettingError" in result.stderr
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
