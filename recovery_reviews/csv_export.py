@@ -40,3 +40,15 @@ class SafeCsvWriter:
 def csv_writer(target, **options) -> SafeCsvWriter:
     """Like csv.writer(target, **options); returns what writerow returns, so it streams through an echo."""
     return SafeCsvWriter(target, **options)
+
+
+class _Echo:
+    """A file that hands back what is written to it, so that writerow returns the line to stream."""
+
+    def write(self, value):
+        return value
+
+
+def streaming_csv_writer(**options) -> SafeCsvWriter:
+    """A csv_writer whose writerow returns the line, for a StreamingHttpResponse's generator."""
+    return SafeCsvWriter(_Echo(), **options)

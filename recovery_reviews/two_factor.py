@@ -7,13 +7,14 @@ code to confirm it) and is given ten single-use recovery codes, shown once; a pe
 or a recovery code. Until then every page but these, signing out and the static files redirects here. django-otp
 throttles wrong codes (each failure doubles the wait)."""
 
+from base64 import b32encode
+
 import segno
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django_otp import devices_for_user
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -132,14 +133,8 @@ def _new_recovery_codes(user) -> list[str]:
 
 def _key(device: TOTPDevice) -> str:
     """The device's key in base32, as authenticator apps ask for it typed, in groups of four."""
-    from base64 import b32encode
-
     key = b32encode(device.bin_key).decode().rstrip("=")
     return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
-
-
-def has_second_factor(user) -> bool:
-    return any(device.confirmed for device in devices_for_user(user, confirmed=True))
 
 
 urlpatterns = [
