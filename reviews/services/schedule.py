@@ -50,8 +50,7 @@ from reviews.services.transitions import (
     NOT_BENEFITING,
     NOT_BENEFITING_FINDINGS,
     ElementRow,
-    element_ends,
-    treatment_transitions,
+    transitions_and_element_ends,
 )
 
 logger = logging.getLogger(__name__)
@@ -216,8 +215,7 @@ def _facts_by_episode(
         if last and last[0] in no_benefit_findings.get(episode.pk, ()):
             factors_now.add(NOT_BENEFITING)
         held = latest_check_up.get(episode.pk)
-        rows = elements.get(episode.pk, ())
-        ends = element_ends(rows, episode)
+        transitions, ends = transitions_and_element_ends(elements.get(episode.pk, ()), episode)
         facts[episode.pk] = ReviewFacts(
             entry_date=episode.entry_date,
             completed_reviews=tuple(r[0] for r in reviews),
@@ -227,7 +225,7 @@ def _facts_by_episode(
             extension_justified=bool(last and last[2] and last[3] and last[4]),
             exit_date=episode.exit_date,
             completed_check_ups=tuple(sorted(check_ups.get(episode.pk, ()))),
-            transitions=treatment_transitions(rows, episode),
+            transitions=transitions,
             exit_reason=(episode.exit_reason or None) if episode.exit_date else None,
             element_ends=ends,
             # A check-up held for an end since corrected to another day is not this end's: that one is owed.

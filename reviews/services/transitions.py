@@ -33,15 +33,25 @@ class ElementRow:
 def treatment_transitions(rows: Iterable[ElementRow], episode: TreatmentEpisode) -> tuple[date, ...]:
     """Rule 3b's transitions (§1.6, App. C 2) from an episode's OST, detox, residential and inpatient rows: the
     dates of treatment_transitions_described, each once, for the policy."""
-    return tuple(sorted({transition.on for transition in treatment_transitions_described(rows, episode)}))
+    return transitions_and_element_ends(rows, episode)[0]
 
 
 def element_ends(rows: Iterable[ElementRow], episode: TreatmentEpisode) -> tuple[date, ...]:
     """Rule 7b (§1.7): the days on which a course of OST, or a detox, residential or inpatient element, ended
     while the episode stayed open (a dose change within a course of OST is not an end). An end on the exit date
     ended with the episode; the policy gives it rule 7's first check-up instead."""
-    ends = {t.on for t in treatment_transitions_described(rows, episode) if t.ends_element}
-    return tuple(sorted(ends))
+    return transitions_and_element_ends(rows, episode)[1]
+
+
+def transitions_and_element_ends(
+    rows: Iterable[ElementRow], episode: TreatmentEpisode
+) -> tuple[tuple[date, ...], tuple[date, ...]]:
+    """treatment_transitions and element_ends from one reading of the rows, as the schedule's facts need both."""
+    described = treatment_transitions_described(rows, episode)
+    return (
+        tuple(sorted({t.on for t in described})),
+        tuple(sorted({t.on for t in described if t.ends_element})),
+    )
 
 
 @dataclass(frozen=True)
