@@ -21,7 +21,6 @@ from patients.models import (
     Appointment,
     EpisodeCircumstance,
     Intervention,
-    Patient,
     PharmacyReport,
     TopAssessment,
     TreatmentEpisode,
