@@ -41,10 +41,10 @@ def add_service_errors(form, error: ValidationError, *, rename: dict | None = No
 
 
 def error_summary(form) -> list[tuple[str, str, str]]:
-    """Every error of a form, for the list at the top of it: (id of the input to go to, the field's label, the
-    message), the form's own errors first with no link, then the fields' in the order the form asks. A group of
-    radio buttons or boxes is reached at its first one. A form may name its fields shortly (SHORT_LABELS)."""
-    if form is None or not form.errors:
+    """Every error of a form, for the list at the top of the page: (id of the input to go to, the field's label,
+    the message), the form's own errors first with no link, then the fields' in the order the form asks. A group
+    of radio buttons or boxes is reached at its first one. A form may name its fields shortly (SHORT_LABELS)."""
+    if form is None or not form.is_bound or not form.errors:
         return []
     short = getattr(form, "SHORT_LABELS", {})
     summary = [("", "", message) for message in form.non_field_errors()]
@@ -57,4 +57,26 @@ def error_summary(form) -> list[tuple[str, str, str]]:
         anchor = f"{field.auto_id}_0" if grouped else field.auto_id
         label = short.get(name) or field.label or name.replace("_", " ").capitalize()
         summary += [(anchor, label, message) for message in messages]
+    return summary
+
+
+def page_errors(values) -> list[tuple[str, str, str]]:
+    """Every error of every bound form and formset among a page's context values, in the order the page gives
+    them, each once: what the summary at the top of a page that failed lists, and what makes its title begin
+    "Error: " (docs/design.md, Accessible on every device)."""
+    summary, seen = [], set()
+
+    def add(errors):
+        for error in errors:
+            if error not in seen:
+                seen.add(error)
+                summary.append(error)
+
+    for value in values:
+        if isinstance(value, forms.BaseForm):
+            add(error_summary(value))
+        elif isinstance(value, forms.BaseFormSet) and value.is_bound:
+            add(("", "", message) for message in value.non_form_errors())
+            for form in value.forms:
+                add(error_summary(form))
     return summary

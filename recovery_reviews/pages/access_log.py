@@ -3,13 +3,14 @@ their record in the audit log, with who, when and from where, newest first, and 
 patient's team and for information governance (who see the log, never the record). Reading the log is itself
 logged on it."""
 
+from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
 
 from patients.models import Patient
-from patients.validators import normalise_nhs_number
+from patients.validators import normalise_nhs_number, validate_nhs_number
 from recovery_reviews.audit import patient_history, record_access, record_export
 from recovery_reviews.csv_export import streaming_csv_writer
 from recovery_reviews.models import Role
@@ -89,19 +90,31 @@ def access_log(request, pk):
     )
 
 
+class AccessLogSearchForm(forms.Form):
+    nhs_number = forms.CharField(
+        label="NHS number",
+        max_length=20,
+        validators=[validate_nhs_number],
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+    def clean_nhs_number(self) -> str:
+        return normalise_nhs_number(self.cleaned_data["nhs_number"])
+
+
 def access_log_search(request):
     """Find a patient's access log by NHS number: for information governance across the service, for a manager
-    within the teams they manage."""
+    within the teams they manage. A number that cannot be one (its length, its check digit) is said so."""
     _readers(request.user)
-    number = normalise_nhs_number(request.GET.get("nhs_number", ""))
+    form = AccessLogSearchForm(request.GET or None)
     found = None
-    if number:
-        candidates = Patient.objects.filter(nhs_number=number).select_related("team")
+    if form.is_valid():
+        candidates = Patient.objects.filter(nhs_number=form.cleaned_data["nhs_number"]).select_related("team")
         found = next((p for p in candidates if _may_read_log(request.user, p)), None)
     return render(
         request,
         "recovery_reviews/access_log_search.html",
-        {"number": request.GET.get("nhs_number", ""), "searched": bool(number), "found": found},
+        {"form": form, "searched": form.is_valid(), "found": found},
     )
 
 

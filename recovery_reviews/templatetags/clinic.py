@@ -24,3 +24,15 @@ def error_summary(form):
     from recovery_reviews.forms import error_summary as summary
 
     return summary(form)
+
+
+@register.simple_tag(takes_context=True)
+def page_errors(context):
+    """Every error of the forms on this page, and every error message a view left for it (a form that posts
+    elsewhere and comes back by a redirect), for the summary at its top and the title (base.html)."""
+    from django.contrib.messages import ERROR
+
+    from recovery_reviews.forms import page_errors as errors
+
+    told = [("", "", str(m)) for m in context.get("messages", ()) if m.level == ERROR]
+    return told + errors(context.flatten().values())

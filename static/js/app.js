@@ -94,4 +94,22 @@
     }
     update();
   });
+
+  // A page that failed: focus moves to the summary of its errors, so a screen reader reads it first, and each
+  // link in it moves focus to its answer, scrolled so that the answer's label shows too (as the GOV.UK and NHS
+  // design systems do).
+  const summary = document.querySelector(".error-summary");
+  if (summary) {
+    summary.focus();
+    summary.addEventListener("click", function (event) {
+      const link = event.target.closest("a[href^='#']");
+      if (!link) return;
+      const input = document.getElementById(link.getAttribute("href").slice(1));
+      if (!input) return;
+      event.preventDefault();
+      const label = document.querySelector("label[for='" + input.id + "']");
+      (label || input).scrollIntoView({ block: "start" });
+      input.focus({ preventScroll: true });
+    });
+  }
 })();
