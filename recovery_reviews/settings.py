@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "patients",
     "careplans",
     "reviews",
+    "interop",
 ]
 
 MIDDLEWARE = [

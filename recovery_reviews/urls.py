@@ -23,6 +23,7 @@ urlpatterns = [
     path("patients/", include((patients_urls, "patients"))),
     path("reviews/", include("reviews.urls")),
     path("care-plans/", include("careplans.urls")),
+    path("", include("interop.urls")),
     *access_log.urlpatterns,
     *accounts.urlpatterns,
     *two_factor.urlpatterns,

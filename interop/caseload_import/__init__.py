@@ -1,0 +1,1 @@
+"""See interop/__init__.py."""
