@@ -73,6 +73,7 @@ class TimelinessFilterForm(TeamChoiceForm):
         coerce=int,
         required=False,
         empty_value=8,
+        initial=8,  # what the page shows when nothing is chosen, so the menu says so
     )
 
 

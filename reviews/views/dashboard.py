@@ -79,6 +79,8 @@ def _chart(rows, statuses) -> dict:
     return {
         "type": "bar",
         "stacked": True,
+        "x_title": "Team",
+        "y_title": "Reviews and check-ups owed",
         "labels": [row.name for row in rows],
         "series": [
             {"code": code, "label": label, "data": [row.counts[code] for row in rows]}
@@ -119,6 +121,8 @@ def review_list_view(request):
     record_list_access(
         request, [item.episode.patient for item in page.rows]
     )  # each patient shown, on their log
+    for item in page.rows:
+        item.days_overdue = days_overdue(item, today)
     return render(
         request,
         "reviews/review_list.html",
@@ -132,6 +136,12 @@ def review_list_view(request):
             "query": _query_without_cursor(request),
         },
     )
+
+
+def days_overdue(item, today) -> int | None:
+    """Days since the item's deadline when it is overdue (the deadline has passed: reviews.status), else None."""
+    late = (today - item.deadline).days
+    return late if late > 0 else None
 
 
 def _filters(form: ReviewListFilterForm) -> dict:
@@ -162,7 +172,7 @@ CSV_HEADER = [
     "Deadline",
     "Status",
     "Awaiting patient involvement",
-    "Days past deadline",
+    "Days overdue",
     "Reasons",
 ]
 
@@ -182,7 +192,6 @@ def review_list_csv(request):
         yield writer.writerow(CSV_HEADER)
         for item in items.iterator(chunk_size=2000):
             patient = item.episode.patient
-            late = (today - item.deadline).days
             yield writer.writerow(
                 [
                     patient.nhs_number,
@@ -194,7 +203,7 @@ def review_list_csv(request):
                     item.deadline.isoformat(),
                     STATUS_LABELS.get(item.review_status, ""),
                     "yes" if item.awaiting_patient else "no",
-                    max(late, 0),
+                    days_overdue(item, today) or "",
                     " ".join(item.reasons or []),
                 ]
             )

@@ -42,6 +42,8 @@ def timeliness(request):
     chart = {
         "type": "line",
         "percent": True,
+        "x_title": "Quarter of entry",
+        "y_title": "Share of entrants (%)",
         "labels": [label for _, label, _ in quarters],
         "series": [
             {
@@ -53,10 +55,20 @@ def timeliness(request):
             for months, colour in ((3, "#0d6efd"), (6, "#198754"))
         ],
     }
+    # The heading says which quarters the table holds: the form's choice, and the first and last shown.
+    span = f"{quarters[0][1]} to {quarters[-1][1]}" if quarters else ""
     return render(
         request,
         "reviews/timeliness.html",
-        {"form": form, "today": today, "report": report, "quarters": quarters, "team": team, "chart": chart},
+        {
+            "form": form,
+            "today": today,
+            "report": report,
+            "quarters": quarters,
+            "span": span,
+            "team": team,
+            "chart": chart,
+        },
     )
 
 
@@ -77,6 +89,8 @@ def forecast(request):
     chart = {
         "type": "bar",
         "stacked": True,
+        "x_title": "Week beginning",
+        "y_title": "Reviews and check-ups due",
         "labels": [day_short(week) for week in weeks],
         "series": [
             {"label": "Strategic reviews", "data": shown.reviews, "colour": "#0d6efd"},
@@ -102,6 +116,7 @@ def forecast(request):
             "weeks": weeks,
             "forecasts": forecasts,
             "shown": shown,
+            "shown_weeks": list(zip(weeks, shown.weeks, strict=True)),
             "chart": chart,
             "managed": managed,
         },
@@ -191,18 +206,18 @@ def unmet_needs_csv(request):
 
 @managers_and_senior_practitioners
 def outcomes(request):
+    """All the user's teams together unless one is chosen, as the other reports open."""
     form = TeamChoiceForm(request.GET or None, user=request.user)
-    form.fields["team"].empty_label = None
-    form.fields["team"].required = True
     teams = list(form.fields["team"].queryset)
     if request.GET and not form.is_valid():
         return _invalid(request, "reviews/outcomes.html", form)
-    team = form.cleaned_data["team"] if form.is_bound else (teams[0] if teams else None)
-    if not form.is_bound and team:
-        form = TeamChoiceForm(initial={"team": team.pk}, user=request.user)
-        form.fields["team"].empty_label = None
-    report = top_outcomes(request.user, team_id=team.pk) if team else None
-    return render(request, "reviews/outcomes.html", {"form": form, "team": team, "report": report})
+    team = form.cleaned_data.get("team") if form.is_bound else None
+    # One team in scope: the figures are that team's, and the page names it.
+    shown = team or (teams[0] if len(teams) == 1 else None)
+    report = top_outcomes(request.user, team_id=team.pk if team else None) if teams else None
+    return render(
+        request, "reviews/outcomes.html", {"form": form, "team": team, "shown": shown, "report": report}
+    )
 
 
 urlpatterns = [

@@ -209,7 +209,7 @@ def test_the_csv_holds_every_row_of_the_filtered_list_and_the_export_is_logged(c
     assert [r["Patient"].split(",")[0] for r in rows] == ["Evans", "Adams", "Awaiting", "Foster"]
     evans = rows[0]
     assert evans["Team"] == "North" and evans["Status"] == "Overdue"
-    assert evans["Deadline"] == "2026-03-01" and evans["Days past deadline"] == "61"
+    assert evans["Deadline"] == "2026-03-01" and evans["Days overdue"] == "61"
     assert [r["Awaiting patient involvement"] for r in rows] == ["no", "no", "yes", "no"]
     assert rows[3]["Review"] == "Recovery check-up"
     assert "§1.3" in evans["Reasons"]

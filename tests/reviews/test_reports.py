@@ -368,7 +368,7 @@ def test_outcomes_for_a_team_outside_scope_are_refused(client, mona, other_team)
         ("/reviews/forecast/", 10),
         ("/reviews/unmet-needs/", 9),
         ("/reviews/unmet-needs.csv", 5),
-        ("/reviews/outcomes/", 10),
+        ("/reviews/outcomes/", 8),
     ],
 )
 def test_report_pages_take_the_same_queries_for_few_or_many_records(client, mona, alice, url, expected):
