@@ -93,7 +93,7 @@ class Page:
     error: dict | None = None  # what to type to make the form fail (selector -> value), None when no form
 
 
-KW, SP, MGR, ALL, SUPPORT = "kw.north", "sp.north", "mgr.north", "mgr.all", "support"
+KW, SP, MGR, ALL, SUPPORT, IG = "kw.north", "sp.north", "mgr.north", "mgr.all", "support", "ig"
 PAGES = [
     Page(
         "sign-in", "", lambda d: reverse("login"), error={"#id_username": "kw.east", "#id_password": "wrong"}
@@ -231,6 +231,8 @@ PAGES = [
     Page("unmet needs", MGR, url("reviews:unmet_needs")),
     Page("access logs", MGR, url("access_log_search"), error={"#id_nhs_number": "123"}),
     Page("record access log", MGR, url("access_log", pk=lambda d: d.patient.pk)),
+    Page("access logs, information governance", IG, url("access_log_search"), error={"#id_nhs_number": "1"}),
+    Page("record access log, information governance", IG, url("access_log", pk=lambda d: d.ended.patient.pk)),
     Page("people", SUPPORT, url("account_people")),
     Page("password", KW, url("password_change"), error={"#id_old_password": "wrong"}),
     Page("password changed", KW, url("password_change_done")),

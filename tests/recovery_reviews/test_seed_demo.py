@@ -94,6 +94,7 @@ def test_demo_logins_have_their_roles_teams_and_the_demo_password():
         "mgr.north": (Role.MANAGER, "North"),
         "mgr.all": (Role.MANAGER, None),
         "support": (Role.SUPPORT, None),
+        "ig": (Role.INFORMATION_GOVERNANCE, None),
     }
     users = {u.username: u for u in User.objects.select_related("team")}
     assert {name: (u.role, u.team and u.team.name) for name, u in users.items()} == expected

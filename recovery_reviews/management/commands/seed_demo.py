@@ -1,6 +1,6 @@
 """A believable demo service, the same every time for a given --seed and --today.
 
-Three teams and twelve staff (the demo logins), and about 300 patients who entered treatment over the last
+Three teams and thirteen staff (the demo logins), and about 300 patients who entered treatment over the last
 three years. Each episode follows a story (improving, plateaued or deteriorating) that all its records tell:
 TOP histories, drug tests, fortnightly pharmacy reports with missed doses, keyworker appointments, the care
 plan, dispensing changes with their reasons, and strategic reviews held when the scheduling policy said they
@@ -36,7 +36,7 @@ STATUSES = ("upcoming", "due_soon", "due", "overdue")
 
 
 class Command(BaseCommand):
-    help = "Load a believable demo service: 3 teams, 12 staff (the demo logins) and about 300 patients."
+    help = "Load a believable demo service: 3 teams, 13 staff (the demo logins) and about 300 patients."
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=2026, help="The same seed gives the same demo.")

@@ -24,6 +24,7 @@ STAFF = (
     ("sp.east", "Fiona", "Walsh", Role.SENIOR_PRACTITIONER, "East", ()),
     ("mgr.all", "Mark", "Holloway", Role.MANAGER, None, ("North", "South", "East")),
     ("support", "Sue", "Porter", Role.SUPPORT, None, ()),
+    ("ig", "Imran", "Gill", Role.INFORMATION_GOVERNANCE, None, ()),
 )
 PRESCRIBERS = {"North": "Dr Anand Rao", "South": "Dr Claire Hughes", "East": "Dr Peter Lomax"}
 PHARMACIES = {
