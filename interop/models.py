@@ -1,0 +1,4 @@
+"""The interop app's models. Each part keeps its own in its subpackage (interop/<part>/models.py) and is imported
+here, so that Django and makemigrations find them: add your part's import below, one line each."""
+
+from interop.ndtms.models import NdtmsAgency, NdtmsConsent  # noqa: F401
