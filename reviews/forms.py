@@ -298,6 +298,13 @@ class ParticipantForm(forms.Form):
 class BaseParticipantFormSet(forms.BaseFormSet):
     took_part = False
 
+    def add_fields(self, form, index):
+        """Each row's inputs are labelled with its number, for a screen reader and the error summary."""
+        super().add_fields(form, index)
+        if index is not None:
+            form.fields["name"].label = f"Name of participant {index + 1}"
+            form.fields["role"].label = f"Role of participant {index + 1}"
+
     def clean(self):
         if any(self.errors):
             return
@@ -342,6 +349,14 @@ class UnmetNeedForm(forms.Form):
 
 
 class BaseUnmetNeedFormSet(forms.BaseFormSet):
+    def add_fields(self, form, index):
+        """Each row's inputs are labelled with its number, for a screen reader and the error summary."""
+        super().add_fields(form, index)
+        if index is not None:
+            form.fields["category"].label = f"Category of unmet need {index + 1}"
+            form.fields["kind"].label = f"What was needed, unmet need {index + 1}"
+            form.fields["description"].label = f"Why it could not be had, unmet need {index + 1}"
+
     def needs(self) -> list[dict]:
         return [
             {k: f.cleaned_data[k] for k in ("category", "kind", "description")}
