@@ -17,4 +17,5 @@ register(
     models.PharmacyReport,
     models.CareTeamChange,
     models.RecordCorrection,
+    models.SafetyEventAcknowledgement,
 )

@@ -13,6 +13,11 @@ patients_urls = [
     path("", caseload.caseload, name="caseload"),
     path("<int:pk>/", record.patient_detail, name="detail"),
     path("episodes/<int:episode_pk>/exit/", episode_exit.episode_exit, name="episode_exit"),
+    path(
+        "safety-events/<slug:kind>/<int:pk>/acknowledge/",
+        caseload.safety_event_acknowledge_view,
+        name="safety_event_acknowledge",
+    ),
     *patients.urls.urlpatterns,
 ]
 

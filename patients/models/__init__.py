@@ -1,3 +1,4 @@
+from patients.models.acknowledgement import SafetyEventAcknowledgement
 from patients.models.choices import NON_PRESCRIBED_OPIOIDS, OPIOID_SUBSTITUTES, CoreDomain, Substance
 from patients.models.evidence import (
     MISSED_DOSE_SAFETY_RUN,
@@ -35,6 +36,7 @@ from patients.models.record import (
 
 __all__ = [
     "RecordCorrection",
+    "SafetyEventAcknowledgement",
     "CareTeamChange",
     "NON_PRESCRIBED_OPIOIDS",
     "OPIOID_SUBSTITUTES",

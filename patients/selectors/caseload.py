@@ -1,10 +1,10 @@
 """Reads for the keyworker's lists that need only the clinical record (docs/conventions.md 3): finding patients by
-name or NHS number, patients with nothing due, and appointments whose outcome is still to be recorded. The caseload
+name or NHS number, patients with nothing due, today's appointments and those whose outcome is still to be recorded. The caseload
 itself, which adds each episode's review status, is composed in recovery_reviews/pages/caseload.py."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -56,6 +56,23 @@ def appointments_to_record(user, *, limit: int = 10) -> list[Appointment]:
         scoped(
             Appointment.objects.filter(
                 keyworker=user, status=AppointmentStatus.BOOKED, starts_at__lt=timezone.now()
+            ),
+            user,
+        )
+        .select_related("episode__patient")
+        .order_by("starts_at")[:limit]
+    )
+
+
+def appointments_today(user, *, today: date, limit: int = 20) -> list[Appointment]:
+    """The user's own appointments of the day, in the service's local time, earliest first (cancelled ones left
+    out): the first thing the keyworker's home shows (docs/design.md, Users and their jobs)."""
+    start = timezone.make_aware(datetime.combine(today, time.min))
+    end = timezone.make_aware(datetime.combine(today + timedelta(days=1), time.min))
+    return list(
+        scoped(
+            Appointment.objects.filter(keyworker=user, starts_at__gte=start, starts_at__lt=end).exclude(
+                status=AppointmentStatus.CANCELLED
             ),
             user,
         )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db.models import Q
+from django.http import Http404
 
 from patients import missed_doses
 from patients.models import (
@@ -17,11 +18,12 @@ from patients.models import (
     DrugTest,
     DrugTestResult,
     PharmacyReport,
+    SafetyEventAcknowledgement,
     TestResult,
     TopAssessment,
 )
 from patients.top_questionnaire import TOP_ITEMS
-from recovery_reviews.access import scoped
+from recovery_reviews.access import record_for_user, scoped
 from recovery_reviews.formatting import day, day_short
 
 # --- The TOP over time ------------------------------------------------------------------------------------------
@@ -73,6 +75,10 @@ def top_latest_answers(tops: list[TopAssessment]) -> dict[str, list[tuple[str, s
 # --- Safety events ------------------------------------------------------------------------------------------------
 
 
+# The kinds of safety event, as named in the acknowledgement's URL (recovery_reviews/pages/caseload.py).
+MISSED_DOSES, UNEXPECTED_RESULT = "missed-doses", "drug-test-result"
+
+
 @dataclass(frozen=True)
 class SafetyEvent:
     on: date
@@ -80,6 +86,18 @@ class SafetyEvent:
     patient: str
     what: str
     action_needed: str = ""  # what is still to be done, shown first
+    kind: str = ""  # MISSED_DOSES (by the pharmacy report that owns the run) or UNEXPECTED_RESULT
+    record_id: int | None = None  # the report or the drug test result
+    summary: str = ""  # what an acknowledgement holds: the event as said without the prescriber's telling
+    # The acknowledgement of the event as it stands (None while not acknowledged), and an earlier one of the same
+    # event when it has grown since (a longer run): then it is new again.
+    # docs/clinical-safety/hazard-log.md, H-041: An acknowledged safety event is taken as dealt with
+    acknowledgement: SafetyEventAcknowledgement | None = None
+    earlier_acknowledgement: SafetyEventAcknowledgement | None = None
+
+    @property
+    def is_new(self) -> bool:
+        return self.acknowledgement is None
 
 
 def recent_safety_events(user, *, today: date, days: int = 28) -> list[SafetyEvent]:
@@ -106,24 +124,83 @@ def recent_safety_events(user, *, today: date, days: int = 28) -> list[SafetyEve
         .select_related("test__episode__patient")
         .order_by("-test__taken_on")[:20]
     )
+    reports, results = list(reports), list(results)
+    acknowledged = _acknowledgements(reports, results)
     events = [
         SafetyEvent(
             r.period_end,
             r.episode.patient_id,
             str(r.episode.patient),
-            _stored_run(r)
+            run_summary(r)
             + (f": prescriber told on {day_short(r.safety_run_told_on)}" if r.safety_run_told_on else ""),
             "" if r.safety_run_told_on else "Prescriber not yet told: tell them before dosing resumes.",
+            MISSED_DOSES,
+            r.pk,
+            run_summary(r),
+            *_latest_and_earlier(acknowledged.get((MISSED_DOSES, r.pk), []), run_summary(r)),
         )
         for r in reports
     ] + [
-        SafetyEvent(r.test.taken_on, r.test.episode.patient_id, str(r.test.episode.patient), _describe(r))
+        SafetyEvent(
+            r.test.taken_on,
+            r.test.episode.patient_id,
+            str(r.test.episode.patient),
+            result_summary(r),
+            "",
+            UNEXPECTED_RESULT,
+            r.pk,
+            result_summary(r),
+            *_latest_and_earlier(acknowledged.get((UNEXPECTED_RESULT, r.pk), []), result_summary(r)),
+        )
         for r in results
     ]
     return sorted(events, key=lambda e: e.on, reverse=True)[:20]
 
 
-def _stored_run(report: PharmacyReport) -> str:
+def _acknowledgements(reports, results) -> dict[tuple[str, int], list[SafetyEventAcknowledgement]]:
+    """The acknowledgements of these events, oldest first, in one read (none when there is no event)."""
+    found: dict[tuple[str, int], list[SafetyEventAcknowledgement]] = {}
+    if not reports and not results:
+        return found
+    for ack in (
+        SafetyEventAcknowledgement.objects.filter(
+            Q(pharmacy_report__in=[r.pk for r in reports]) | Q(drug_test_result__in=[r.pk for r in results])
+        )
+        .select_related("acknowledged_by")
+        .order_by("acknowledged_at", "pk")
+    ):
+        key = (
+            (MISSED_DOSES, ack.pharmacy_report_id)
+            if ack.pharmacy_report_id
+            else (UNEXPECTED_RESULT, ack.drug_test_result_id)
+        )
+        found.setdefault(key, []).append(ack)
+    return found
+
+
+def _latest_and_earlier(acks: list[SafetyEventAcknowledgement], summary: str) -> tuple:
+    """The acknowledgement of the event as it now stands, if any; else the latest of it as it was before."""
+    current = [ack for ack in acks if ack.what == summary]
+    if current:
+        return current[-1], None
+    return None, (acks[-1] if acks else None)
+
+
+def safety_event_for_user(user, kind: str, pk: int) -> PharmacyReport | DrugTestResult:
+    """A safety event the user may see, by its kind and record: a pharmacy report owning a run of missed doses, or
+    an unexpected result of a drug test that stands; a 404 for anything else, in scope or not (patients/access.py)."""
+    if kind == MISSED_DOSES:
+        reports = PharmacyReport.objects.filter(safety_run__gte=MISSED_DOSE_SAFETY_RUN)
+        return record_for_user(user, reports.select_related("episode__patient"), pk)
+    if kind == UNEXPECTED_RESULT:
+        results = DrugTestResult.objects.filter(_unexpected(), test__entered_in_error_at__isnull=True)
+        return record_for_user(
+            user, results.select_related("test__episode__patient"), pk, episode_path="test__episode__"
+        )
+    raise Http404("No such kind of safety event.")
+
+
+def run_summary(report: PharmacyReport) -> str:
     """'4 consecutive missed doses at Boots', with the run's days when some fall outside this report."""
     first = report.safety_run_from
     last = first + timedelta(days=report.safety_run - 1)
@@ -139,7 +216,7 @@ def _unexpected() -> Q:
     )
 
 
-def _describe(result: DrugTestResult) -> str:
+def result_summary(result: DrugTestResult) -> str:
     if result.expected_because_prescribed:
         return f"{result.get_substance_display()} negative although prescribed: is it being taken?"
     return f"{result.get_substance_display()} positive"

@@ -6,26 +6,39 @@ user leads that are still to finish; recent safety events; and, for a search, pa
 says when the patient is disengaging (Intro, App. B) and when their risk is raised or high, with its reasons
 (§2.2; docs/design.md, Risk level and disengagement). A row is
 an episode, sorted and filtered by the first item it owes; every further item (a check-up after an element of
-treatment beside the strategic review, docs/design.md rule 7b) is shown in the row with its own dates and status."""
+treatment beside the strategic review, docs/design.md rule 7b) is shown in the row with its own dates and status.
+
+What needs doing first comes before the long list (docs/design.md, Users and their jobs): today's appointments, the
+safety events (each acknowledged here: who saw it and when, nothing else changes), the appointments to record, what
+is overdue or due (with the days overdue) and the reviews to finish. A keyworker opens on their own caseload, the
+team one tap away; everyone else on the team."""
 
 from __future__ import annotations
 
 from datetime import date
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
-from django.shortcuts import render
+from django.db.models import Q, QuerySet
+from django.http import QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from patients.access import episodes_for_user
 from patients.models import TreatmentEpisode
 from patients.selectors import (
     appointments_to_record,
+    appointments_today,
     patients_with_nothing_due,
     recent_safety_events,
+    safety_event_for_user,
     search_filter,
     this_week_filter,
 )
+from patients.services.acknowledgement import safety_event_acknowledge
 from recovery_reviews.access import team_ids_for_user
 from recovery_reviews.audit import record_list_access
 from recovery_reviews.pages.forms import CaseloadFilterForm
@@ -74,23 +87,42 @@ def caseload_for_user(
     return episodes
 
 
-def due_this_week(user, *, today: date, limit: int = 15) -> list[TreatmentEpisode]:
-    """Across the whole scope, not only the page shown: targets and deadlines in the next seven days."""
-    return list(caseload_for_user(user, today=today, this_week=True)[:limit])
+def due_this_week(
+    episodes: QuerySet[TreatmentEpisode], *, today: date, limit: int = 20
+) -> list[TreatmentEpisode]:
+    """Of the caseload shown (the user's own or the team, with its filters), across every page: what is overdue,
+    what is due (its target passed), and targets and deadlines in the next seven days, the most pressing first.
+    One query, whatever the number of patients."""
+    urgent = Q(next_review_deadline__lt=today) | Q(next_review_target__lt=today) | this_week_filter(today)
+    listed = list(episodes.filter(urgent)[:limit])
+    for episode in listed:
+        _days(episode, today)
+    return listed
+
+
+def _days(episode: TreatmentEpisode, today: date) -> None:
+    """How late the episode's first item is, said in days: overdue past its deadline, or due past its target."""
+    episode.days_overdue = (
+        (today - episode.next_review_deadline).days if episode.review_status == "overdue" else 0
+    )
+    episode.days_past_target = (
+        (today - episode.next_review_target).days if episode.review_status == "due" else 0
+    )
 
 
 def caseload(request):
-    """The keyworker's home: next reviews soonest first, filtered and searched; due this week; safety events."""
+    """The keyworker's home: what needs doing first, then next reviews soonest first, filtered and searched."""
     today = timezone.localdate()
-    form = CaseloadFilterForm(request.GET or None, user=request.user)
-    filters = form.cleaned_data if form.is_valid() else {}
+    form = CaseloadFilterForm(request.GET, user=request.user)
+    filters = form.cleaned_data if form.is_valid() else {"mine": form.mine_by_default}
+    mine = filters.get("mine", False)
     episodes = caseload_for_user(
         request.user,
         today=today,
         status=filters.get("status", ""),
         search=filters.get("q", ""),
         team_id=getattr(filters.get("team"), "pk", None),
-        mine=filters.get("mine", False),
+        mine=mine,
         this_week=filters.get("week", False),
     )
     # the risk level's and disengagement's facts ride on the page's own query (reviews/risk_selectors.py)
@@ -104,6 +136,8 @@ def caseload(request):
         episode.also_owed = owed.get(episode.pk, [])[1:]  # every item after the first (rule 7b)
         episode.risk = risk_of(episode, transitions.get(episode.pk, ()), today=today)  # §2.2
         episode.disengaged = disengagement_of(episode, today=today)  # Intro, App. B
+        _days(episode, today)
+    safety_events = recent_safety_events(request.user, today=today)
     return render(
         request,
         "patients/caseload.html",
@@ -111,14 +145,45 @@ def caseload(request):
             "form": form,
             "page": page,
             "today": today,
+            "mine": mine,
+            "mine_query": _with(request.GET, mine="on"),
+            "team_query": _with(request.GET, mine=""),
             "status_labels": STATUS_LABELS,
             "kind_labels": KIND_LABELS,
-            "due_this_week": due_this_week(request.user, today=today),
+            "appointments_today": appointments_today(request.user, today=today),
+            "due_this_week": due_this_week(episodes, today=today),
             "appointments_to_record": appointments_to_record(request.user),
             "reviews_to_finish": reviews_to_finish(request.user),
-            "safety_events": recent_safety_events(request.user, today=today),
-            "filtered": any(filters.values()),
+            "safety_events": safety_events,
+            "new_safety_events": sum(event.is_new for event in safety_events),
+            "filtered": any(value for name, value in filters.items() if name != "mine"),
             "can_register": bool(team_ids_for_user(request.user)),
             "nothing_due": patients_with_nothing_due(request.user, search=filters.get("q", "")),
         },
     )
+
+
+def _with(query: QueryDict, **values) -> str:
+    """The page's query string with these values set, back to its first page: the toggle keeps the filters."""
+    query = query.copy()
+    query.pop("page", None)
+    for name, value in values.items():
+        query[name] = value
+    return query.urlencode()
+
+
+@require_POST
+def safety_event_acknowledge_view(request, kind, pk):
+    """Acknowledge a safety event the user can see (patients.selectors.safety_event_for_user: a 404 outside their
+    scope): who and when are recorded, and nothing else changes. Back to the caseload with its filters.
+    docs/clinical-safety/hazard-log.md, H-041: An acknowledged safety event is taken as dealt with."""
+    event = safety_event_for_user(request.user, kind, pk)
+    try:
+        ack = safety_event_acknowledge(event=event, by=request.user)
+    except ValidationError as error:
+        messages.warning(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Safety event acknowledged ({ack.what}). It stays on the record.")
+    back = reverse("patients:caseload")
+    query = request.GET.urlencode()
+    return redirect(f"{back}?{query}#safety-events" if query else f"{back}#safety-events")

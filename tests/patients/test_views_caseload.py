@@ -42,7 +42,7 @@ def get(client, **params):
     return client.get(reverse("patients:caseload"), params).content.decode()
 
 
-def test_the_caseload_is_sorted_by_target_with_status_badges_and_reasons_on_hover(client, alice, team):
+def test_the_caseload_is_sorted_by_target_with_status_badges_and_reasons_on_tap(client, alice, team):
     due(team, alice, date(2026, 2, 10), family_name="Soon")  # target 10 May: due soon
     due(team, alice, date(2025, 9, 1), family_name="Late")  # deadline 1 Mar: overdue
     due(team, alice, date(2026, 4, 20), family_name="Fresh")  # target 20 Jul: upcoming
@@ -52,7 +52,8 @@ def test_the_caseload_is_sorted_by_target_with_status_badges_and_reasons_on_hove
     assert 'class="badge status-overdue"' in listed[0] and ">Overdue<" in listed[0]
     assert 'class="badge status-due_soon"' in listed[1]
     assert 'class="badge status-upcoming"' in listed[2]
-    reasons = re.search(r'status-overdue"[^>]*title="([^"]*)"', listed[0]).group(1)
+    # the reasons are in a disclosure opened by tap, click or Enter, not a tooltip on hover
+    reasons = re.search(r"<details[^>]*><summary><span[^>]*status-overdue.*?</details>", listed[0]).group(0)
     assert "First strategic review within 3 months of entry on 1 Sep 2025 (§1.3)" in reasons
 
 
@@ -164,14 +165,15 @@ def test_caseload_queries_do_not_grow_with_patients(client, alice, team, django_
     page's owed items (every item after the first shown in its row, rule 7b: 14 with it), the page's transitions
     of the last 3 months whether or not a review followed (the risk level's, §2.2: 15 with it; the risk level's
     other facts and disengagement ride on the page's own query), the access of each patient shown, logged in one
-    insert (16 with it), due this week, two safety-event reads, my appointments to record, my reviews to finish,
-    inbox."""
+    insert (16 with it), my appointments of today (the keyworker's home, first on the page: 17 with it), overdue
+    and due this week, two safety-event reads (and one for their acknowledgements when there is an event,
+    tests/recovery_reviews/test_keyworker_home.py), my appointments to record, my reviews to finish, inbox."""
     client.force_login(alice)
     make_episodes(2, team, alice)
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(17):
         assert len(rows(get(client))) == 2
     make_episodes(8, team, alice)
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(17):
         assert len(rows(get(client))) == 10
 
 
@@ -211,15 +213,15 @@ def test_the_search_for_patients_with_nothing_due_stays_in_scope(client, olga, a
 
 
 def test_a_search_reads_a_fixed_number_of_queries(client, alice, team, django_assert_num_queries):
-    """The patients with nothing due are one read, however many match."""
+    """The patients with nothing due are one read, however many match (13 with my appointments of today)."""
     client.force_login(alice)
     make_episodes(3, team, alice)
     finished(team, alice, family_name="Gone")
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         assert get(client, q="Gone").count("Gone, ") == 1
     for n in range(4):
         finished(team, alice, family_name="Gone", given_name=f"Also{n}")
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         assert get(client, q="Gone").count("Gone, ") == 5
 
 

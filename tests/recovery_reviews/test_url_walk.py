@@ -96,6 +96,7 @@ TARGETS = {
     "patients:intervention_end": lambda t: {"pk": t["intervention"].pk},
     "patients:prescriber_informed": lambda t: {"pk": t["pharmacy_report"].pk},
     "patients:entered_in_error": lambda t: {"kind": "top", "pk": t["top"].pk},
+    "patients:safety_event_acknowledge": lambda t: {"kind": "missed-doses", "pk": t["pharmacy_report"].pk},
     "reviews:inbox_open": lambda t: {"pk": t["inbox_item"].pk},
     "reviews:review_new": lambda t: {"episode_pk": t["episode"].pk},
     "reviews:review_preview": lambda t: {"episode_pk": t["episode"].pk},
