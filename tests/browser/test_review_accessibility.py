@@ -108,8 +108,14 @@ def test_the_review_form_and_record_pass_axe_and_fit_a_phone(page, demo):
     row_label = page.get_by_text("Role of participant 2", exact=True)
     page.set_viewport_size(PHONE)
     assert row_label.bounding_box()["width"] > 40
+    # On a phone the evidence pack comes first: a link at the top goes past it to the form.
+    page.get_by_role("link", name="Go to the review form, after the evidence pack").click()
+    page.wait_for_function(
+        "() => Math.abs(document.getElementById('review-form').getBoundingClientRect().top) < 5"
+    )
     page.set_viewport_size(DESKTOP)
     assert row_label.bounding_box()["width"] <= 1  # beside the column header "Role": said, not shown
+    assert not page.get_by_test_id("to-review-form").is_visible()  # the form and the pack side by side
 
     # A failed submit: no date, a participant without a role. Every input still has its own label.
     form = page.locator("#review-form")
