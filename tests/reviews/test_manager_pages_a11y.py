@@ -157,3 +157,16 @@ def test_unmet_needs_has_no_empty_column_heading(client, mona):
     html = client.get(reverse("reviews:unmet_needs")).content.decode()
     assert "<th></th>" not in html
     assert "<th>Strategic review</th>" in html
+
+
+def test_the_embedded_brokers_worker_looks_for_reminders_ten_times_a_second(settings):
+    """kombu's filesystem transport polls once a second by default, which delivered the demo's first sweep at one
+    reminder a second (some three minutes); the embedded default asks for every 0.1 s."""
+    from kombu import Connection
+
+    if not settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        pytest.skip("the broker is not the embedded default's filesystem transport")
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    assert options["polling_interval"] == 0.1
+    with Connection(settings.CELERY_BROKER_URL, transport_options=options) as connection:
+        assert connection.transport.polling_interval == 0.1
