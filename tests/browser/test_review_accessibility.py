@@ -1,8 +1,9 @@
 """The strategic review on a phone and to a screen reader (docs/design.md, Accessible on every device): the review
 form and the review record, with the demo service's data, have no axe-core violation at 390 px and at 1366 px,
 never scroll sideways, and "Complete the review" is on screen, uncovered by the evidence pack, and at least 44 px
-high on a phone. The form after a failed submit too: every input keeps a label of its own. Screenshots
-review-a11y-* at both sizes."""
+high on a phone. The form after a failed submit too: every input keeps a label of its own. The involvement and
+check-up forms: no violation, no sideways scroll, their button 44 px high on a phone. Screenshots review-a11y-* at
+both sizes."""
 
 import io
 from datetime import date
@@ -14,7 +15,7 @@ from django.urls import reverse
 
 from patients.models import TreatmentEpisode
 from recovery_reviews.management.demo.vocabulary import DEMO_PASSWORD
-from reviews.models import ReviewStatus, StrategicReview
+from reviews.models import OwedItem, ReviewStatus, StrategicReview
 from tests.browser.accessibility import DESKTOP, PHONE, axe_violations, sideways_scroll
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -138,4 +139,25 @@ def test_the_review_form_and_record_pass_axe_and_fit_a_phone(page, demo):
     page.goto(record.get_absolute_url())
     assert page.get_by_role("heading", name="Who took part").is_visible()
     problems += _fits_and_passes(page, "record", None)
+
+    # The short forms of the review's family: their one button is on screen and 44 px high on a phone.
+    awaiting = StrategicReview.objects.filter(
+        episode__patient__team__name="North", status=ReviewStatus.AWAITING_PATIENT
+    ).first()
+    ended = TreatmentEpisode.objects.filter(patient__team__name="North", exit_date__isnull=False).first()
+    element = OwedItem.objects.filter(episode__patient__team__name="North", element_end__isnull=False).first()
+    for name, address, button in (
+        ("involvement", reverse("reviews:review_involvement", args=[awaiting.pk]), "Complete the review"),
+        ("check-up", reverse("reviews:check_up_new", args=[ended.pk]), "Record check-up"),
+        (
+            "element-check-up",
+            reverse(
+                "reviews:element_check_up_new", args=[element.episode_id, element.element_end.isoformat()]
+            ),
+            "Record check-up",
+        ),
+    ):
+        page.goto(address)
+        selector = f"main form button[type=submit]:text-is('{button}')"
+        problems += _fits_and_passes(page, name, selector)
     assert not problems, "\n".join(problems)
