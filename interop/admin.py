@@ -1,0 +1,4 @@
+"""The interop app's admin: each part registers its models in its own subpackage (interop/<part>/admin.py), imported
+here so that the admin finds them: add your part's import below, one line each."""
+
+import interop.ndtms.admin  # noqa: F401
