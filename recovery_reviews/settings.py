@@ -297,7 +297,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
         # kombu polls the folder once a second when it finds nothing it may take; with one message taken at a
         # time (prefetch 1, acks late) that delivered about one reminder a second, so the demo's first sweep
-        # (some 175 reminders) took three minutes to fill the inboxes. Every 0.1 s: a few seconds.
+        # (some 175 reminders) took three minutes to fill the inboxes. Every 0.1 s: under 20 seconds.
         "polling_interval": 0.1,
     }
 else:
