@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+"""See interop/fhir/views.py."""
+
+from django.urls import path
+
+from interop.fhir import views
 
 app_name = "fhir"
-urlpatterns: list = []
+urlpatterns = [
+    path("Patient/<int:pk>/", views.patient_bundle_view, name="patient"),
+]
