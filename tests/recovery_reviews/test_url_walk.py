@@ -111,6 +111,7 @@ TARGETS = {
     "careplans:goal_edit": lambda t: {"pk": t["goal"].pk},
     "careplans:action_new": lambda t: {"pk": t["goal"].pk},
     "careplans:action_complete": lambda t: {"pk": t["action"].pk},
+    "fhir:patient": lambda t: {"pk": t["patient"].pk},
 }
 
 
