@@ -137,7 +137,10 @@ def caseload(request):
         episode.risk = risk_of(episode, transitions.get(episode.pk, ()), today=today)  # §2.2
         episode.disengaged = disengagement_of(episode, today=today)  # Intro, App. B
         _days(episode, today)
-    safety_events = recent_safety_events(request.user, today=today)
+    # the new ones first, each group newest first; an acknowledged event stays listed (H-041)
+    safety_events = sorted(
+        recent_safety_events(request.user, today=today), key=lambda event: not event.is_new
+    )
     return render(
         request,
         "patients/caseload.html",

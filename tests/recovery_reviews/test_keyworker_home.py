@@ -343,3 +343,18 @@ def test_on_their_own_caseload_a_keyworker_still_sees_the_teams_safety_events(cl
     events = section(shown, "safety-events")
     assert "Rae Risky" in events and "3 consecutive missed doses at Boots" in events
     assert 'data-testid="acknowledge"' in events
+
+
+def test_new_events_come_first_and_a_long_list_keeps_the_rest_one_tap_away(client, alice, team, kim, run):
+    client.force_login(alice)
+    client.post(acknowledge_url("missed-doses", run.pk))  # the newest event, now acknowledged
+    for n in range(5):
+        episode = due(team, alice, date(2026, 1, 15), family_name=f"Tested{n}")
+        test = DrugTestFactory(episode=episode, taken_on=date(2026, 4, 10 + n))
+        DrugTestResultFactory(test=test, substance="cocaine", result=Result.POSITIVE)
+    events = section(page(client), "safety-events")
+    shown, more = events.split('data-testid="more-safety-events"')
+    assert shown.count('data-testid="safety-event"') == 5 and "safety-event-acknowledged" not in shown
+    assert shown.index("Tested4") < shown.index("Tested0")  # newest first among the new
+    assert more.count('data-testid="safety-event"') == 1 and "Acknowledged by Alice Keyworker" in more
+    assert "<summary>1 more safety event</summary>" in more
