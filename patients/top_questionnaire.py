@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from patients.models import TOP_SUBSTANCES, CoreDomain, Substance, TopAssessment
+from patients.models import OPIOID_SUBSTITUTES, TOP_SUBSTANCES, CoreDomain, Substance, TopAssessment
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,54 @@ class TopItem:
         return "better" if went_up == (self.better == "higher") else "worse"
 
 
+# The one map between the TOP's substances (section 1) and the drug tests' (§2.9: tests corroborate self-report).
+# The TOP asks of "Opiates (illicit)"; a test reports heroin and fentanyl apart, both illicit opioids (a test
+# for methadone or buprenorphine reads the prescription, not illicit use). Each other TOP substance has one test
+# substance of its own. The TOP's "other problem substance" is named in free text, so no test is mapped to it;
+# test substances no TOP item asks about (benzodiazepines, ketamine, synthetic cannabinoids, other) are shown
+# by themselves.
+TOP_SUBSTANCE_TESTS: dict[str, tuple[str, ...]] = {
+    "alcohol": (Substance.ALCOHOL,),
+    "opiates": (Substance.HEROIN, Substance.FENTANYL),
+    "crack": (Substance.CRACK,),
+    "cocaine": (Substance.COCAINE,),
+    "amphetamines": (Substance.AMPHETAMINES,),
+    "cannabis": (Substance.CANNABIS,),
+    "other": (),
+}
+
+# One vocabulary for substances (docs/design.md, Domain): the record's own names
+# (Substance, the names of the primary drug and of the drug tests) everywhere a substance is named: the TOP's
+# rows and charts, the drug tests, the evidence pack. A TOP item is named after the test substance it maps to
+# first ("Opiates (illicit)" is "Heroin / illicit opioids", "Crack" is "Crack cocaine"); the TOP form's own
+# wording stays beside it on the form, as the question asked (TOP_SUBSTANCE_WORDING).
+TOP_SUBSTANCE_WORDING = {prefix: wording for prefix, wording, _unit in TOP_SUBSTANCES}
+TOP_SUBSTANCE_LABELS = {
+    prefix: Substance(tests[0]).label if tests else TOP_SUBSTANCE_WORDING[prefix]
+    for prefix, tests in TOP_SUBSTANCE_TESTS.items()
+}
+
+
+def top_items_for_substances(substances) -> set[str]:
+    """The TOP section-1 items (prefixes) that ask about these substances of the record: a tested substance's own
+    item; methadone or buprenorphine used as a problem drug is illicit opioid use (the TOP counts it there); a
+    substance the TOP does not name is its 'other problem substance'. Used to show a patient's own substances
+    on the chart (docs/design.md, Domain)."""
+    items = set()
+    for code in substances:
+        if code in OPIOID_SUBSTITUTES:
+            items.add("opiates")
+            continue
+        prefix = next((p for p, tests in TOP_SUBSTANCE_TESTS.items() if code in tests), None)
+        items.add(prefix or "other")
+    return items
+
+
 def _top_items() -> tuple[TopItem, ...]:
     drugs = CoreDomain.DRUG_ALCOHOL_USE
     items = []
-    for prefix, label, unit in TOP_SUBSTANCES:
+    for prefix, _wording, unit in TOP_SUBSTANCES:
+        label = TOP_SUBSTANCE_LABELS[prefix]
         items.append(TopItem(f"{prefix}_days_used", f"{label}: days used (of 28)", drugs, 1, "days", "lower"))
         items.append(
             TopItem(f"{prefix}_amount", f"{label}: {unit} on a using day", drugs, 1, "amount", "lower")
@@ -93,21 +137,3 @@ def _top_items() -> tuple[TopItem, ...]:
 
 TOP_ITEMS = _top_items()
 DOMAIN_LABELS = dict(CoreDomain.choices)
-
-
-# The one map between the TOP's substances (section 1) and the drug tests' (§2.9: tests corroborate self-report).
-# The TOP asks of "Opiates (illicit)"; a test reports heroin and fentanyl apart, both illicit opioids (a test
-# for methadone or buprenorphine reads the prescription, not illicit use). Each other TOP substance has one test
-# substance of its own. The TOP's "other problem substance" is named in free text, so no test is mapped to it;
-# test substances no TOP item asks about (benzodiazepines, ketamine, synthetic cannabinoids, other) are shown
-# by themselves.
-TOP_SUBSTANCE_TESTS: dict[str, tuple[str, ...]] = {
-    "alcohol": (Substance.ALCOHOL,),
-    "opiates": (Substance.HEROIN, Substance.FENTANYL),
-    "crack": (Substance.CRACK,),
-    "cocaine": (Substance.COCAINE,),
-    "amphetamines": (Substance.AMPHETAMINES,),
-    "cannabis": (Substance.CANNABIS,),
-    "other": (),
-}
-TOP_SUBSTANCE_LABELS = {prefix: label for prefix, label, _unit in TOP_SUBSTANCES}

@@ -6,7 +6,7 @@ caseload's filters belong to the caseload page, in the top layer (recovery_revie
 
 from patients.forms.base import DATE, CellFieldsMixin, EpisodeForm, date_field
 from patients.forms.evidence import (
-    DEFAULT_PANEL,
+    BLANK_ROWS,
     BaseResultFormSet,
     DrugTestForm,
     DrugTestResultForm,
@@ -37,8 +37,8 @@ from patients.forms.treatment import (
 )
 
 __all__ = [
+    "BLANK_ROWS",
     "DATE",
-    "DEFAULT_PANEL",
     "YES_NO_CHOICES",
     "AppointmentForm",
     "AppointmentOutcomeForm",

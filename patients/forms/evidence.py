@@ -38,6 +38,14 @@ class DrugTestResultForm(CellFieldsMixin, forms.Form):
 
 
 class BaseResultFormSet(forms.BaseFormSet):
+    def add_fields(self, form, index):
+        """Each row's fields named after their row ("Substance, row 2"): in the error summary and for a screen
+        reader every answer says which row it is (the template gives each the same words as its label)."""
+        super().add_fields(form, index)
+        if index is not None:
+            for name, words in ROW_LABELS.items():
+                form.fields[name].label = words.format(row=index + 1)
+
     def clean(self):
         if any(self.errors):
             return
@@ -64,25 +72,28 @@ class BaseResultFormSet(forms.BaseFormSet):
         ]
 
 
+# A row's labels: visibly "Substance", "Result", "Prescribed", with the row named for a screen reader.
+ROW_LABELS = {
+    "substance": "Substance, row {row}",
+    "result": "Result for row {row}",
+    "expected_because_prescribed": "Prescribed, row {row}",
+}
+
 DrugTestResultFormSet = forms.formset_factory(
     DrugTestResultForm, formset=BaseResultFormSet, extra=0, max_num=20
 )
 
-# The panel most services test for; the keyworker can change any row or add one.
-DEFAULT_PANEL = (
-    Substance.HEROIN,
-    Substance.METHADONE,
-    Substance.BUPRENORPHINE,
-    Substance.COCAINE,
-    Substance.BENZODIAZEPINES,
-    Substance.CANNABIS,
-    Substance.AMPHETAMINES,
-)
+BLANK_ROWS = 2  # rows left empty for a substance not on the record
 
 
-def result_rows_initial(prescribed: set[str]) -> list[dict]:
-    """One row per substance of the usual panel; prescribed medicines are ticked as expected to be present."""
-    return [{"substance": s, "expected_because_prescribed": s in prescribed} for s in DEFAULT_PANEL]
+def result_rows_initial(own: list[str], prescribed: set[str]) -> list[dict]:
+    """The rows the form starts with (docs/design.md, Domain): the opioid substitute prescribed now, ticked as
+    expected to be present, then each of the patient's own substances (patients/selectors/substances.py: the
+    episode's problem substances and those a recent test found), then BLANK_ROWS empty rows for others."""
+    medicines = [str(s) for s in OPIOID_SUBSTITUTES if s in prescribed]
+    rows = [{"substance": s, "expected_because_prescribed": True} for s in medicines]
+    rows += [{"substance": s, "expected_because_prescribed": False} for s in own if s not in medicines]
+    return rows + [{} for _ in range(BLANK_ROWS)]
 
 
 def prescribed_substances(interventions, on: date) -> set[str]:

@@ -12,6 +12,7 @@ from patients.models import (
     TopAssessment,
     TopStage,
 )
+from patients.top_questionnaire import TOP_SUBSTANCE_LABELS
 
 YES_NO_CHOICES = [("", "Not answered"), ("yes", "Yes"), ("no", "No")]
 
@@ -73,7 +74,8 @@ class TopAssessmentForm(CellFieldsMixin, EpisodeForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for prefix, label, unit in TOP_SUBSTANCES:
+        for prefix, _wording, unit in TOP_SUBSTANCES:
+            label = TOP_SUBSTANCE_LABELS[prefix]  # one name for each substance (docs/design.md, Domain)
             for week in TOP_WEEKS:
                 self.fields[f"{prefix}_week{week}"] = _week_field(f"{label}, week {week}")
             self.fields[f"{prefix}_amount"] = forms.DecimalField(
@@ -92,6 +94,10 @@ class TopAssessmentForm(CellFieldsMixin, EpisodeForm):
             self.fields[name] = _bounded(_model_label(name), 20, "0 (poor) to 20 (good).")
         for name in TOP_YES_NO:
             self.fields[name] = _yes_no(_model_label(name))
+        # The grid's inputs sit under column headers: each is named in full for a screen reader.
+        for prefix, _wording, _unit in TOP_SUBSTANCES:
+            for name in [f"{prefix}_week{w}" for w in TOP_WEEKS] + [f"{prefix}_amount"]:
+                self.fields[name].widget.attrs["aria-label"] = self.fields[name].label
         self.style_fields()
 
     # Names for the template, section by section.
@@ -99,10 +105,11 @@ class TopAssessmentForm(CellFieldsMixin, EpisodeForm):
     weeks = TOP_WEEKS
 
     def substance_rows(self):
-        for prefix, label, unit in TOP_SUBSTANCES:
+        for prefix, wording, unit in TOP_SUBSTANCES:
             yield {
                 "prefix": prefix,
-                "label": label,
+                "label": TOP_SUBSTANCE_LABELS[prefix],
+                "wording": wording,  # the TOP form's own words for the item
                 "unit": unit,
                 "weeks": [self[f"{prefix}_week{w}"] for w in TOP_WEEKS],
                 "amount": self[f"{prefix}_amount"],

@@ -29,9 +29,17 @@ from recovery_reviews.formatting import day, day_short
 # --- The TOP over time ------------------------------------------------------------------------------------------
 
 
-def top_chart_data(tops: list[TopAssessment]) -> dict:
-    """Series since entry for the TOP chart, one panel per core domain. Unanswered items are null (a gap in
-    the line), never zero. Yes/no items are not charted: they are listed beside the chart."""
+# The chart's y axis, said in words (the panel of ratings, 0-20, or of days in the past four weeks).
+DAYS_AXIS = {CoreDomain.DRUG_ALCOHOL_USE: "Days used in the last 28 days"}
+OTHER_DAYS_AXIS = "Days in the last 28 days"
+RATING_AXIS = "Rating 0-20 (20 is best)"
+
+
+def top_chart_data(tops: list[TopAssessment], *, own_items=frozenset()) -> dict:
+    """Series since entry for the TOP chart, one panel per core domain, with its axis said in words. Unanswered
+    items are null (a gap in the line), never zero. Yes/no items are not charted: they are listed beside the
+    chart. A substance's line is shown when it was ever used or is one of the patient's own (`own_items`, TOP
+    prefixes: top_items_for_substances); any other line never above zero starts hidden, one click away."""
     labels = [day(top.assessed_on) for top in tops]
     stages = [top.get_stage_display() for top in tops]
     panels = []
@@ -43,17 +51,23 @@ def top_chart_data(tops: list[TopAssessment]) -> dict:
             values = [item.value(top) for top in tops]
             if all(v is None for v in values):
                 continue
+            own = item.key.removesuffix("_days_used") in own_items
             series.append(
                 {
                     "label": item.label,
                     "data": values,
-                    # a substance never used in the episode starts hidden (one click shows it)
-                    "hidden": item.scale == "days" and item.better == "lower" and not any(values),
+                    "hidden": item.scale == "days" and item.better == "lower" and not any(values) and not own,
                 }
             )
         ratings = all(s["label"].endswith("(0-20)") for s in series) and series
         panels.append(
-            {"domain": domain, "title": domain_label, "max": 20 if ratings else 28, "series": series}
+            {
+                "domain": domain,
+                "title": domain_label,
+                "max": 20 if ratings else 28,
+                "axis": RATING_AXIS if ratings else DAYS_AXIS.get(domain, OTHER_DAYS_AXIS),
+                "series": series,
+            }
         )
     return {"labels": labels, "stages": stages, "panels": panels}
 

@@ -16,6 +16,7 @@ from patients.models import (
     TopStage,
 )
 from patients.selectors.evidence import MissedRun, episode_safety_events
+from patients.selectors.substances import patient_substances, recent_tests_since, substances_found_since
 from patients.views.common import episode_form_page, say_if_moved, schedule_of
 from recovery_reviews.access import record_for_user
 from recovery_reviews.audit import record_access
@@ -56,10 +57,15 @@ def top_new(request, episode_pk):
 
 def drug_test_new(request, episode_pk):
     episode = episode_for_user(request.user, episode_pk)
-    prescribed = forms.prescribed_substances(episode.interventions.all(), timezone.localdate())
-    results = forms.DrugTestResultFormSet(
-        request.POST or None, prefix="results", initial=forms.result_rows_initial(prescribed)
-    )
+    initial = None
+    if (
+        request.method != "POST"
+    ):  # the rows start with the patient's own substances; a posted form keeps its own
+        today = timezone.localdate()
+        prescribed = forms.prescribed_substances(episode.interventions.all(), today)
+        found = substances_found_since(episode, since=recent_tests_since(today))
+        initial = forms.result_rows_initial(patient_substances(episode, found), prescribed)
+    results = forms.DrugTestResultFormSet(request.POST or None, prefix="results", initial=initial)
     if results.is_bound:
         results.is_valid()  # so that its errors show even when the test's own fields are wrong
 

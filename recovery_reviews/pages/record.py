@@ -23,11 +23,14 @@ from patients.models import (
     ExitReason,
     PharmacyReport,
     RecordCorrection,
+    Substance,
     TopAssessment,
     TopStage,
     TreatmentEpisode,
 )
 from patients.selectors import drug_test_compilation, pharmacy_compilation, top_chart_data, top_latest_answers
+from patients.selectors.substances import patient_substances, substances_found
+from patients.top_questionnaire import top_items_for_substances
 from recovery_reviews.access import can_move_patient
 from recovery_reviews.audit import record_access
 from recovery_reviews.pages.timeline import TimelineEntry, build_timeline
@@ -176,9 +179,27 @@ class EpisodeRecord:
             return None
         return disengagement_of(self.episode, today=self.today)
 
+    @cached_property
+    def own_substances(self) -> list[str]:
+        """The patient's own substances: the episode's problem substances, then those the drug tests of the last
+        three months found (docs/design.md, Domain): from the tests already read, no query."""
+        return patient_substances(self.episode, substances_found(self.tests, since=self.evidence_since))
+
     @property
+    def other_substance_labels(self) -> list[str]:
+        """The episode's other problem substances, by name."""
+        names = dict(Substance.choices)
+        return [names.get(code, code) for code in self.episode.other_substances or []]
+
+    @cached_property
     def chart(self) -> dict:
-        return top_chart_data(self.tops)
+        """The TOP since entry, the lines of the patient's own substances shown (top_chart_data)."""
+        return top_chart_data(self.tops, own_items=top_items_for_substances(self.own_substances))
+
+    @property
+    def chart_columns(self) -> list[tuple[str, str]]:
+        """The chart's table alternative: a column per TOP, its date and its stage."""
+        return list(zip(self.chart["labels"], self.chart["stages"], strict=True))
 
     @property
     def top_answers(self) -> dict:

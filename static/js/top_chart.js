@@ -1,5 +1,7 @@
 // The TOP since entry, one chart per core domain (§2.10), from the data the page embeds. An item not answered is
-// a gap in its line, never a zero.
+// a gap in its line, never a zero. Each axis says what it counts; the lines of the patient's own substances, and
+// of any used, are shown, the others one click away in the legend. The same figures are in a table under each
+// chart (templates/patients/_top_chart_table.html), for anyone who cannot see it.
 (function () {
   "use strict";
   const source = document.getElementById("top-chart-data");
@@ -33,8 +35,16 @@
         maintainAspectRatio: false,
         interaction: { mode: "nearest", intersect: false },
         scales: {
-          y: { min: 0, max: panel.max, ticks: { stepSize: panel.max === 20 ? 5 : 7 } },
-          x: { ticks: { maxRotation: 0, autoSkip: true } },
+          y: {
+            min: 0,
+            max: panel.max,
+            ticks: { stepSize: panel.max === 20 ? 5 : 7 },
+            title: { display: true, text: panel.axis, color: "#212b32" },
+          },
+          x: {
+            ticks: { maxRotation: 0, autoSkip: true },
+            title: { display: true, text: "Date of the TOP", color: "#212b32" },
+          },
         },
         plugins: {
           legend: { position: "bottom", labels: { boxWidth: 10, font: { size: 11 } } },

@@ -213,9 +213,9 @@ def test_the_prescribed_medicine_is_ticked_as_expected_in_the_usual_panel(logged
     InterventionFactory(episode=episode, medicine="buprenorphine", daily_dose_mg=8)
     page = logged_in.get(reverse("patients:drug_test_new", args=[episode.pk])).content.decode()
     rows = re.findall(r'<tr class="result-row">.*?</tr>', page, flags=re.S)
-    ticked = [r for r in rows if 'name="results-2-expected_because_prescribed"' in r][0]
+    ticked = [r for r in rows if 'name="results-0-expected_because_prescribed"' in r][0]
     assert '<option value="buprenorphine" selected>' in ticked and "checked" in ticked
-    assert "checked" not in [r for r in rows if "results-0-" in r][0]
+    assert "checked" not in [r for r in rows if "results-1-" in r][0]  # heroin, the primary drug
 
 
 @pytest.mark.parametrize(

@@ -102,7 +102,7 @@ def test_the_top_chart_has_a_panel_per_core_domain_and_keeps_not_answered_apart_
     panels = {p["domain"]: p for p in data["panels"]}
     assert list(panels) == ["drug_alcohol_use", "health", "offending", "social_functioning"]
     series = {s["label"]: s["data"] for p in data["panels"] for s in p["series"]}
-    assert series["Opiates (illicit): days used (of 28)"] == [28, 0]
+    assert series["Heroin / illicit opioids: days used (of 28)"] == [28, 0]
     assert series["Psychological health (0-20)"] == [6, None]  # not answered is a gap, not a zero
     assert series["Days of paid work (of 28)"] == [0, 4]
     assert panels["health"]["max"] == 20 and panels["offending"]["max"] == 28

@@ -229,8 +229,8 @@ def heroin_on_top(episode, alice):
 
 
 DISAGREEMENT = (
-    "Self-reported opiates (illicit) use fell from 22 to 9 days in 28 since entry, but 10 of 13 drug tests since "
-    "entry (77%) were positive for heroin / illicit opioids: the tests do not corroborate the fall (§2.9)."
+    "Self-reported heroin / illicit opioids use fell from 22 to 9 days in 28 since entry, but 10 of 13 drug tests "
+    "since entry (77%) were positive for heroin / illicit opioids: the tests do not corroborate the fall (§2.9)."
 )
 
 
@@ -238,13 +238,14 @@ def test_self_report_and_tests_side_by_side_per_substance(episode, heroin_on_top
     pack = evidence_pack(episode, as_of=TODAY)
     opiates = pack.substances[0]
     assert (opiates.label, opiates.tested_for) == (
-        "Opiates (illicit)",
+        "Heroin / illicit opioids",
         "heroin / illicit opioids or fentanyl and synthetic opioids",
     )
     assert (opiates.at_entry, opiates.at_last_review, opiates.latest) == (22, None, 9)
     tally = opiates.tests_since_entry
     assert (tally.tested, tally.positive, round(tally.share, 2)) == (13, 10, 0.77)
-    assert [row.label for row in pack.substances] == ["Opiates (illicit)"]  # methadone: the compliance rows
+    # methadone: the compliance rows
+    assert [row.label for row in pack.substances] == ["Heroin / illicit opioids"]
 
 
 def test_falling_self_report_against_positive_tests_is_a_named_disagreement(episode, heroin_on_top):
@@ -294,7 +295,7 @@ def test_no_use_reported_against_a_positive_test_in_the_tops_28_days(episode, al
     )
     pack = evidence_pack(episode, as_of=TODAY)
     assert pack.disagreements == [
-        "The TOP of 20 Nov 2026 reports no crack use in its 28 days, but 1 of 1 drug tests in those days (the "
+        "The TOP of 20 Nov 2026 reports no crack cocaine use in its 28 days, but 1 of 1 drug tests in those days (the "
         "first on 2 Nov 2026) were positive for crack cocaine (§2.9)."
     ]
 
@@ -318,7 +319,7 @@ def test_a_reviews_page_says_the_tests_disagree_beside_good_progress(client, epi
     assert "But the evidence holds against it" in hints
     assert "10 of 13 drug tests since entry (77%) were positive for heroin / illicit opioids" in hints
     substances = page.split('data-testid="pack-substances"')[1].split("</table>")[0]
-    assert "Opiates (illicit) <span" in substances and "10 of 13 (77%)" in substances
+    assert "Heroin / illicit opioids <span" in substances and "10 of 13 (77%)" in substances
 
 
 def test_the_review_forms_suggestion_names_what_contradicts_it(episode, heroin_on_top):
