@@ -19,7 +19,9 @@ AGENCY_CODE = RegexValidator(
 class NdtmsAgency(models.Model):
     """The NDTMS agency code a team's return is made under (the AGNCY column and the file's name)."""
 
-    team = models.OneToOneField("recovery_reviews.Team", on_delete=models.PROTECT, related_name="ndtms_agency")
+    team = models.OneToOneField(
+        "recovery_reviews.Team", on_delete=models.PROTECT, related_name="ndtms_agency"
+    )
     agency_code = models.CharField("NDTMS agency code", max_length=10, validators=[AGENCY_CODE])
 
     class Meta:
@@ -53,3 +55,6 @@ class NdtmsConsent(models.Model):
     def __str__(self):
         said = "consents" if self.consented else "does not consent"
         return f"{self.patient} {said} to NDTMS sharing (from {self.decided_on:%d/%m/%Y})"
+
+    def get_additional_data(self):
+        return {"patient_id": self.patient_id}

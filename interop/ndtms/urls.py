@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+"""See interop/__init__.py."""
+
+from django.urls import path
+
+from interop.ndtms import views
 
 app_name = "ndtms"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.return_page, name="return"),
+    path("download/", views.download, name="download"),
+]
