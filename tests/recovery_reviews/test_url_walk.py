@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from interop.caseload_import.models import CaseloadImport
 from recovery_reviews.models import Role
 from reviews.models import InboxItem
 from tests.support.factories import (
@@ -72,6 +73,9 @@ def theirs(other_team, olga):
         "inbox_item": InboxItem.objects.create(recipient=olga, subject="For Olga", body="Hers alone."),
         "team": other_team,
         "keyworker": olga,
+        "caseload_import": CaseloadImport.objects.create(
+            team=other_team, filename="theirs.csv", sha256="0" * 64, status="ready", uploaded_by=olga
+        ),
     }
 
 
@@ -112,6 +116,9 @@ TARGETS = {
     "careplans:action_new": lambda t: {"pk": t["goal"].pk},
     "careplans:action_complete": lambda t: {"pk": t["action"].pk},
     "fhir:patient": lambda t: {"pk": t["patient"].pk},
+    "caseload_import:result": lambda t: {"pk": t["caseload_import"].pk},
+    "caseload_import:problems_csv": lambda t: {"pk": t["caseload_import"].pk},
+    "caseload_import:commit": lambda t: {"pk": t["caseload_import"].pk},
 }
 
 
