@@ -117,6 +117,13 @@ def test_the_review_list_on_a_phone_is_a_card_per_item_with_its_days_overdue(pag
     # A screen reader still meets a table with its column headings.
     assert page.get_by_role("table").get_by_role("columnheader", name="Days overdue").count() == 1
     page.screenshot(path=str(SHOTS / "review-list-card-390.png"))
+    # An item not overdue: no "Days overdue" line on its card.
+    page.goto(reverse("reviews:list") + "?status=due_soon")
+    row = page.get_by_test_id("list-row").first
+    row.scroll_into_view_if_needed()
+    assert not row.get_by_test_id("days-overdue").is_visible()
+    assert "Due soon" in row.inner_text()
+    page.screenshot(path=str(SHOTS / "review-list-card-due-soon-390.png"))
 
 
 def test_the_forecast_chart_has_titled_axes_and_its_numbers_as_a_table(page, demo):
