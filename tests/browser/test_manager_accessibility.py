@@ -95,6 +95,8 @@ def test_on_a_phone_the_manager_tabs_take_two_rows_and_mark_the_current_page(pag
     assert all(tab.bounding_box()["height"] >= 44 for tab in tabs.all())
     current = page.locator("[data-testid=manager-nav] [aria-current=page]")
     assert current.all_inner_texts() == ["First-review timeliness"]
+    show = page.locator("main form[method=get] button[type=submit]")
+    assert show.bounding_box()["height"] >= 44  # the page's main action, on a phone
     # Sideways on a phone as the walk measures it: the page opened at 1366 px, then the window narrowed.
     page.set_viewport_size(DESKTOP)
     page.goto(reverse("reviews:forecast"))
