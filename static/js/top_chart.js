@@ -7,6 +7,14 @@
   const source = document.getElementById("top-chart-data");
   if (!source || typeof Chart === "undefined") return;
   const data = JSON.parse(source.textContent);
+  // An axis title in two lines, so that it fits beside a short chart on a phone.
+  function twoLines(text) {
+    const aside = text.indexOf(" (");
+    if (aside > 0) return [text.slice(0, aside), text.slice(aside + 1)];
+    const words = text.split(" ");
+    const half = Math.ceil(words.length / 2);
+    return words.length > 3 ? [words.slice(0, half).join(" "), words.slice(half).join(" ")] : text;
+  }
   const colours = ["#0d6efd", "#dc3545", "#198754", "#fd7e14", "#6f42c1", "#20c997", "#6c757d", "#d63384", "#0dcaf0"];
   data.panels.forEach(function (panel) {
     const canvas = document.getElementById("top-chart-" + panel.domain);
@@ -39,7 +47,7 @@
             min: 0,
             max: panel.max,
             ticks: { stepSize: panel.max === 20 ? 5 : 7 },
-            title: { display: true, text: panel.axis, color: "#212b32" },
+            title: { display: true, text: twoLines(panel.axis), color: "#212b32" },
           },
           x: {
             ticks: { maxRotation: 0, autoSkip: true },

@@ -328,3 +328,16 @@ def test_the_end_links_say_what_they_end(logged_in, episode):
     assert re.search(r'End<span class="visually-hidden"> Complex, co-morbid[^<]*</span></a>', html)
     assert ">end</a>" not in html
     assert "also Alcohol, Benzodiazepines" in html  # by name, not by code
+
+
+def test_a_drug_tests_results_are_said_in_words_not_only_in_signs_and_colours(logged_in, episode):
+    found_in_a_test(
+        episode, date(2026, 4, 10), ("crack", Result.POSITIVE, False), ("methadone", Result.NEGATIVE, True)
+    )
+    html = logged_in.get(reverse("patients:detail", args=[episode.patient_id])).content.decode()
+    tests = html.split('data-testid="drug-tests"')[1].split("</section>")[0]
+    assert (
+        'Crack cocaine <span aria-hidden="true">+</span><span class="visually-hidden">positive, unexpected;'
+        in tests
+    )
+    assert '<span class="visually-hidden">negative, prescribed, unexpected;</span>' in tests
