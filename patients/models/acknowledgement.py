@@ -1,4 +1,4 @@
-"""A safety event acknowledged on the caseload (docs/design.md, Users and their jobs): someone who can see the
+"""A safety event acknowledged on the caseload (docs/design.md, The keyworker's home): someone who can see the
 patient says they have seen a run of missed doses or an unexpected drug test result. It is a note of who saw it and
 when, nothing more: it changes no schedule, closes no reminder, does not tell the prescriber, and the event stays on
 the patient's record and on the caseload (quiet once acknowledged). It holds what the event said when acknowledged,

@@ -66,7 +66,7 @@ def appointments_to_record(user, *, limit: int = 10) -> list[Appointment]:
 
 def appointments_today(user, *, today: date, limit: int = 20) -> list[Appointment]:
     """The user's own appointments of the day, in the service's local time, earliest first (cancelled ones left
-    out): the first thing the keyworker's home shows (docs/design.md, Users and their jobs)."""
+    out): the first thing the keyworker's home shows (docs/design.md, The keyworker's home)."""
     start = timezone.make_aware(datetime.combine(today, time.min))
     end = timezone.make_aware(datetime.combine(today + timedelta(days=1), time.min))
     return list(

@@ -1,4 +1,4 @@
-"""Acknowledging a safety event on the caseload (docs/design.md, Users and their jobs). The one write it makes is
+"""Acknowledging a safety event on the caseload (docs/design.md, The keyworker's home). The one write it makes is
 the acknowledgement itself (who, when, and what the event said then), logged like every record (patients/audit.py):
 no schedule, reminder, prescriber's telling or record of the patient changes, so that an acknowledged event is
 never taken as dealt with:

@@ -8,7 +8,7 @@ says when the patient is disengaging (Intro, App. B) and when their risk is rais
 an episode, sorted and filtered by the first item it owes; every further item (a check-up after an element of
 treatment beside the strategic review, docs/design.md rule 7b) is shown in the row with its own dates and status.
 
-What needs doing first comes before the long list (docs/design.md, Users and their jobs): today's appointments, the
+What needs doing first comes before the long list (docs/design.md, The keyworker's home): today's appointments, the
 safety events (each acknowledged here: who saw it and when, nothing else changes), the appointments to record, what
 is overdue or due (with the days overdue) and the reviews to finish. A keyworker opens on their own caseload, the
 team one tap away; everyone else on the team."""

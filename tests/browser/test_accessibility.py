@@ -244,6 +244,7 @@ NOT_PAGES = {
     "home": "redirects to the role's first page (the caseload or the dashboard)",
     "logout": "POST only, then the sign-in page",
     "reviews:inbox_read_all": "POST only, then the inbox",
+    "patients:safety_event_acknowledge": "POST only: acknowledges a safety event from the caseload, then back to it",
     "reviews:review_discard": "POST only: the review form's 'Discard this draft' button",
     "reviews:capacity_set": "POST only: the forecast's capacity form, whose error state is the forecast's",
     "account_reset_link": "POST only: the people page's button; it answers with the link, shown in that page",
