@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 
 from interop.ndtms.records import Period
 from recovery_reviews.access import teams_for_user
+from recovery_reviews.forms import DATE, not_in_future
 from recovery_reviews.models import Role
 
 FIRST_P_MONTH = date(2020, 4, 1)  # data set P from 1 April 2020 (facts §2.1)
@@ -57,3 +58,27 @@ class ReturnForm(forms.Form):
             return parse_month(self.cleaned_data["month"], today=self.today)
         except ValueError as error:
             raise forms.ValidationError(str(error)) from error
+
+
+class ConsentForm(forms.Form):
+    """The patient's decision about sharing their record with NDTMS, and the day they made it."""
+
+    consented = forms.TypedChoiceField(
+        label="Does the patient consent to their record being shared with NDTMS?",
+        choices=[("yes", "Yes, they consent"), ("no", "No, they do not consent")],
+        coerce=lambda answer: answer == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Say whether the patient consents to sharing with NDTMS."},
+        help_text="Without consent the return sends only the agency code, the client ID and CONSENT=N.",
+    )
+    decided_on = forms.DateField(
+        label="Date the patient decided",
+        widget=DATE,
+        error_messages={
+            "required": "Give the date the patient decided.",
+            "invalid": "Enter the date as day, month and year.",
+        },
+    )
+
+    def clean_decided_on(self):
+        return not_in_future(self.cleaned_data["decided_on"])

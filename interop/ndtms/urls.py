@@ -8,4 +8,5 @@ app_name = "ndtms"
 urlpatterns = [
     path("", views.return_page, name="return"),
     path("download/", views.download, name="download"),
+    path("consent/<int:pk>/", views.consent, name="consent"),
 ]

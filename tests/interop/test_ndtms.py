@@ -499,3 +499,56 @@ def test_the_return_on_postgresql(record, alice):
     assert connection.vendor == "postgresql"
     assert [p.episode_id for p in ret.problems] == [other.pk]
     assert len(ret.rows) == 5 and {r["CONSENT"] for r in table(ret)} == {"Y"}
+
+
+# --- Recording consent -------------------------------------------------------------------------------------------
+
+
+def test_a_keyworker_records_consent_and_the_next_return_sends_the_record(client, alice, record):
+    NdtmsConsent.objects.all().delete()
+    client.force_login(alice)
+    url = reverse("ndtms:consent", kwargs={"pk": record.patient.pk})
+    page = client.get(url).content.decode()
+    assert "no decision recorded: read as no consent" in page
+    response = client.post(url, {"consented": "yes", "decided_on": "2026-12-01"})
+    assert response.status_code == 302
+    decision = NdtmsConsent.objects.get()
+    assert (decision.consented, decision.decided_on, decision.recorded_by) == (True, date(2026, 12, 1), alice)
+    assert "consents (decided 1 Dec 2026)" in client.get(url).content.decode()
+    assert {r["CONSENT"] for r in table(make(filled()))} == {"Y"}
+
+
+def test_a_later_decision_to_withdraw_stands_and_the_first_is_kept(client, alice, record):
+    client.force_login(alice)
+    url = reverse("ndtms:consent", kwargs={"pk": record.patient.pk})
+    client.post(url, {"consented": "no", "decided_on": "2026-12-09"})
+    assert list(NdtmsConsent.objects.order_by("decided_on").values_list("consented", flat=True)) == [
+        True,
+        False,
+    ]
+    assert {r["CONSENT"] for r in table(make(filled()))} == {"N"}
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        ({"decided_on": "2026-12-01"}, "Say whether the patient consents to sharing with NDTMS."),
+        ({"consented": "yes", "decided_on": "2026-12-11"}, "This date is in the future."),
+        ({"consented": "yes", "decided_on": "1980-01-01"}, "before the patient&#x27;s date of birth"),
+        ({"consented": "yes", "decided_on": "31/31/2026"}, "Enter the date as day, month and year."),
+    ],
+)
+def test_a_consent_decision_that_cannot_be_recorded_says_why(client, alice, record, data, said):
+    NdtmsConsent.objects.all().delete()
+    client.force_login(alice)
+    response = client.post(reverse("ndtms:consent", kwargs={"pk": record.patient.pk}), data)
+    assert response.status_code == 400 and said in response.content.decode()
+    assert not NdtmsConsent.objects.exists()
+
+
+def test_another_teams_patients_consent_is_out_of_reach(client, olga, record):
+    client.force_login(olga)
+    url = reverse("ndtms:consent", kwargs={"pk": record.patient.pk})
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"consented": "no", "decided_on": "2026-12-01"}).status_code == 404
+    assert list(NdtmsConsent.objects.values_list("consented", flat=True)) == [True]
