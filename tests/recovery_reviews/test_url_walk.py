@@ -84,6 +84,7 @@ TARGETS = {
     "account_reset_link": lambda t: {"pk": t["keyworker"].pk},
     "access_log": lambda t: {"pk": t["patient"].pk},
     "patients:detail": lambda t: {"pk": t["patient"].pk},
+    "ndtms:consent": lambda t: {"pk": t["patient"].pk},
     "patients:move": lambda t: {"pk": t["patient"].pk},
     "patients:correct": lambda t: {"pk": t["patient"].pk},
     "patients:episode_open": lambda t: {"pk": t["patient"].pk},
