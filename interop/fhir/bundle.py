@@ -18,8 +18,8 @@ What goes in, and as what:
 - Encounter: keyworker appointments, strategic reviews and recovery check-ups (after exit or after an element).
 - Observation: each answered item of each Treatment Outcomes Profile (TOP), coded in the product's own code
   system, with its stage as a component; an item left unanswered is not sent (it is not zero).
-- Appointment (status proposed): each review or check-up the episode owes, as interop/fhir/bundle.py
-  owed_item_appointment explains.
+- Appointment (status proposed): each review or check-up the episode owes, as owed_item_appointment below
+  explains.
 - CodeSystem: the product's own code systems, so that every code the bundle uses is defined in it.
 """
 
@@ -99,7 +99,8 @@ def patient_resource(patient) -> dict:
     resource = {"resourceType": "Patient", "id": resource_id("Patient", patient.pk), **profile("Patient")}
     if patient.nhs_number:
         resource["identifier"] = [{"system": codes.NHS_NUMBER_SYSTEM, "value": patient.nhs_number}]
-    resource["name"] = [{"use": "official", "family": patient.family_name, "given": [patient.given_name]}]
+    name = {"use": "official", "family": patient.family_name, "given": [patient.given_name]}
+    resource["name"] = [{key: value for key, value in name.items() if value and value != [""]}]
     resource["birthDate"] = patient.date_of_birth.isoformat()
     resource["managingOrganization"] = _team_ref(patient.team)
     return resource

@@ -232,6 +232,14 @@ def test_a_patient_without_an_nhs_number_has_no_identifier(client, alice, patien
     assert "identifier" not in resource
 
 
+def test_a_name_recorded_in_part_is_sent_in_part(client, alice, patient, episode):
+    """FHIR has no empty strings: a given name that was never recorded is left out, not sent empty."""
+    patient.given_name = ""
+    patient.save(update_fields=["given_name"])
+    (resource,) = of_type(export(client, alice, patient), "Patient")
+    assert resource["name"] == [{"use": "official", "family": "Example"}]
+
+
 def test_each_episode_is_an_episode_of_care_with_its_period(client, alice, patient, episode):
     ended = EpisodeFactory(
         patient=patient,
