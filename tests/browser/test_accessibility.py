@@ -28,6 +28,7 @@ from patients.models import (
 from recovery_reviews.management.demo.vocabulary import DEMO_PASSWORD
 from recovery_reviews.models import Team, User
 from reviews import reminders
+from reviews.services import strategic
 from reviews.models import InboxItem, OwedItem, ReviewStatus, StrategicReview
 from tests.browser.accessibility import DESKTOP, PHONE, axe_violations, sideways_scroll
 from tests.browser.conftest import SCREENSHOTS
@@ -70,6 +71,10 @@ class Demo:
         self.element_end = OwedItem.objects.filter(
             episode__patient__team=self.north, element_end__isnull=False
         ).first()
+        # A review in progress, on another of North's open episodes, for the review form itself.
+        senior = User.objects.get(username="sp.north")
+        other = open_episodes.exclude(pk=self.episode.pk).filter(patient__team=self.north).first()
+        self.draft = strategic.review_start(episode=other, lead=senior, by=senior, held_on=date.today())
         self.inbox_item = InboxItem.objects.filter(recipient=self.keyworker).first()
         self.action = GoalAction.objects.filter(
             goal__care_plan__episode__patient__team=self.north, completed_on__isnull=True
@@ -196,6 +201,7 @@ PAGES = [
         url("reviews:review_new", episode_pk=lambda d: d.episode.pk),
         error=BLANK_DATES,
     ),
+    Page("strategic review form", SP, url("reviews:detail", pk=lambda d: d.draft.pk), error=BLANK_DATES),
     Page("review record", SP, url("reviews:detail", pk=lambda d: d.review.pk)),
     Page("involvement", SP, url("reviews:review_involvement", pk=lambda d: d.awaiting.pk), error=BLANK_DATES),
     Page(
@@ -291,8 +297,11 @@ def _sign_in(page, username):
 
 def _fail(page, fill: dict) -> None:
     """Type what makes the form fail and send it, the browser's own checks off."""
-    posted = page.locator("main form[method=post], main form[method=POST]")
-    form = posted.last if posted.count() else page.locator("main form").last
+    # The page's form: of the forms that post (or, on a search page, of all), the one that asks the most.
+    forms = page.locator("main form[method=post], main form[method=POST]")
+    forms = forms if forms.count() else page.locator("main form")
+    sizes = [f.locator("input:not([type=hidden]), select, textarea").count() for f in forms.all()]
+    form = forms.nth(sizes.index(max(sizes)))
     form.evaluate("f => { f.noValidate = true; }")
     for selector, value in fill.items():
         for element in form.locator(f"{selector}:visible").all():
