@@ -452,3 +452,19 @@ def test_another_teams_staff_and_team_are_not_found(north, mona):
     UserFactory(username="eve", role=Role.KEYWORKER, team=other)
     found = problems(csv_file(ROW_NEW.replace(",alice,", ",eve,")), north)
     assert found[0][2] == "No one in North has the username 'eve'."
+
+
+def test_a_line_is_numbered_as_a_spreadsheet_numbers_it_past_a_value_over_two_lines(north):
+    spans = '943 476 5919,"Jo\nAnne",Bloggs,14/03/1981,North,alice,,2025-06-02,heroin,,,,,,'
+    found = problems(csv_file(spans, ROW_NEW.replace("1990-01-31", "1990-13-31")), north)
+    assert [(line, column) for line, column, *_ in found] == [(4, "date_of_birth")]
+
+
+def test_take_home_doses_and_medicine_names_are_read_as_people_write_them(north):
+    row = ROW_OST.replace("methadone,60,supervised", "Buprenorphine (sublingual),12 mg,3 take-home")
+    (new,) = caseload_check(content=csv_file(row), team=north).plan.new
+    assert (new.ost.medicine, new.ost.daily_dose_mg, new.dispensing.take_home_doses_per_week) == (
+        "buprenorphine",
+        Decimal("12"),
+        3,
+    )

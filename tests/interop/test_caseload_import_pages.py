@@ -223,3 +223,12 @@ def test_the_command_refuses_a_wrong_team_or_user(north, caseload_csv, arguments
     with pytest.raises(CommandError, match=says):
         call_command("import_caseload", caseload_csv(ROW_NEW), *arguments)
     assert not Patient.objects.exists()
+
+
+def test_the_benchmark_imports_its_generated_file_and_removes_it(db):
+    out = io.StringIO()
+    call_command("bench_import", "--rows", "30", stdout=out, stderr=io.StringIO())
+    printed = out.getvalue()
+    assert "30 new, 0 already imported, 0 problems" in printed and "0 new, 30 already imported" in printed
+    assert "commit (check again, write, schedules, audit):" in printed
+    assert not Patient.objects.exists() and not CaseloadImport.objects.exists()
