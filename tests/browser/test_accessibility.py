@@ -250,6 +250,7 @@ NOT_PAGES = {
     "home": "redirects to the role's first page (the caseload or the dashboard)",
     "logout": "POST only, then the sign-in page",
     "reviews:inbox_read_all": "POST only, then the inbox",
+    "fhir:patient": "JSON, a FHIR R4 Bundle (or its download): no HTML",
     "patients:safety_event_acknowledge": "POST only: acknowledges a safety event from the caseload, then back to it",
     "reviews:review_discard": "POST only: the review form's 'Discard this draft' button",
     "reviews:capacity_set": "POST only: the forecast's capacity form, whose error state is the forecast's",
