@@ -7,6 +7,7 @@ what day, is interop/ndtms/records.py."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -93,6 +94,13 @@ class Return:
     @property
     def sent_patient_ids(self) -> list[int]:
         return list(self.sent_patients)
+
+    @property
+    def reasons(self) -> list[tuple[str, int]]:
+        """Each reason a record cannot be sent, with how many records it stops, most first: what to fix first."""
+        counts = Counter((p.reason, p.episode_id) for p in self.problems)
+        by_reason = Counter(reason for reason, _episode in counts)
+        return by_reason.most_common()
 
     @property
     def withheld_episodes(self) -> int:

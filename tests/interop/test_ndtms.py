@@ -345,6 +345,10 @@ def test_the_manager_sees_the_counts_and_each_record_that_cannot_be_sent(client,
     assert 'Cannot be sent</dt><dd class="col-sm-7" data-testid="ndtms-withheld">2' in page  # no MODAL codes
     assert f'href="/patients/{fentanyl.patient.pk}/">Fen Tanyl</a>' in page
     assert "has no NDTMS code in the drug code map" in page
+    assert (
+        "<strong>2 records:</strong> MODAL: &#x27;Opioid substitution treatment&#x27; has no NDTMS code"
+        in page
+    )
     assert "N0852-20261101-20261130-TREAT-IN-P.csv" in page
     seen = LogEntry.objects.filter(additional_data__patient_id=fentanyl.patient.pk, changes__has_key="list")
     assert seen.count() == 1  # naming the record on the page is an access
@@ -457,7 +461,8 @@ def test_the_command_prints_the_counts_and_problems_and_writes_the_file(record, 
     out = io.StringIO()
     call_command("ndtms_return", "--period", "2026-11", "--team", "North", stdout=out)
     said = out.getvalue()
-    assert "cannot be sent: 1" in said and "has no NDTMS code in the intervention code map" in said
+    assert "cannot be sent: 1" in said
+    assert "1 record(s) not sent: MODAL: 'Opioid substitution treatment' has no NDTMS code" in said
     assert (
         "Checked only: give --out" in said and not LogEntry.objects.filter(changes__has_key="export").exists()
     )

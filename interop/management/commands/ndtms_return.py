@@ -78,6 +78,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"  cannot be sent: {ret.withheld_episodes}")
         self.stdout.write(f"  rows in the file: {len(ret.rows)}")
+        for reason, count in ret.reasons:
+            self.stdout.write(f"  {count} record(s) not sent: {reason}")
         for problem in ret.problems:
             self.stdout.write(
                 f"  not sent: patient {problem.patient_id} ({problem.patient}), episode {problem.episode_id}: "
