@@ -2,13 +2,6 @@
 (function () {
   "use strict";
 
-  // Status badges: the reasons behind the dates, on hover and on keyboard focus.
-  if (window.bootstrap) {
-    document.querySelectorAll('[data-bs-toggle="tooltip"]').forEach(function (el) {
-      new bootstrap.Tooltip(el, { customClass: "reasons-tooltip" });
-    });
-  }
-
   // A form is saved once: after a submit its buttons wait for the answer, since a second click would post it
   // again (a second appointment, a second test). They are disabled just after the submit, so that the clicked
   // button's name still goes with the form. Forms that htmx posts swap themselves out and are left alone.
