@@ -175,7 +175,7 @@ def _team_and_staff(rows: list[Row], team, staff: dict) -> None:
                 row.problem(
                     column,
                     f"No one in {team} has the username '{username}'.",
-                    f"Give the username a {what} of {team} signs in with (the manager's pages list the team).",
+                    f"Give the username a {what} of {team} signs in with.",
                 )
             elif person.role != role:
                 row.problem(

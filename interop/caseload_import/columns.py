@@ -95,7 +95,7 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "ost_start_date",
         "OST start date",
-        f"Optional column: the day the current OST course began, {DATE_FORMATS}; blank or absent means the entry "
+        f"The day the current OST course began, {DATE_FORMATS}; blank or absent means the entry "
         "date. A start after the entry date is a treatment transition (the review comes within 3 months of it).",
         "",
         in_header=False,

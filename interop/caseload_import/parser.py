@@ -95,7 +95,7 @@ def decode(content: bytes) -> tuple[str | None, Problem | None]:
     except UnicodeDecodeError as error:
         line = content[: error.start].count(b"\n") + 1
         return None, Problem(
-            line,
+            None,
             "",
             f"{NOT_UTF8} (line {line} has a byte UTF-8 does not allow, as Windows-1252 writes é or £).",
             NOT_UTF8_FIX,
