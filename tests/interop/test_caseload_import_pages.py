@@ -232,3 +232,14 @@ def test_the_benchmark_imports_its_generated_file_and_removes_it(db):
     assert "30 new, 0 already imported, 0 problems" in printed and "0 new, 30 already imported" in printed
     assert "commit (check again, write, schedules, audit):" in printed
     assert not Patient.objects.exists() and not CaseloadImport.objects.exists()
+
+
+def test_support_staff_read_the_imports_in_the_admin_without_the_file(client, north, mona):
+    client.force_login(mona)
+    post_file(client, north, csv_file(ROW_NEW))
+    checked = CaseloadImport.objects.get()
+    support = UserFactory(username="support", role=Role.SUPPORT, team=None, is_staff=True, is_superuser=True)
+    client.force_login(support)
+    assert client.get(reverse("admin:interop_caseloadimport_changelist")).status_code == 200
+    page = client.get(reverse("admin:interop_caseloadimport_change", args=[checked.pk])).content.decode()
+    assert checked.sha256 in page and "Smith" not in page
