@@ -264,7 +264,9 @@ def _identity(row: Row, cells: dict, today: date) -> None:
         if len(row.nhs_number) != 10 or not row.nhs_number.isdigit():
             row.problem(
                 "nhs_number",
-                f"An NHS number has 10 digits; this one is '{number}'.",
+                f"An NHS number has 10 digits; this one has {sum(c.isdigit() for c in number)}"
+                + ("" if row.nhs_number.isdigit() else " and other characters")
+                + ".",
                 "Copy it again from the patient's record (spaces are fine, as in 943 476 5919).",
             )
         elif nhs_number_check_digit(row.nhs_number[:9]) != int(row.nhs_number[9]):

@@ -128,7 +128,7 @@ def test_more_rows_than_one_import_takes_is_refused(north, monkeypatch):
         (
             ("943 476 5919", "943 476 591"),
             "nhs_number",
-            "An NHS number has 10 digits; this one is '943 476 591'.",
+            "An NHS number has 10 digits; this one has 9.",
         ),
         ((",alice,", ",bob,"), "keyworker", "No one in North has the username 'bob'."),
         ((",alice,", ",sam,"), "keyworker", "'sam' is a senior practitioner, not a keyworker."),
@@ -467,4 +467,14 @@ def test_take_home_doses_and_medicine_names_are_read_as_people_write_them(north)
         "buprenorphine",
         Decimal("12"),
         3,
+    )
+
+
+def test_an_agreed_date_beyond_six_months_is_not_used_and_the_reasons_say_why(north, mona):
+    row = ROW_OST.replace("2026-09-01,2026-12-01", "2026-09-01,2027-06-01")
+    caseload_import_commit(upload=upload(csv_file(row), north, mona), by=mona)
+    episode = TreatmentEpisode.objects.get()
+    assert episode.next_review_target == date(2027, 3, 1)  # rule 2: 6 months after the last review
+    assert any(
+        "The agreed date of 1 Jun 2027 is more than 6 months" in r for r in episode.next_review_reasons
     )
