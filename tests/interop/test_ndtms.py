@@ -346,7 +346,8 @@ def test_the_manager_sees_the_counts_and_each_record_that_cannot_be_sent(client,
     assert f'href="/patients/{fentanyl.patient.pk}/">Fen Tanyl</a>' in page
     assert "has no NDTMS code in the drug code map" in page
     assert "<strong>1 record:</strong> DRUG1: &#x27;Fentanyl and synthetic opioids&#x27; has no" in page
-    assert "N0852-20261101-20261130-TREAT-IN-P.csv" in page
+    assert "No record can be sent yet, so there is no file to download." in page
+    assert "N0852-20261101-20261130-TREAT-IN-P.csv" not in page
     seen = LogEntry.objects.filter(additional_data__patient_id=fentanyl.patient.pk, changes__has_key="list")
     assert seen.count() == 1  # naming the record on the page is an access
 
@@ -356,6 +357,10 @@ def test_the_download_is_the_file_and_is_on_the_managers_and_each_patients_log(
 ):
     monkeypatch.setattr(dataset_p, "FIELD_MAP", filled())  # as a service that filled in its codes
     client.force_login(mona)
+    page = client.get(reverse("ndtms:return"), _query(record.patient.team)).content.decode()
+    assert "Download N0852-20261101-20261130-TREAT-IN-P.csv" in page and "None: every record" in page
+    assert f'href="/ndtms/download/?team={record.patient.team.pk}&amp;month=2026-11"' in page
+    assert not LogEntry.objects.filter(changes__has_key="export").exists()  # checking is not exporting
     response = client.get(reverse("ndtms:download"), _query(record.patient.team))
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="N0852-20261101-20261130-TREAT-IN-P.csv"'
