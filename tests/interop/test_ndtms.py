@@ -564,3 +564,16 @@ def test_another_teams_patients_consent_is_out_of_reach(client, olga, record):
     assert client.get(url).status_code == 404
     assert client.post(url, {"consented": "no", "decided_on": "2026-12-01"}).status_code == 404
     assert list(NdtmsConsent.objects.values_list("consented", flat=True)) == [True]
+
+
+def test_a_cell_a_spreadsheet_would_run_is_written_as_text(client, mona, record, monkeypatch):
+    record.patient.given_name = "=HYPERLINK(1)"
+    record.patient.save(update_fields=["given_name"])
+    monkeypatch.setattr(dataset_p, "FIELD_MAP", filled())
+    client.force_login(mona)
+    rows = list(
+        csv.DictReader(
+            io.StringIO(client.get(reverse("ndtms:download"), _query(record.patient.team)).content.decode())
+        )
+    )
+    assert {row["FINITIAL"] for row in rows} == {"'="}
