@@ -135,7 +135,23 @@ def parse(
     text, problem = decode(content)
     if problem:
         return Parsed([], [problem])
-    lines = _lines(text)
+    try:
+        return _parse_rows(_lines(text), today=today, max_rows=max_rows)
+    except csv.Error as error:  # a value longer than the csv module takes (128 KB): not a caseload
+        return Parsed(
+            [],
+            [
+                Problem(
+                    None,
+                    "",
+                    f"The file cannot be read as CSV ({error}).",
+                    "Save it as 'CSV UTF-8 (Comma delimited)'.",
+                )
+            ],
+        )
+
+
+def _parse_rows(lines: Iterator[tuple[int, list[str]]], *, today: date, max_rows: int) -> Parsed:
     header_problems, names = _header(next(lines, (1, [])))
     if header_problems:
         return Parsed([], header_problems)

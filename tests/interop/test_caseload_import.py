@@ -478,3 +478,8 @@ def test_an_agreed_date_beyond_six_months_is_not_used_and_the_reasons_say_why(no
     assert any(
         "The agreed date of 1 Jun 2027 is more than 6 months" in r for r in episode.next_review_reasons
     )
+
+
+def test_a_value_too_long_for_any_csv_is_a_problem_not_an_error(north):
+    (problem,) = problems(csv_file(ROW_NEW.replace("Smith", '"' + "x" * 200_000 + '"')), north)
+    assert problem[2].startswith("The file cannot be read as CSV")
