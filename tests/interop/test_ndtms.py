@@ -577,3 +577,9 @@ def test_a_cell_a_spreadsheet_would_run_is_written_as_text(client, mona, record,
         )
     )
     assert {row["FINITIAL"] for row in rows} == {"'="}
+
+
+def test_the_command_as_someone_of_another_team_sees_none_of_norths_records(record, olga):
+    out = io.StringIO()
+    call_command("ndtms_return", "--period", "2026-11", "--team", "North", "--as", "olga", stdout=out)
+    assert "episodes open in the period: 0" in out.getvalue() and "Pat Example" not in out.getvalue()
