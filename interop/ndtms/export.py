@@ -17,8 +17,6 @@ from interop.ndtms.fieldmaps import Field, FieldMap
 from interop.ndtms.records import Period
 from recovery_reviews.csv_export import csv_writer
 
-SUB_ENTITIES = {"intervention": "intervention", "sub_intervention_review": "review", "top": "top"}
-
 
 @dataclass(frozen=True)
 class Problem:
@@ -152,6 +150,8 @@ def build_return(
 
 
 def _episode_rows(episode, fmap, period, agency, consented, problems) -> list[dict]:
+    """The episode's rows: its client and discharge columns on each, with one intervention, sub-intervention
+    review or TOP per row (the map's entities of those names; an entity the map leaves out has no columns)."""
     discharged = episode.exit_date is not None and episode.exit_date <= period.end
     base = Row(fmap, episode.patient, episode, agency, consented, discharged, problems)
     for rule in fmap.rules:
