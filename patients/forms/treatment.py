@@ -240,17 +240,6 @@ class EpisodeExitForm(EpisodeForm):
         "exit_discussion_note": "Why not",
     }
 
-    def error_summary(self) -> list[tuple[str, str, str]]:
-        """Every error, for the list at the top of the form: (id of the input to go to, short label, message).
-        A group of radio buttons is reached at its first button."""
-        summary = [("", "", message) for message in self.non_field_errors()]
-        for name in self.fields:  # in the order the form asks
-            field = self[name]
-            anchor = f"{field.auto_id}_0" if field.widget_type == "radioselect" else field.auto_id
-            label = self.SHORT_LABELS.get(name, field.label)
-            summary += [(anchor, label, message) for message in self.errors.get(name, ())]
-        return summary
-
 
 class _EpisodeStartFields(forms.Form):
     """What starts a treatment episode, and with it the review schedule (§1.3)."""

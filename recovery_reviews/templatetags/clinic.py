@@ -18,14 +18,6 @@ def days_used(top, prefix):
     return top.days_used(prefix)
 
 
-@register.filter
-def error_summary(form):
-    """The list at the top of a form: each error linked to its field (recovery_reviews.forms.error_summary)."""
-    from recovery_reviews.forms import error_summary as summary
-
-    return summary(form)
-
-
 @register.simple_tag(takes_context=True)
 def page_errors(context):
     """Every error of the forms on this page, and every error message a view left for it (a form that posts

@@ -1,5 +1,5 @@
-"""What the manager's pages say, checked against a hand-built data set (docs/design.md, Accessible on every
-device): the review list's days overdue (page and CSV), the timeliness page naming the quarters its table holds,
+"""What the manager's pages say, checked against a hand-built data set
+(docs/design.md, Accessible on every device): the review list's days overdue (page and CSV), the timeliness page naming the quarters its table holds,
 outcomes opening on all the manager's teams like the other reports, the tabs marking the current page, wide
 tables in named regions a keyboard can scroll, and the forecast chart's numbers as a table."""
 

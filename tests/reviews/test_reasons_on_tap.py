@@ -1,5 +1,5 @@
-"""The reasons behind a status open on tap, click or Enter, never on hover alone (docs/design.md, Accessible on
-every device): on the review list they are in a disclosure, and no page offers them as a tooltip."""
+"""The reasons behind a status open on tap, click or Enter, never on hover alone
+(docs/design.md, Accessible on every device): on the review list they are in a disclosure, and no page offers them as a tooltip."""
 
 import re
 from datetime import date
