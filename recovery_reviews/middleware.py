@@ -6,8 +6,8 @@
 - ``session_limits``: a session ends after SESSION_IDLE_TIMEOUT_MINUTES without a request (sliding) and, however
   busy, SESSION_COOKIE_AGE after signing in (Django's own expiry slides whenever the session is saved, so the
   absolute limit is held here); the sign-in page then says why.
-- ``input_limits``: no form takes a body larger than DATA_UPLOAD_MAX_MEMORY_SIZE (413; the product takes no file
-  uploads) or a field longer than FREE_TEXT_MAX_CHARS (400), each refused with a page that says the limit and that
+- ``input_limits``: no form takes a body larger than DATA_UPLOAD_MAX_MEMORY_SIZE (413; the one file the product
+  takes, a caseload CSV, is held to it too) or a field longer than FREE_TEXT_MAX_CHARS (400), each refused with a page that says the limit and that
   nothing was saved. Every form of every app is covered in one place, before any view or service runs.
 - ``AuditlogMiddleware``: django-auditlog's, with the client's address read as the sign-in throttle reads it
   (recovery_reviews/login_throttle.py), not the left of X-Forwarded-For, which any client can write.
@@ -106,8 +106,8 @@ def _refusal(request: HttpRequest) -> HttpResponse | None:
     except ValueError:
         length = 0
     too_big = (
-        f"The form sent {filesizeformat(length)}; the most the service accepts is {filesizeformat(limit)}, "
-        "and it takes no files."
+        f"The form sent {filesizeformat(length)}; the most the service accepts is {filesizeformat(limit)}; "
+        "a caseload file larger than that is imported with manage.py import_caseload."
     )
     if length > limit:
         return _refused(request, 413, too_big)

@@ -205,7 +205,8 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 REMINDER_EMAIL_DETAIL = env_bool("REMINDER_EMAIL_DETAIL", default=False)
 
 # Input limits (recovery_reviews/middleware.py, input_limits): a form's whole body and any one field of it.
-# The product takes no file uploads; a file is never kept in memory past a small size either.
+# The one file the product takes, a caseload CSV from the import page, is held to the same limit; a file is
+# never kept in memory past a small size either.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 FREE_TEXT_MAX_CHARS = 20_000

@@ -17,6 +17,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from careplans.models import Goal, GoalAction
+from interop.caseload_import.columns import COLUMNS
+from interop.caseload_import.services import caseload_import_upload
 from patients.models import (
     Appointment,
     EpisodeCircumstance,
@@ -28,8 +30,8 @@ from patients.models import (
 from recovery_reviews.management.demo.vocabulary import DEMO_PASSWORD
 from recovery_reviews.models import Team, User
 from reviews import reminders
-from reviews.services import strategic
 from reviews.models import InboxItem, OwedItem, ReviewStatus, StrategicReview
+from reviews.services import strategic
 from tests.browser.accessibility import DESKTOP, PHONE, axe_violations, sideways_scroll
 from tests.browser.conftest import SCREENSHOTS
 from tests.recovery_reviews.test_url_walk import _named_routes
@@ -75,6 +77,18 @@ class Demo:
         senior = User.objects.get(username="sp.north")
         other = open_episodes.exclude(pk=self.episode.pk).filter(patient__team=self.north).first()
         self.draft = strategic.review_start(episode=other, lead=senior, by=senior, held_on=date.today())
+        # A caseload file checked and not imported: the dry run's page, with a problem on its one row.
+        self.caseload_import = caseload_import_upload(
+            content=(
+                ",".join(column.name for column in COLUMNS)
+                + "\r\n943 476 5918,Jo,Bloggs,14/03/1981,North,kw.north,,2025-06-02,heroin"
+                + "," * (len(COLUMNS) - 9)
+                + "\r\n"
+            ).encode(),
+            filename="caseload.csv",
+            team=self.north,
+            by=User.objects.get(username="mgr.north"),
+        )
         self.inbox_item = InboxItem.objects.filter(recipient=self.keyworker).first()
         self.action = GoalAction.objects.filter(
             goal__care_plan__episode__patient__team=self.north, completed_on__isnull=True
@@ -239,6 +253,10 @@ PAGES = [
     Page("record access log", MGR, url("access_log", pk=lambda d: d.patient.pk)),
     Page("access logs, information governance", IG, url("access_log_search"), error={"#id_nhs_number": "1"}),
     Page("record access log, information governance", IG, url("access_log", pk=lambda d: d.ended.patient.pk)),
+    Page("caseload import", MGR, url("caseload_import:upload"), error={}),
+    Page("caseload check", MGR, url("caseload_import:result", pk=lambda d: d.caseload_import.pk)),
+    Page("NDTMS return", MGR, url("ndtms:return"), error={"#id_month": "November"}),
+    Page("NDTMS consent", KW, url("ndtms:consent", pk=lambda d: d.patient.pk), error={}),
     Page("people", SUPPORT, url("account_people")),
     Page("password", KW, url("password_change"), error={"#id_old_password": "wrong"}),
     Page("password changed", KW, url("password_change_done")),
@@ -250,6 +268,10 @@ NOT_PAGES = {
     "home": "redirects to the role's first page (the caseload or the dashboard)",
     "logout": "POST only, then the sign-in page",
     "reviews:inbox_read_all": "POST only, then the inbox",
+    "caseload_import:template": "a CSV file (the template)",
+    "caseload_import:problems_csv": "a CSV file (an import's problems)",
+    "caseload_import:commit": "POST only: the check page's Import button, then back to that page",
+    "ndtms:download": "a CSV file (the return)",
     "fhir:patient": "JSON, a FHIR R4 Bundle (or its download): no HTML",
     "patients:safety_event_acknowledge": "POST only: acknowledges a safety event from the caseload, then back to it",
     "reviews:review_discard": "POST only: the review form's 'Discard this draft' button",

@@ -1,6 +1,6 @@
 """Input is bounded (docs/design.md, Access and audit): a field longer than FREE_TEXT_MAX_CHARS or a body larger than
-DATA_UPLOAD_MAX_MEMORY_SIZE is refused with a page that says the limit, and nothing is saved; the product takes
-no file uploads."""
+DATA_UPLOAD_MAX_MEMORY_SIZE is refused with a page that says the limit, and nothing is saved; the one file the
+product takes, a caseload CSV, is held to the same limit."""
 
 from datetime import date
 
@@ -46,8 +46,9 @@ def test_a_field_at_the_limit_is_saved(signed_in, episode):
 def test_a_note_of_megabytes_is_refused_as_too_large(signed_in, episode):
     response = signed_in.post(reverse("careplans:goal_new", args=[episode.pk]), goal("x" * 2_400_000))
     assert response.status_code == 413
-    assert "The form sent 2.3\xa0MB; the most the service accepts is 1.0\xa0MB, and it takes no files." in (
-        response.content.decode()
+    assert (
+        "The form sent 2.3\xa0MB; the most the service accepts is 1.0\xa0MB; a caseload file larger than that is imported with manage.py import_caseload."
+        in (response.content.decode())
     )
     assert not Goal.objects.exists()
 
@@ -60,5 +61,8 @@ def test_a_five_megabyte_upload_to_a_form_is_refused(signed_in, episode):
         reverse("careplans:goal_new", args=[episode.pk]), {**goal("A home of my own"), "file": upload}
     )
     assert response.status_code == 413
-    assert "the most the service accepts is 1.0\xa0MB, and it takes no files." in response.content.decode()
+    assert (
+        "the most the service accepts is 1.0\xa0MB; a caseload file larger than that is imported with manage.py import_caseload."
+        in response.content.decode()
+    )
     assert not Goal.objects.exists()
