@@ -28,7 +28,9 @@ def links(page: str) -> list[tuple[str, str]]:
     return re.findall(r'href="#([\w-]+)">([^<]+)</a>', summary(page))
 
 
-def test_a_failing_form_lists_each_error_linked_to_its_answer_and_the_title_says_error(client, alice, episode):
+def test_a_failing_form_lists_each_error_linked_to_its_answer_and_the_title_says_error(
+    client, alice, episode
+):
     client.force_login(alice)
     page = client.post(reverse("patients:appointment_new", args=[episode.pk]), {"on": "", "at": "10:30"})
     assert page.status_code == 200
