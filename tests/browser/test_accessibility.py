@@ -343,6 +343,8 @@ def _check(page, name: str, problems: list[str]) -> None:
     page.set_viewport_size(PHONE)
     if (wider := sideways_scroll(page)) > 0:
         problems.append(f"{name}: at 390 px the page scrolls sideways by {wider} px")
+    for line in axe_violations(page):  # the phone's layout too: the menu collapsed, rows stacked as cards
+        problems.append(f"{name}, at 390 px: {line}")
     page.screenshot(path=str(SHOTS / f"{name.replace(' ', '-').replace(',', '')}-390.png"), full_page=True)
     page.set_viewport_size(DESKTOP)
 
