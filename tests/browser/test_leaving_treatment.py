@@ -102,8 +102,10 @@ def test_a_keyworker_ends_an_episode_as_a_safety_check(page, login, screenshot, 
     for link in summary.get_by_role("link").all():
         target = link.get_attribute("href")
         assert page.locator(target).count() == 1, target
+    # The summary has focus when the page loads, and its link moves focus to the answer (static/js/app.js).
+    assert page.evaluate("document.activeElement.dataset.testid") == "form-errors"
     summary.get_by_role("link", name="Why not").click()
-    assert page.url.endswith("#id_exit_discussion_note")
+    assert page.evaluate("document.activeElement.id") == "id_exit_discussion_note"
     assert page.locator("#error_1_id_exit_discussion_note").is_visible()
     assert page.is_checked("#id_exit_relapse_risk_2") and page.is_checked(
         "#id_exit_risk_of_death_discussed_1"
