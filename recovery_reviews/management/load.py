@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 ERROR_TEXT_CHARS = 160
+NO_ANSWER_PAUSE_SECONDS = 0.5
 
 
 class TargetError(ValueError):
@@ -81,22 +82,29 @@ class Outcome:
 
 @dataclass
 class Results:
+    """Timings of the answered requests by page; errors by page and, for the list, by (status, page, first
+    line), each with the URLs it came from."""
+
     timings: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    unanswered: Counter = field(default_factory=Counter)
     errors_by_page: Counter = field(default_factory=Counter)
-    errors: Counter = field(default_factory=Counter)  # (status, path, first line) -> how many
+    errors: dict[tuple[str, str, str], Counter] = field(default_factory=lambda: defaultdict(Counter))
     elapsed: float = 0.0
     interrupted: bool = False
 
     @property
-    def requests(self) -> int:
+    def answered(self) -> int:
         return sum(len(t) for t in self.timings.values())
 
     def record(self, page: Page, milliseconds: float, outcome: Outcome) -> None:
-        self.timings[page.label].append(milliseconds)
+        if outcome.status is None:
+            self.unanswered[page.label] += 1
+        else:
+            self.timings[page.label].append(milliseconds)
         if outcome.error is not None:
             self.errors_by_page[page.label] += 1
             status = "-" if outcome.status is None else str(outcome.status)
-            self.errors[(status, page.path, outcome.error)] += 1
+            self.errors[(status, page.label, outcome.error)][page.path] += 1
 
 
 def fetch(connection: http.client.HTTPConnection, path: str, cookie: str, login_path: str) -> Outcome:
@@ -147,7 +155,8 @@ def drive(
     target: Target, visitors: list[Visitor], *, seconds: float, timeout: float, login_path: str
 ) -> Results:
     """Every visitor in its own thread, asking for its next page as soon as the last one is read, until `seconds`
-    have passed; a request already sent then is waited for (at most `timeout`). Ctrl-C stops every thread after
+    have passed; a request already sent then is waited for (at most `timeout`). After no answer at all (refused,
+    reset, timed out) a session waits half a second before its next request. Ctrl-C stops every thread after
     its current request and returns what was measured, marked interrupted."""
     results = Results()
     lock = threading.Lock()
@@ -167,6 +176,8 @@ def drive(
                 milliseconds = (time.perf_counter() - began) * 1000
                 with lock:
                     results.record(page, milliseconds, outcome)
+                if outcome.status is None:
+                    stop.wait(NO_ANSWER_PAUSE_SECONDS)  # the server is gone or full: do not spin
         finally:
             connection.close()
 
@@ -195,35 +206,40 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
 
 
 def report(results: Results, visitors: list[Visitor], write) -> None:
-    """The table of pages in the order the sessions first name them, the overall rate and every error
-    (identical errors counted once, with how many)."""
+    """The table of pages in the order the sessions first name them (the median and p95 of the requests that
+    were answered), the rate of answered requests, and every error: identical ones together, with how many and
+    from which URLs."""
     write(f"{'page':18} {'requests':>9} {'errors':>7} {'median ms':>10} {'p95 ms':>8}")
     labels = dict.fromkeys(page.label for visitor in visitors for page in visitor.pages)
     everything = []
-    for label in labels:
-        if not results.timings.get(label):
-            write(f"{label:18} {0:9} {0:7} {'-':>10} {'-':>8}")
-            continue
-        ordered = sorted(results.timings[label])
-        everything += ordered
-        write(
-            f"{label:18} {len(ordered):9,} {results.errors_by_page[label]:7,} "
+    for label in [*labels, "all pages"]:
+        if label == "all pages":
+            ordered, errors = sorted(everything), sum(results.errors_by_page.values())
+            unanswered = sum(results.unanswered.values())
+        else:
+            ordered, errors = sorted(results.timings.get(label, [])), results.errors_by_page[label]
+            unanswered = results.unanswered[label]
+            everything += ordered
+        times = (
             f"{statistics.median(ordered):10.0f} {percentile(ordered, 0.95):8.0f}"
+            if ordered
+            else f"{'-':>10} {'-':>8}"
         )
-    if everything:
-        everything.sort()
-        write(
-            f"{'all pages':18} {len(everything):9,} {sum(results.errors_by_page.values()):7,} "
-            f"{statistics.median(everything):10.0f} {percentile(everything, 0.95):8.0f}"
-        )
-    rate = results.requests / results.elapsed if results.elapsed else 0.0
+        write(f"{label:18} {len(ordered) + unanswered:9,} {errors:7,} {times}")
+    rate = results.answered / results.elapsed if results.elapsed else 0.0
+    unanswered = sum(results.unanswered.values())
     write(
-        f"requests a second: {rate:.1f} ({results.requests:,} requests in {results.elapsed:.1f} s "
-        f"from {len(visitors)} sessions{', interrupted' if results.interrupted else ''})"
+        f"requests a second: {rate:.1f} ({results.answered:,} answered in {results.elapsed:.1f} s "
+        f"from {len(visitors)} sessions"
+        + (f"; {unanswered:,} got no answer" if unanswered else "")
+        + (", interrupted" if results.interrupted else "")
+        + ")"
     )
     if not results.errors:
         write("errors: none")
         return
-    write(f"errors: {sum(results.errors.values()):,}")
-    for (status, path, text), count in sorted(results.errors.items(), key=lambda item: -item[1]):
-        write(f"  {status} {path}: {text}" + (f"  (x{count:,})" if count > 1 else ""))
+    write(f"errors: {sum(results.errors_by_page.values()):,}")
+    for (status, label, text), paths in sorted(results.errors.items(), key=lambda item: -item[1].total()):
+        count, (path, _) = paths.total(), paths.most_common(1)[0]
+        where = path if len(paths) == 1 else f"{path} and {len(paths) - 1} more {label} URLs"
+        write(f"  {status} {where}: {text}" + (f"  (x{count:,})" if count > 1 else ""))

@@ -5,6 +5,8 @@ it leaves no session or device behind, whether the run ends or fails."""
 import io
 import re
 import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from auditlog.models import LogEntry
@@ -12,6 +14,7 @@ from django.contrib.sessions.models import Session
 from django.core.management import CommandError, call_command
 from django_otp.plugins.otp_static.models import StaticDevice
 
+from recovery_reviews.management import load
 from tests.support.factories import EpisodeFactory, PatientFactory
 
 KEYWORKER_PAGES = ("caseload", "patient page", "inbox")
@@ -47,7 +50,7 @@ def test_drives_each_page_and_reports_the_rate_without_errors(live_server, casel
     out = bench(url=live_server.url, sessions=2, managers=1, seconds=2)
 
     assert "1 keyworker session (1 person), 1 manager session (1 person)" in out
-    rate = re.search(r"^requests a second: (\d+\.\d) \(([\d,]+) requests in ([\d.]+) s", out, re.M)
+    rate = re.search(r"^requests a second: (\d+\.\d) \(([\d,]+) answered in ([\d.]+) s", out, re.M)
     assert rate, out
     assert float(rate.group(1)) > 0
     assert 2 <= float(rate.group(3)) < 2 + 30
@@ -56,6 +59,8 @@ def test_drives_each_page_and_reports_the_rate_without_errors(live_server, casel
         assert row, f"no error-free line for {page}:\n{out}"
         assert int(row.group(1)) >= 1
         assert int(row.group(2)) <= int(row.group(3))  # median within p95
+    total = re.search(r"^all pages +(\d+) +0 ", out, re.M)
+    assert total and total.group(1) == rate.group(2)
     assert "errors: none" in out
     assert_nothing_left()
     opened = LogEntry.objects.filter(changes__icontains="session opened by bench_load")
@@ -108,3 +113,54 @@ def test_no_server_is_an_error_and_leaves_nothing_behind(caseload):
 def test_an_empty_database_is_an_error(db):
     with pytest.raises(CommandError, match="No active keyworker with a caseload: seed the database"):
         bench(url="http://127.0.0.1:8000", sessions=1, managers=0, seconds=1)
+
+
+class Failing(BaseHTTPRequestHandler):
+    """A server whose pages fail as a broken or misconfigured one would."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        if self.path == "/broken/":
+            body = (
+                b"<!DOCTYPE html>\n<html><head><title>Server Error (500)</title></head><body>x</body></html>"
+            )
+            self.send_response(500)
+        else:
+            body = b""
+            self.send_response(302)
+            self.send_header("Location", f"/login/?next={self.path}")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_every_error_is_reported_with_its_status_url_and_first_line():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        target = load.parse_target(f"http://127.0.0.1:{server.server_address[1]}")
+        pages = [load.Page("broken", "/broken/"), load.Page("caseload", "/patients/")]
+        visitor = load.Visitor(who="keyworker", cookie="sessionid=x", pages=pages)
+        results = load.drive(target, [visitor], seconds=1, timeout=5, login_path="/login/")
+    finally:
+        server.shutdown()
+        server.server_close()
+    lines = []
+    load.report(results, [visitor], lines.append)
+
+    out = "\n".join(lines)
+    broken, redirected = results.errors_by_page["broken"], results.errors_by_page["caseload"]
+    assert broken >= 1 and redirected >= 1
+    assert re.search(rf"^broken +{broken} +{broken} ", out, re.M), out
+    assert f"errors: {broken + redirected}" in out
+    assert re.search(r"^  500 /broken/: Server Error \(500\)", out, re.M), out
+    assert re.search(
+        r"^  302 /patients/: redirects to /login/\?next=/patients/ \(the sign-in page: the server did not "
+        r"accept the session\)",
+        out,
+        re.M,
+    ), out

@@ -56,7 +56,12 @@ class Command(BaseCommand):
             "--url", default="http://127.0.0.1:8000", help="The server: 127.0.0.1 or localhost."
         )
         parser.add_argument("--sessions", type=int, default=44, help="Concurrent sessions, 1 to 200.")
-        parser.add_argument("--managers", type=int, default=4, help="How many of the sessions are managers'.")
+        parser.add_argument(
+            "--managers",
+            type=int,
+            default=None,
+            help="How many of the sessions are managers'; by default one in eleven (4 of 44).",
+        )
         parser.add_argument("--seconds", type=int, default=60, help="How long to drive them, 1 to 600.")
         parser.add_argument("--timeout", type=int, default=30, help="Seconds to wait for one page, 1 to 120.")
 
@@ -69,6 +74,8 @@ class Command(BaseCommand):
             low, high = BOUNDS[name]
             if not low <= value <= high:
                 raise CommandError(f"--{name} must be between {low} and {high}; it was {value}.")
+        if managers is None:
+            managers = sessions // 11
         if not 0 <= managers <= sessions:
             raise CommandError(
                 f"--managers must be between 0 and --sessions ({sessions}); it was {managers}."
