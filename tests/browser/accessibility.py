@@ -46,3 +46,21 @@ def axe_violations(page) -> list[str]:
 def sideways_scroll(page) -> int:
     """How many pixels the page is wider than the viewport (0 when it fits)."""
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+def page_problems(page, name: str, shots: Path) -> list[str]:
+    """The page as it stands at both sizes: axe's violations at 1366 px and at 390 px (the menu collapsed, rows
+    stacked as cards), any sideways scroll at 390 px, and a screenshot at each size under `shots` to look at.
+    The page is left at 390 px, the phone's."""
+    shots.mkdir(parents=True, exist_ok=True)
+    stem = name.replace(" ", "-").replace(",", "")
+    problems = []
+    for size, label in ((DESKTOP, "1366"), (PHONE, "390")):
+        page.set_viewport_size(size)
+        page.wait_for_timeout(100)  # the layout settles (a chart resizes)
+        at = f"{name}, at {label} px"
+        problems += [f"{at}: {line}" for line in axe_violations(page)]
+        if size is PHONE and (wider := sideways_scroll(page)) > 0:
+            problems.append(f"{at}: the page scrolls sideways by {wider} px")
+        page.screenshot(path=str(shots / f"{stem}-{label}.png"), full_page=True)
+    return problems

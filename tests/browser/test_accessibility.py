@@ -32,7 +32,7 @@ from recovery_reviews.models import Team, User
 from reviews import reminders
 from reviews.models import InboxItem, OwedItem, ReviewStatus, StrategicReview
 from reviews.services import strategic
-from tests.browser.accessibility import DESKTOP, PHONE, axe_violations, sideways_scroll
+from tests.browser.accessibility import page_problems
 from tests.browser.conftest import SCREENSHOTS
 from tests.recovery_reviews.test_url_walk import _named_routes
 
@@ -335,20 +335,6 @@ def _fail(page, fill: dict) -> None:
         ).first.click(timeout=5_000)
 
 
-def _check(page, name: str, problems: list[str]) -> None:
-    page.set_viewport_size(DESKTOP)
-    for line in axe_violations(page):
-        problems.append(f"{name}: {line}")
-    page.screenshot(path=str(SHOTS / f"{name.replace(' ', '-').replace(',', '')}-1366.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    if (wider := sideways_scroll(page)) > 0:
-        problems.append(f"{name}: at 390 px the page scrolls sideways by {wider} px")
-    for line in axe_violations(page):  # the phone's layout too: the menu collapsed, rows stacked as cards
-        problems.append(f"{name}, at 390 px: {line}")
-    page.screenshot(path=str(SHOTS / f"{name.replace(' ', '-').replace(',', '')}-390.png"), full_page=True)
-    page.set_viewport_size(DESKTOP)
-
-
 def test_every_page_passes_axe_and_fits_a_phone_in_the_normal_and_the_error_state(page, demo):
     SHOTS.mkdir(parents=True, exist_ok=True)
     problems = []
@@ -369,7 +355,7 @@ def test_every_page_passes_axe_and_fits_a_phone_in_the_normal_and_the_error_stat
         if response.status != 200:
             problems.append(f"{spec.name}: {address} answered {response.status}")
             continue
-        _check(page, spec.name, problems)
+        problems += page_problems(page, spec.name, SHOTS)
         if spec.error is None:
             continue
         try:
@@ -389,5 +375,5 @@ def test_every_page_passes_axe_and_fits_a_phone_in_the_normal_and_the_error_stat
                 target = link.get_attribute("href") or ""
                 if not target.startswith("#") or page.locator(target).count() != 1:
                     problems.append(f"{state}: the summary's link {target!r} leads nowhere")
-        _check(page, state, problems)
+        problems += page_problems(page, state, SHOTS)
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from patients.models import Patient
 from recovery_reviews.models import Role
-from tests.browser.accessibility import DESKTOP, PHONE, axe_violations, sideways_scroll
+from tests.browser.accessibility import page_problems
 from tests.browser.conftest import SCREENSHOTS
 from tests.support.factories import TeamFactory, UserFactory
 
@@ -36,17 +36,6 @@ def manager(db):
     return user
 
 
-def _check(page, name: str, problems: list[str]) -> None:
-    for size, label in ((PHONE, "390"), (DESKTOP, "1366")):
-        page.set_viewport_size(size)
-        page.wait_for_timeout(150)
-        if violations := axe_violations(page):
-            problems.append(f"{name} at {label}: {violations}")
-        if (wider := sideways_scroll(page)) != 0:
-            problems.append(f"{name} at {label}: {wider} px sideways")
-        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
-
-
 def _upload(page, tmp_path, content: bytes):
     path = tmp_path / "caseload.csv"
     path.write_bytes(content)
@@ -63,27 +52,27 @@ def test_the_import_pages_pass_axe_and_fit_a_phone_and_a_manager_imports_a_file(
     login(manager)
     problems: list[str] = []
     page.goto(reverse("caseload_import:upload"))
-    _check(page, "upload", problems)
+    problems += page_problems(page, "upload", SHOTS)
 
     _upload(page, tmp_path, (HEADER + "\r\nZoé\r\n").encode("cp1252"))
     assert page.title().startswith("Error: ")
     assert "The file is not UTF-8" in page.get_by_test_id("form-errors").inner_text()
-    _check(page, "upload-error", problems)
+    problems += page_problems(page, "upload-error", SHOTS)
 
     bad = GOOD[0].replace("kw.north", "bob").replace("943 476 5919", "943 476 5918")
     _upload(page, tmp_path, ("\r\n".join([HEADER, bad, GOOD[1]]) + "\r\n").encode())
     assert (
         page.get_by_test_id("caseload-problems").get_by_role("row").count() == 3
     )  # a heading row, two problems
-    _check(page, "dry-run-problems", problems)
+    problems += page_problems(page, "dry-run-problems", SHOTS)
 
     _upload(page, tmp_path, ("\r\n".join([HEADER, *GOOD]) + "\r\n").encode())
     assert page.get_by_test_id("caseload-new").inner_text() == "2"
-    _check(page, "dry-run-ready", problems)
+    problems += page_problems(page, "dry-run-ready", SHOTS)
 
     page.get_by_role("button", name="Import 2 patients").click()
     page.wait_for_load_state()
     assert "Imported 2 new patients into North" in page.locator("main").inner_text()
-    _check(page, "imported", problems)
+    problems += page_problems(page, "imported", SHOTS)
     assert problems == []
     assert Patient.objects.count() == 2

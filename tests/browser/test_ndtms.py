@@ -11,7 +11,7 @@ from django.urls import reverse
 from interop.ndtms.models import NdtmsAgency, NdtmsConsent
 from patients.models import Substance
 from recovery_reviews.models import Role
-from tests.browser.accessibility import DESKTOP, PHONE, axe_violations, sideways_scroll
+from tests.browser.accessibility import page_problems
 from tests.browser.conftest import SCREENSHOTS
 from tests.support.factories import (
     EpisodeFactory,
@@ -24,18 +24,6 @@ from tests.support.factories import (
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SHOTS = SCREENSHOTS / "ndtms"
-
-
-def _check(page, name: str, problems: list[str]) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for size, label in ((PHONE, "390"), (DESKTOP, "1366")):
-        page.set_viewport_size(size)
-        page.wait_for_timeout(150)
-        if violations := axe_violations(page):
-            problems.append(f"{name} at {label}: {violations}")
-        if (wider := sideways_scroll(page)) != 0:
-            problems.append(f"{name} at {label}: {wider} px sideways")
-        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
 
 
 def test_the_ndtms_pages_pass_axe_and_fit_a_phone(page, login):
@@ -57,26 +45,26 @@ def test_the_ndtms_pages_pass_axe_and_fit_a_phone(page, login):
     login(manager)
 
     page.goto(reverse("ndtms:return"))
-    _check(page, "return-empty", problems)
+    problems += page_problems(page, "return-empty", SHOTS)
     last_month = date.today().replace(day=1) - timedelta(days=1)
     page.get_by_label("Month").fill(f"{last_month:%Y-%m}")
     page.get_by_role("button", name="Check the return").click()
     page.wait_for_load_state()
     assert "Records that cannot be sent" in page.content() and "Fen Tanyl" in page.content()
     assert "No record can be sent yet, so there is no file to download." in page.content()
-    _check(page, "return-problems", problems)
+    problems += page_problems(page, "return-problems", SHOTS)
 
     page.goto(reverse("ndtms:return") + f"?team={team.pk}&month=2019-01")
     assert page.title().startswith("Error: ")
-    _check(page, "return-error", problems)
+    problems += page_problems(page, "return-error", SHOTS)
 
     page.goto(reverse("ndtms:consent", kwargs={"pk": episode.patient.pk}))
-    _check(page, "consent", problems)
+    problems += page_problems(page, "consent", SHOTS)
     page.get_by_label("Date the patient decided").fill(f"{date.today() + timedelta(days=3):%Y-%m-%d}")
     page.get_by_role("button", name="Record the decision").click()
     page.wait_for_load_state()
     assert page.title().startswith("Error: ")
-    _check(page, "consent-error", problems)
+    problems += page_problems(page, "consent-error", SHOTS)
     page.get_by_label("Yes, they consent").check()
     page.get_by_label("Date the patient decided").fill(f"{date.today():%Y-%m-%d}")
     page.get_by_role("button", name="Record the decision").click()

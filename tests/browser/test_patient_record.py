@@ -9,7 +9,7 @@ import pytest
 
 from patients.models import TestResult as Result
 from reviews.services.schedule import episode_schedule_refresh
-from tests.browser.accessibility import DESKTOP, PHONE, axe_violations, sideways_scroll
+from tests.browser.accessibility import DESKTOP, PHONE, axe_violations, page_problems, sideways_scroll
 from tests.browser.conftest import SCREENSHOTS
 from tests.support.factories import (
     CircumstanceFactory,
@@ -61,15 +61,8 @@ def record(episode):
 
 
 def checked(page, name: str) -> None:
-    """No axe violation at 1366 px; nothing sideways at 390 px; a screenshot at both, to look at."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size(DESKTOP)
-    assert axe_violations(page) == []
-    page.screenshot(path=str(SHOTS / f"{name}-1366.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    assert sideways_scroll(page) == 0
-    assert axe_violations(page) == []
-    page.screenshot(path=str(SHOTS / f"{name}-390.png"), full_page=True)
+    """No axe violation and nothing sideways, at 1366 and 390 px; a screenshot at both, to look at."""
+    assert page_problems(page, name, SHOTS) == []
 
 
 def test_the_patient_page_fits_a_phone_and_says_the_chart_as_a_table(page, login, alice, record):
