@@ -20,15 +20,8 @@ from django.utils import timezone
 
 from interop.caseload_import.checks import NewPatient
 from patients.models import DispensingArrangement, Intervention, Patient, TreatmentEpisode
-from patients.models.record import SCHEDULE_FIELDS
 from reviews.models import StrategicReview
-from reviews.services.schedule import (  # the adapter's steps, for a given list of episodes
-    _back_in_treatment_on,
-    _facts_by_episode,
-    _items_replace,
-    _stored_values,
-    _write_changes,
-)
+from reviews.services.schedule import episodes_schedule_store
 
 BATCH = 2000
 
@@ -60,21 +53,9 @@ def write(new: list[NewPatient], *, by, today: date, import_label: str) -> dict[
 
 
 def schedules_compute(episodes: list[TreatmentEpisode], *, today: date) -> int:
-    """Store the owed items of these episodes (docs/design.md, Review scheduling policy): the steps of
-    episodes_schedule_recompute for these episodes alone. Returns how many need their record corrected."""
-    if not episodes:
-        return 0
-    fresh = list(
-        TreatmentEpisode.objects.filter(pk__in=[e.pk for e in episodes])
-        .only("pk", "entry_date", "exit_date", "exit_reason", *SCHEDULE_FIELDS)
-        .order_by("pk")
-    )
-    facts = _facts_by_episode(fresh, today)
-    back = _back_in_treatment_on(fresh)
-    values = {e.pk: _stored_values(facts[e.pk], today, back.get(e.pk)) for e in fresh}
-    written = _write_changes([(e, values[e.pk]) for e in fresh], timezone.now())
-    _items_replace({pk: v for pk, v in values.items() if pk in written})
-    return sum(1 for v in values.values() if v.items and v.items[0].kind == "record_error")
+    """Store the owed items of these episodes (docs/design.md, Review scheduling policy), by the adapter, in the
+    import's transaction. Returns how many need their record corrected."""
+    return episodes_schedule_store([e.pk for e in episodes], today=today)
 
 
 AUDITED = {

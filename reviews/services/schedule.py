@@ -507,6 +507,26 @@ def episodes_schedule_recompute(*, today: date | None = None) -> RecomputeResult
     return RecomputeResult(episodes=len(episodes), changed=len(written), errors=errors)
 
 
+def episodes_schedule_store(episode_ids: list[int], *, today: date | None = None) -> int:
+    """Store the schedule of these episodes, whatever was stored before (docs/design.md, Review scheduling policy):
+    the steps of episodes_schedule_recompute for these alone, in the caller's transaction (records loaded in bulk,
+    such as an imported caseload, whose episodes have nothing stored yet). Returns how many need correcting."""
+    if not episode_ids:
+        return 0
+    today = today or timezone.localdate()
+    episodes = list(
+        TreatmentEpisode.objects.filter(pk__in=episode_ids)
+        .only("pk", "entry_date", "exit_date", "exit_reason", *SCHEDULE_FIELDS)
+        .order_by("pk")
+    )
+    facts = _facts_by_episode(episodes, today)
+    back = _back_in_treatment_on(episodes)
+    values = {e.pk: _stored_values(facts[e.pk], today, back.get(e.pk)) for e in episodes}
+    written = _write_changes([(e, values[e.pk]) for e in episodes], timezone.now())
+    _items_replace({pk: v for pk, v in values.items() if pk in written})
+    return sum(1 for v in values.values() if v.items and v.items[0].kind == RECORD_ERROR_KIND)
+
+
 def _write_changes(changed: list, now) -> set[int]:
     """Store the episodes' columns, compare-and-set on schedule_computed_at; the ids of the rows written."""
     if not changed:
