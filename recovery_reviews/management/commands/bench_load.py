@@ -92,7 +92,7 @@ class Command(BaseCommand):
         opened = OpenedSessions()
         try:
             visitors = [
-                load.Visitor(who=label, cookie=opened.open(user), pages=pages, start=i)
+                load.Visitor(who=f"{label} {user.username}", cookie=opened.open(user), pages=pages, start=i)
                 for i, (label, user, pages) in enumerate(people)
             ]
             self._check(target, visitors, timeout)
