@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
+
 from interop.caseload_import.columns import ALIASES, BY_NAME, COLUMNS, DATE_FORMATS
 from patients.models import Medicine, Substance
 from patients.models.record import DAILY_DOSE_LIMITS_MG
-from patients.validators import nhs_number_check_digit, normalise_nhs_number
+from patients.validators import normalise_nhs_number, validate_nhs_number
 from recovery_reviews.formatting import day
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -277,7 +279,13 @@ def _row(line: int, names: list[str], values: list[str], today: date) -> Row:
 def _identity(row: Row, cells: dict, today: date) -> None:
     if number := cells.get("nhs_number"):
         row.nhs_number = normalise_nhs_number(number)
-        if len(row.nhs_number) != 10 or not row.nhs_number.isdigit():
+        try:
+            validate_nhs_number(number)  # the rule registration applies; the import words its own help
+        except ValidationError as error:
+            wrong = error.code
+        else:
+            wrong = None
+        if wrong == "nhs_number_length":
             row.problem(
                 "nhs_number",
                 f"An NHS number has 10 digits; this one has {sum(c.isdigit() for c in number)}"
@@ -285,7 +293,7 @@ def _identity(row: Row, cells: dict, today: date) -> None:
                 + ".",
                 "Copy it again from the patient's record (spaces are fine, as in 943 476 5919).",
             )
-        elif nhs_number_check_digit(row.nhs_number[:9]) != int(row.nhs_number[9]):
+        elif wrong == "nhs_number_check_digit":
             row.problem(
                 "nhs_number",
                 "The NHS number's check digit is wrong: its last digit does not match the first nine.",
