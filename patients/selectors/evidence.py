@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import Http404
 
 from patients import missed_doses
@@ -114,12 +114,25 @@ class SafetyEvent:
         return self.acknowledgement is None
 
 
-def recent_safety_events(user, *, today: date, days: int = 28) -> list[SafetyEvent]:
+# At most this many teams in scope (a keyworker's, a senior practitioner's, a manager of a few teams), the unexpected
+# results are read from the scope's episodes (episode_team_entry, then each episode's recent tests); for more,
+# backwards from today by date (drug_test_recent), which stops at the twentieth. One team of 2,000 episodes at
+# 300,000 patients: 7 ms against 73 ms read by date; every team: 5 ms by date against 74 ms.
+FEW_TEAMS = 3
+
+
+def recent_safety_events(user, *, today: date, days: int = 28, teams: int | None = None) -> list[SafetyEvent]:
     """Runs of three or more missed doses and unexpected drug test results in the last four weeks. A run is read
     across the episode's reports (docs/design.md rule 4b) and listed once, by the report that owns it (the one
     holding its third missed day), from the safety event that report stores: one indexed read
-    (pharmacy_safety_events), whatever the number of patients."""
+    (pharmacy_safety_events), whatever the number of patients. `teams`, the number of teams in the user's scope
+    when the caller knows it, chooses how the results are read (FEW_TEAMS); the rows are the same."""
     since = today - timedelta(days=days)
+    newest_first = "-test__taken_on"
+    if teams is not None and teams <= FEW_TEAMS:
+        # taken_on is never null, so this is the same order, but one the date index cannot give: PostgreSQL then
+        # starts from the scope's episodes instead of walking every team's recent tests.
+        newest_first = F("test__taken_on").desc(nulls_last=True)
     reports = (
         scoped(
             PharmacyReport.objects.filter(safety_run__gte=MISSED_DOSE_SAFETY_RUN, period_end__gte=since),
@@ -136,7 +149,7 @@ def recent_safety_events(user, *, today: date, days: int = 28) -> list[SafetyEve
         )
         .filter(_unexpected())
         .select_related("test__episode__patient")
-        .order_by("-test__taken_on")[:20]
+        .order_by(newest_first)[:20]
     )
     reports, results = list(reports), list(results)
     acknowledged = _acknowledgements(reports, results)

@@ -137,9 +137,11 @@ def caseload(request):
         episode.risk = risk_of(episode, transitions.get(episode.pk, ()), today=today)  # §2.2
         episode.disengaged = disengagement_of(episode, today=today)  # Intro, App. B
         _days(episode, today)
+    team_ids = team_ids_for_user(request.user)
     # the new ones first, each group newest first; an acknowledged event stays listed (H-041)
     safety_events = sorted(
-        recent_safety_events(request.user, today=today), key=lambda event: not event.is_new
+        recent_safety_events(request.user, today=today, teams=len(team_ids)),
+        key=lambda event: not event.is_new,
     )
     return render(
         request,
@@ -160,7 +162,7 @@ def caseload(request):
             "safety_events": safety_events,
             "new_safety_events": sum(event.is_new for event in safety_events),
             "filtered": any(value for name, value in filters.items() if name != "mine"),
-            "can_register": bool(team_ids_for_user(request.user)),
+            "can_register": bool(team_ids),
             "nothing_due": patients_with_nothing_due(request.user, search=filters.get("q", "")),
         },
     )
