@@ -577,3 +577,7 @@ class PendingDecision(models.Model):
 
     def get_additional_data(self):
         return {"patient_id": self.review.episode.patient_id}
+
+
+# The managers' kept figures (reviews.dashboards.kept): their own module, registered with this app here.
+from reviews.kept_models import KeptFigure, KeptGeneration  # noqa: E402, F401

@@ -4,6 +4,10 @@ latest review TOP in the same episode. Unanswered items are left out of that ite
 
 Read one team at a time: the team's TOPs are one query (a few thousand rows), compared here with the same item
 definitions as the patient record and the evidence pack (patients.top_questionnaire.TOP_ITEMS).
+
+Each team's report is kept between requests (reviews.dashboards.kept): valid until a TOP of the team is recorded,
+changed or removed, or an episode of the team ends, moves between teams or is removed. Several teams' reports add
+up (each patient counts in their episode's team; the totals are sums of whole numbers, exact in floating point).
 """
 
 from __future__ import annotations
@@ -11,10 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+from django.db.models import F
+
 from patients.models import CoreDomain, TopAssessment
 from patients.models.evidence import TopStage
 from patients.top_questionnaire import DOMAIN_LABELS, TOP_ITEMS, TopItem
 from recovery_reviews.access import scoped
+from reviews.dashboards import kept
 
 
 class _TopAnswers(SimpleNamespace):
@@ -87,36 +94,116 @@ class OutcomesReport:
     domains: list[DomainOutcome]
 
 
-def top_outcomes(user, *, team_id: int | None = None) -> OutcomesReport:
-    """One team's outcomes, or (no team given) those of every team in the user's scope together."""
-    tops = scoped(TopAssessment.objects.all(), user).filter(
-        episode__exit_date__isnull=True, stage__in=[TopStage.START, TopStage.REVIEW]
-    )
-    if team_id:
-        tops = tops.filter(episode__team_id=team_id)
-    tops = tops.order_by("episode_id", "assessed_on", "pk")
-    entry, latest = {}, {}
-    # A manager's teams' TOPs fit in memory; a server-side cursor (iterator) made PostgreSQL materialise a WITH HOLD
-    # cursor and cost 60 ms more at 2,000 patients than one plain fetch.
-    for values in tops.values(*_answer_fields()):
-        top = _TopAnswers(**values)
-        if top.stage == TopStage.START:
-            entry.setdefault(top.episode_id, top)
-        elif top.episode_id in entry:
-            latest[top.episode_id] = top  # ordered by date: the last one read is the latest
-    pairs = [(entry[e], latest[e]) for e in latest]
+def _empty_domains() -> dict[str, DomainOutcome]:
     domains = {d: DomainOutcome(d, DOMAIN_LABELS[d]) for d in CoreDomain.values}
     for item in TOP_ITEMS:
         if item.scale != "amount":  # amounts are in each substance's own unit: not comparable across patients
             domains[item.domain].items.append(ItemOutcome(item))
-    for before, after in pairs:
-        for domain in domains.values():
-            _compare(domain, before, after)
-    return OutcomesReport(
-        patients=len(pairs),
-        without_review_top=len(entry) - len(pairs),
-        domains=list(domains.values()),
-    )
+    return domains
+
+
+def _team_reports(tops) -> dict[int, OutcomesReport]:
+    """Each team's report from its open episodes' TOPs (a queryset of TopAssessment)."""
+    tops = tops.filter(episode__exit_date__isnull=True, stage__in=[TopStage.START, TopStage.REVIEW])
+    tops = tops.order_by("episode_id", "assessed_on", "pk")
+    entry, latest, team_of = {}, {}, {}
+    # A manager's teams' TOPs fit in memory; a server-side cursor (iterator) made PostgreSQL materialise a WITH HOLD
+    # cursor and cost 60 ms more at 2,000 patients than one plain fetch.
+    for values in tops.values(*_answer_fields(), team=F("episode__team_id")):
+        team = values.pop("team")
+        top = _TopAnswers(**values)
+        if top.stage == TopStage.START:
+            entry.setdefault(top.episode_id, top)
+            team_of[top.episode_id] = team
+        elif top.episode_id in entry:
+            latest[top.episode_id] = top  # ordered by date: the last one read is the latest
+    reports = {}
+    for episode in entry:
+        report = reports.setdefault(team_of[episode], OutcomesReport(0, 0, list(_empty_domains().values())))
+        if episode not in latest:
+            report.without_review_top += 1
+            continue
+        report.patients += 1
+        for domain in report.domains:
+            _compare(domain, entry[episode], latest[episode])
+    return reports
+
+
+def _add(total: OutcomesReport, report: OutcomesReport) -> None:
+    total.patients += report.patients
+    total.without_review_top += report.without_review_top
+    for mine, theirs in zip(total.domains, report.domains, strict=True):
+        for name in ("patients", "improved", "unchanged", "deteriorated"):
+            setattr(mine, name, getattr(mine, name) + getattr(theirs, name))
+        for a, b in zip(mine.items, theirs.items, strict=True):
+            for name in _ITEM_FIGURES:
+                setattr(a, name, getattr(a, name) + getattr(b, name))
+
+
+_ITEM_FIGURES = ("pairs", "entry_total", "latest_total", "better", "same", "worse")
+_DOMAIN_FIGURES = ("patients", "improved", "unchanged", "deteriorated")
+
+
+def _to_json(report: OutcomesReport) -> list:
+    return [
+        report.patients,
+        report.without_review_top,
+        [
+            [
+                [getattr(d, n) for n in _DOMAIN_FIGURES],
+                [[getattr(i, n) for n in _ITEM_FIGURES] for i in d.items],
+            ]
+            for d in report.domains
+        ],
+    ]
+
+
+def _from_json(values: list) -> OutcomesReport:
+    report = OutcomesReport(values[0], values[1], list(_empty_domains().values()))
+    for domain, (figures, items) in zip(report.domains, values[2], strict=True):
+        for name, value in zip(_DOMAIN_FIGURES, figures, strict=True):
+            setattr(domain, name, value)
+        for item, item_figures in zip(domain.items, items, strict=True):
+            for name, value in zip(_ITEM_FIGURES, item_figures, strict=True):
+                setattr(item, name, value)
+    return report
+
+
+def _combined(reports) -> OutcomesReport:
+    total = OutcomesReport(0, 0, list(_empty_domains().values()))
+    for report in reports:
+        _add(total, report)
+    return total
+
+
+def live_top_outcomes(user, *, team_id: int | None = None) -> OutcomesReport:
+    """The report from the TOPs now: the reference the kept figures must equal."""
+    tops = scoped(TopAssessment.objects.all(), user)
+    if team_id:
+        tops = tops.filter(episode__team_id=team_id)
+    return _combined(_team_reports(tops).values())
+
+
+def kept_outcomes(team_ids: list[int]):
+    """Each team's kept report by (team, "")."""
+
+    def compute(teams: list[int]) -> dict:
+        reports = _team_reports(TopAssessment.objects.filter(episode__team_id__in=teams))
+        return {(team, ""): _to_json(reports.get(team) or _combined([])) for team in teams}
+
+    return kept.kept_figures("outcomes", team_ids, [""], compute)
+
+
+def top_outcomes(user, *, team_id: int | None = None) -> OutcomesReport:
+    """One team's outcomes, or (no team given) those of every team in the user's scope together (from the kept
+    figures, equal to live_top_outcomes)."""
+    team_ids = kept.scope_teams(user)
+    if team_ids is None:
+        return live_top_outcomes(user, team_id=team_id)
+    if team_id:
+        team_ids = [team for team in team_ids if team == team_id]
+    names, figures = kept_outcomes(team_ids)
+    return _combined(_from_json(figures[(team, "")]) for team in names)
 
 
 def _compare(domain: DomainOutcome, before: TopAssessment, after: TopAssessment) -> None:

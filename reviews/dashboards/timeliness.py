@@ -10,7 +10,10 @@ The share is met / (met + missed): entrants still in time, and those who left be
 shown but not counted against the team.
 
 One GROUP BY over entrants reads the stored first-review date (reviews.services.schedule keeps it), so the
-report does not read every review.
+report does not read every review. Each team's quarters are kept between requests (reviews.dashboards.kept):
+valid until an episode of the team is added, moved, removed, or has its entry, exit or first review changed.
+A quarter's "pending" depends on today until the last of its 6-month limits has passed: until then its kept
+figures are used only on the day they were computed for.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from django.db.models.functions import TruncQuarter
 from django.db.models.lookups import GreaterThanOrEqual
 
 from patients.access import episodes_for_user
+from patients.models import TreatmentEpisode
+from reviews.dashboards import kept
 from reviews.dashboards.forms import quarter_start
 
 LIMITS = (3, 6)  # months (§1.3: "within 3 months and no later than 6 months")
@@ -118,21 +123,20 @@ def _counts(today: date) -> dict:
     return counts
 
 
-def first_review_timeliness(user, *, today: date, quarters: int = 8, team_id: int | None = None):
-    """Entrants of the last `quarters` quarters (the current one included) in the user's scope."""
-    first_quarter = quarter_start(today) - relativedelta(months=3 * (quarters - 1))
-    entrants = episodes_for_user(user).filter(entry_date__gte=first_quarter, entry_date__lte=today)
-    if team_id:
-        entrants = entrants.filter(team_id=team_id)
+def _first_quarter(today: date, quarters: int) -> date:
+    return quarter_start(today) - relativedelta(months=3 * (quarters - 1))
+
+
+def _rows(episodes, *, first_quarter: date, today: date):
+    """(team, name, quarter, Timeliness) for each team and quarter with entrants, entry from first_quarter to
+    today."""
     rows = (
-        entrants.annotate(quarter=TruncQuarter("entry_date"))
+        episodes.filter(entry_date__gte=first_quarter, entry_date__lte=today)
+        .annotate(quarter=TruncQuarter("entry_date"))
         .values("team_id", "team__name", "quarter")
         .annotate(**_counts(today))
         .order_by()
     )
-    all_quarters = [first_quarter + relativedelta(months=3 * i) for i in range(quarters)]
-    by_quarter = {q: Timeliness() for q in all_quarters}
-    by_team_quarter, by_team, names = {}, {}, {}
     for row in rows:
         cell = Timeliness(
             entrants=row["entrants"],
@@ -140,8 +144,14 @@ def first_review_timeliness(user, *, today: date, quarters: int = 8, team_id: in
             left={m: row[f"left_{m}"] for m in LIMITS},
             pending={m: row[f"pending_{m}"] for m in LIMITS},
         )
-        quarter, team = _as_date(row["quarter"]), row["team_id"]
-        names[team] = row["team__name"]
+        yield row["team_id"], row["team__name"], _as_date(row["quarter"]), cell
+
+
+def _report(cells, all_quarters: list[date]) -> TimelinessReport:
+    by_quarter = {q: Timeliness() for q in all_quarters}
+    by_team_quarter, by_team, names = {}, {}, {}
+    for team, name, quarter, cell in cells:
+        names[team] = name
         by_team_quarter[(team, quarter)] = cell
         by_quarter[quarter].add(cell)
         by_team.setdefault(team, Timeliness()).add(cell)
@@ -152,6 +162,77 @@ def first_review_timeliness(user, *, today: date, quarters: int = 8, team_id: in
         by_team_quarter=by_team_quarter,
         by_team=by_team,
     )
+
+
+def live_first_review_timeliness(user, *, today: date, quarters: int = 8, team_id: int | None = None):
+    """The report counted from the episodes now: the reference the kept figures must equal."""
+    first_quarter = _first_quarter(today, quarters)
+    entrants = episodes_for_user(user)
+    if team_id:
+        entrants = entrants.filter(team_id=team_id)
+    all_quarters = [first_quarter + relativedelta(months=3 * i) for i in range(quarters)]
+    return _report(_rows(entrants, first_quarter=first_quarter, today=today), all_quarters)
+
+
+def _to_json(cell: Timeliness) -> list[int]:
+    return [cell.entrants, *(cell.met[m] for m in LIMITS), *(cell.left[m] for m in LIMITS)] + [
+        cell.pending[m] for m in LIMITS
+    ]
+
+
+def _from_json(values: list[int]) -> Timeliness:
+    n = len(LIMITS)
+    met, left, pending = values[1 : 1 + n], values[1 + n : 1 + 2 * n], values[1 + 2 * n :]
+    return Timeliness(
+        entrants=values[0],
+        met=dict(zip(LIMITS, met, strict=True)),
+        left=dict(zip(LIMITS, left, strict=True)),
+        pending=dict(zip(LIMITS, pending, strict=True)),
+    )
+
+
+def settled_after(quarter: date) -> date:
+    """From the day after this one, no entrant of the quarter is pending any more and all have entered: the
+    quarter's figures no longer depend on today."""
+    return quarter + relativedelta(months=3, days=-1) + relativedelta(months=max(LIMITS))
+
+
+def kept_timeliness(team_ids: list[int], *, today: date, all_quarters: list[date]):
+    """Each team's kept cells by (team, quarter ISO), computing the missing teams' (reviews.dashboards.kept)."""
+    keys = [q.isoformat() for q in all_quarters]
+
+    def compute(teams: list[int]) -> dict:
+        figures = {(team, key): _to_json(Timeliness()) for team in teams for key in keys}
+        episodes = TreatmentEpisode.objects.filter(team_id__in=teams)
+        for team, _name, quarter, cell in _rows(episodes, first_quarter=all_quarters[0], today=today):
+            figures[(team, quarter.isoformat())] = _to_json(cell)
+        return figures
+
+    def valid(key: str, as_of: date | None) -> bool:
+        settled = settled_after(date.fromisoformat(key))
+        return as_of == today or (as_of is not None and as_of > settled and today > settled)
+
+    return kept.kept_figures("timeliness", team_ids, keys, compute, as_of=today, valid=valid)
+
+
+def first_review_timeliness(user, *, today: date, quarters: int = 8, team_id: int | None = None):
+    """Entrants of the last `quarters` quarters (the current one included) in the user's scope, from the kept
+    figures (equal to live_first_review_timeliness)."""
+    team_ids = kept.scope_teams(user)
+    if team_ids is None:
+        return live_first_review_timeliness(user, today=today, quarters=quarters, team_id=team_id)
+    if team_id:
+        team_ids = [team for team in team_ids if team == team_id]
+    first_quarter = _first_quarter(today, quarters)
+    all_quarters = [first_quarter + relativedelta(months=3 * i) for i in range(quarters)]
+    names, figures = kept_timeliness(team_ids, today=today, all_quarters=all_quarters)
+    cells = []
+    for team in names:
+        for quarter in all_quarters:
+            cell = _from_json(figures[(team, quarter.isoformat())])
+            if cell.entrants:
+                cells.append((team, names[team], quarter, cell))
+    return _report(cells, all_quarters)
 
 
 def _as_date(value) -> date:

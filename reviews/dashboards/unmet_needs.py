@@ -3,6 +3,10 @@ needed but not accessible, counted by kind, team and quarter for the team, the p
 
 The counts carry no patient identifiers; the recent entries shown to the manager (with their descriptions)
 stay in the application.
+
+Each team's counts are kept between requests (reviews.dashboards.kept), one figure per quarter of the period (a
+quarter cut by the period's start or end is its own key): valid until a need of the team is recorded, changed or
+removed, or an episode moves between teams. The recent entries are read live (25 rows by date).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from django.db.models import Count
 from django.db.models.functions import TruncQuarter
 
 from recovery_reviews.access import scoped
+from reviews.dashboards import kept
 from reviews.dashboards.forms import quarter_start
 from reviews.models import UnmetNeed, UnmetNeedCategory, UnmetNeedKind
 
@@ -45,8 +50,8 @@ def _needs(user, *, start: date, end: date, team_id: int | None):
     return needs
 
 
-def unmet_need_counts(user, *, start: date, end: date, team_id: int | None = None) -> list[NeedCount]:
-    """One row per quarter, team, category and kind with at least one need recorded in the period."""
+def live_unmet_need_counts(user, *, start: date, end: date, team_id: int | None = None) -> list[NeedCount]:
+    """The counts from the needs now: the reference the kept figures must equal."""
     rows = (
         _needs(user, start=start, end=end, team_id=team_id)
         .annotate(quarter=TruncQuarter("recorded_on"))
@@ -65,6 +70,56 @@ def unmet_need_counts(user, *, start: date, end: date, team_id: int | None = Non
         )
         for row in rows
     ]
+
+
+def _segments(start: date, end: date) -> list[tuple[date, str]]:
+    """Each quarter the period touches, with its key: the part of the quarter inside the period."""
+    segments, quarter = [], quarter_start(start)
+    while quarter <= end:
+        last = quarter + relativedelta(months=3, days=-1)
+        segments.append((quarter, f"{max(quarter, start).isoformat()}/{min(last, end).isoformat()}"))
+        quarter += relativedelta(months=3)
+    return segments
+
+
+def kept_unmet_needs(team_ids: list[int], *, start: date, end: date):
+    """Each team's kept counts by (team, segment key): {"category kind": count}."""
+    segments = _segments(start, end)
+    key_of = dict(segments)
+
+    def compute(teams: list[int]) -> dict:
+        figures = {(team, key): {} for team in teams for _, key in segments}
+        rows = (
+            UnmetNeed.objects.filter(recorded_on__range=(start, end), episode__team_id__in=teams)
+            .annotate(quarter=TruncQuarter("recorded_on"))
+            .values("quarter", "episode__team_id", "category", "kind")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for row in rows:
+            key = key_of[row["quarter"]]
+            figures[(row["episode__team_id"], key)][f"{row['category']} {row['kind']}"] = row["n"]
+        return figures
+
+    return kept.kept_figures("unmet", team_ids, [key for _, key in segments], compute)
+
+
+def unmet_need_counts(user, *, start: date, end: date, team_id: int | None = None) -> list[NeedCount]:
+    """One row per quarter, team, category and kind with at least one need recorded in the period (from the kept
+    figures, equal to live_unmet_need_counts)."""
+    team_ids = kept.scope_teams(user)
+    if team_ids is None:
+        return live_unmet_need_counts(user, start=start, end=end, team_id=team_id)
+    if team_id:
+        team_ids = [team for team in team_ids if team == team_id]
+    names, figures = kept_unmet_needs(team_ids, start=start, end=end)
+    counts = []
+    for quarter, key in _segments(start, end):
+        for team in names:
+            for category_kind, n in figures[(team, key)].items():
+                category, kind = category_kind.split(" ")
+                counts.append(NeedCount(quarter, team, names[team], category, kind, n))
+    return sorted(counts, key=lambda c: (c.quarter, c.team, c.category, c.kind))
 
 
 @dataclass(frozen=True)

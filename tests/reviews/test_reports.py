@@ -364,11 +364,13 @@ def test_outcomes_for_a_team_outside_scope_are_refused(client, mona, other_team)
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("/reviews/timeliness/", 7),
-        ("/reviews/forecast/", 10),
-        ("/reviews/unmet-needs/", 9),
-        ("/reviews/unmet-needs.csv", 5),
-        ("/reviews/outcomes/", 8),
+        # (after a change, and again): a kept figure made stale by a change is read (1), computed and kept (2
+        # more), then read (reviews.dashboards.kept)
+        ("/reviews/timeliness/", (9, 7)),
+        ("/reviews/forecast/", (10, 10)),
+        ("/reviews/unmet-needs/", (11, 9)),
+        ("/reviews/unmet-needs.csv", (7, 5)),
+        ("/reviews/outcomes/", (10, 8)),
     ],
 )
 def test_report_pages_take_the_same_queries_for_few_or_many_records(client, mona, alice, url, expected):
@@ -386,9 +388,10 @@ def test_report_pages_take_the_same_queries_for_few_or_many_records(client, mona
     add(2)
     client.get(url)
     counts = []
-    for n in (0, 30):
+    for n in (1, 30):
         add(n)
-        with CaptureQueriesContext(connection) as captured:
-            assert client.get(url).status_code == 200
-        counts.append(len(captured))
-    assert counts == [expected, expected]
+        for _ in expected:
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(url).status_code == 200
+            counts.append(len(captured))
+    assert counts == [*expected, *expected]
