@@ -581,3 +581,11 @@ class PendingDecision(models.Model):
 
 # The managers' kept figures (reviews.dashboards.kept): their own module, registered with this app here.
 from reviews.kept_models import KeptFigure, KeptGeneration  # noqa: E402, F401
+
+# The kept counts of owed items: their own module, registered with this app here.
+from reviews.owed_count_models import (  # noqa: E402, F401
+    OwedCount,
+    OwedCountByKeyworker,
+    OwedCountChange,
+    OwedCountRebuild,
+)

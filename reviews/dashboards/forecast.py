@@ -4,7 +4,7 @@ commissioners to resource reviews; this is the number to take to them.
 
 A review falls in the week of its target date. Reviews already past their target are the backlog, shown
 before week 1: they have to be held too, on top of the weeks to come. One GROUP BY over the stored, indexed
-targets; the weeks are counted here.
+targets, kept rather than recounted (reviews.dashboards.owed_counts), by team, kind and week.
 """
 
 from __future__ import annotations
@@ -12,13 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count
+from django.db.models import Q
 
-from recovery_reviews.access import patient_scope, teams_for_user
-from reviews.models import OwedItem
+from recovery_reviews.access import teams_for_user
+from reviews.dashboards.owed_counts import LATER, PAST, WEEKS, owed_counts
 from reviews.scheduling import KINDS, STRATEGIC_REVIEW
-
-WEEKS = 12
 
 
 @dataclass
@@ -74,26 +72,22 @@ def workload_forecast(user, *, today: date, team_id: int | None = None) -> list[
         team.pk: TeamForecast(team.pk, team.name, team.weekly_review_capacity)
         for team in teams.only("pk", "name", "weekly_review_capacity")
     }
-    horizon = today + timedelta(days=7 * WEEKS - 1)
-    rows = (
-        OwedItem.objects.filter(patient_scope(user))
-        .filter(kind__in=KINDS, target__lte=horizon, team_id__in=list(forecasts))
-        .values("team_id", "kind", "target")
-        .annotate(n=Count("target"))  # an indexed column: an index-only read
-        .order_by()
+    counts = owed_counts(
+        user,
+        today=today,
+        by=("team_id", "kind", "week"),
+        where=Q(kind__in=KINDS, team_id__in=list(forecasts), week__lt=LATER),
     )
-    for row in rows:
-        forecast = forecasts[row["team_id"]]
-        is_review = row["kind"] == STRATEGIC_REVIEW
-        target = row["target"]
-        if target < today:
+    for (team_id, kind, week), n in counts.items():
+        forecast = forecasts[team_id]
+        is_review = kind == STRATEGIC_REVIEW
+        if week == PAST:
             if is_review:
-                forecast.backlog_reviews += row["n"]
+                forecast.backlog_reviews += n
             else:
-                forecast.backlog_check_ups += row["n"]
+                forecast.backlog_check_ups += n
             continue
-        week = (target - today).days // 7
-        (forecast.reviews if is_review else forecast.check_ups)[week] += row["n"]
+        (forecast.reviews if is_review else forecast.check_ups)[week] += n
     return sorted(forecasts.values(), key=lambda f: f.name)
 
 

@@ -1,0 +1,134 @@
+"""Counts of the items owed, kept rather than recounted (docs/design.md, Counts kept, not recounted).
+
+The dashboard's status counts and the workload forecast group every owed item (reviews.models.OwedItem) of the
+user's scope by team or keyworker and by status or week. Counted afresh, that work grows with the service (300,000
+items: 150-250 ms a page). Kept, it does not:
+
+- a rebuild counts every item once, as of a day, into OwedCount rows by team, kind, status (rule 8) and forecast
+  week, and OwedCountByKeyworker rows by team, keyworker and status;
+- triggers on the items (migration reviews 0010) add an OwedCountChange row, +1 or -1, for every item added,
+  removed or moved since, in the same transaction as the change: nothing can change an item without it;
+- a read sums the kept rows and the changes, each change placed by the same status and week expressions, as of
+  today, as the rebuild used.
+
+So a figure always equals the count over the items (tests/reviews/test_owed_counts.py changes items at random
+and compares). Statuses and weeks move with the date: counts kept as of another day are never read; the read
+rebuilds them first (the nightly task does it before anyone asks; a rebuild at 300,000 items takes under a
+second). A rebuild locks the items against change while it counts and empties the changes it has absorbed, so a
+change is counted once, either in the rows or among the changes, never both or neither.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Case, Count, DateField, IntegerField, Q, Sum, Value, When
+from django.utils import timezone
+
+from recovery_reviews.access import patient_scope
+from recovery_reviews.models import Role
+from reviews.models import OwedCount, OwedCountByKeyworker, OwedCountChange, OwedCountRebuild, OwedItem
+from reviews.status import ON_ITEMS, review_status_expression
+
+WEEKS = 12  # the forecast's horizon (reviews.dashboards.forecast)
+PAST, LATER = -1, WEEKS  # the week of an item whose target has passed, and of one beyond the horizon
+
+
+def week_expression(today: date) -> Case:
+    """The forecast week of an item's target: week 1 (0 here) starts today; -1 before today; 12 beyond week 12."""
+    whens = [When(target__lt=today, then=Value(PAST))]
+    whens += [
+        When(target__lte=today + timedelta(days=7 * week + 6), then=Value(week)) for week in range(WEEKS)
+    ]
+    return Case(*whens, default=Value(LATER), output_field=IntegerField())
+
+
+def _placed(queryset, today: date):
+    return queryset.annotate(status=review_status_expression(today, ON_ITEMS), week=week_expression(today))
+
+
+def rebuild(*, today: date | None = None, force: bool = True) -> int | None:
+    """Count every owed item afresh as of `today`; the changes absorbed are removed. With force=False, only if the
+    counts are not already as of today (checked again once the items are locked, so that two readers arriving
+    together count once). Returns the number of items counted, or None when nothing needed doing."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Writers to the items wait (and this waits for those in progress): no change can fall between the
+            # count and the emptying of the changes. SQLite's transactions here are IMMEDIATE: already exclusive.
+            with connection.cursor() as cursor:
+                cursor.execute("LOCK TABLE reviews_oweditem IN SHARE MODE")
+        if not force and OwedCountRebuild.objects.filter(pk=1, as_of=today).exists():
+            return None
+        OwedCountChange.objects.all().delete()
+        OwedCount.objects.all().delete()
+        OwedCountByKeyworker.objects.all().delete()
+        placed = _placed(OwedItem.objects.all(), today)
+        by_team = placed.values("team_id", "kind", "status", "week").annotate(n=Count("pk")).order_by()
+        counts = [OwedCount(as_of=today, **row) for row in by_team]
+        OwedCount.objects.bulk_create(counts, batch_size=5000)
+        by_keyworker = placed.values("team_id", "keyworker_id", "status").annotate(n=Count("pk")).order_by()
+        OwedCountByKeyworker.objects.bulk_create(
+            [OwedCountByKeyworker(as_of=today, **row) for row in by_keyworker], batch_size=5000
+        )
+        items = sum(count.n for count in counts)
+        OwedCountRebuild.objects.update_or_create(
+            pk=1, defaults={"as_of": today, "rebuilt_at": timezone.now(), "items": items}
+        )
+    return items
+
+
+def owed_counts(user, *, today: date, by: tuple[str, ...], where: Q | None = None) -> dict[tuple, int]:
+    """The number of items owed in the user's scope, grouped `by` team_id, kind, status and week, or by team_id,
+    keyworker_id and status, among those matching `where` (a Q over the same names): {(values of `by`...): n},
+    no zero counts. Kept for the team-wide pages: a keyworker's scope (their own patients in any team) is counted
+    over the items.
+
+    One query: the kept rows and the changes since, summed in one statement, so that both are read as of the same
+    moment (a rebuild committing between two reads would lose or double the changes it absorbed). Kept rows not
+    as of today are rebuilt first and read again."""
+    if user.role == Role.KEYWORKER:
+        return live_counts(user, today=today, by=by, where=where)
+    for _attempt in range(2):
+        rows = _read(user, today, by, where)
+        kept_days = {row["as_of"] for row in rows if row["as_of"] is not None}
+        built = kept_days == {today} or (
+            not kept_days and OwedCountRebuild.objects.filter(pk=1, as_of=today).exists()
+        )
+        if built:
+            break
+        rebuild(today=today, force=False)
+    totals = defaultdict(int)
+    for row in rows:
+        totals[tuple(row[name] for name in by)] += row["n"]
+    return {key: n for key, n in totals.items() if n}
+
+
+def _read(user, today: date, by: tuple[str, ...], where: Q | None) -> list[dict]:
+    """The kept rows grouped `by` with their as_of, and the changes grouped `by` (as_of NULL), in one UNION ALL."""
+    scope = patient_scope(user) & (where or Q())
+    model = OwedCountByKeyworker if "keyworker_id" in by else OwedCount
+    kept = model.objects.filter(scope).values(*by, "as_of").annotate(n=Sum("n")).order_by()
+    changes = (
+        _placed(OwedCountChange.objects.all(), today)
+        .filter(scope)
+        .annotate(as_of=Value(None, output_field=DateField()))
+        .values(*by, "as_of")
+        .annotate(n=Sum("sign"))
+        .order_by()
+    )
+    return list(kept.union(changes, all=True))
+
+
+def live_counts(user, *, today: date, by: tuple[str, ...], where: Q | None = None) -> dict[tuple, int]:
+    """The same figures counted over the items themselves: the reference the kept counts are tested against."""
+    rows = (
+        _placed(OwedItem.objects.all(), today)
+        .filter(patient_scope(user) & (where or Q()))
+        .values(*by)
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {tuple(row[name] for name in by): row["n"] for row in rows if row["n"]}
