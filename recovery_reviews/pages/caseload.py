@@ -23,6 +23,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -131,12 +132,18 @@ def caseload(request):
     owed = owed_items_by_episode([episode.pk for episode in page], today=today)  # and one for their items
     record_list_access(request, [episode.patient for episode in page])  # each patient shown, on their log
     transitions = transitions_by_episode(list(page))  # and one for the risk level's transitions
-    for episode in page:
-        episode.vigilance = vigilance.get(episode.pk)  # within 3 months of a transition (App. C 2)
-        episode.also_owed = owed.get(episode.pk, [])[1:]  # every item after the first (rule 7b)
-        episode.risk = risk_of(episode, transitions.get(episode.pk, ()), today=today)  # §2.2
-        episode.disengaged = disengagement_of(episode, today=today)  # Intro, App. B
-        _days(episode, today)
+    day = _day_formatter()
+    rows = [
+        _row(
+            episode,
+            today=today,
+            vigilance=vigilance.get(episode.pk),  # within 3 months of a transition (App. C 2)
+            also_owed=owed.get(episode.pk, [])[1:],  # every item after the first (rule 7b)
+            transitions=transitions.get(episode.pk, ()),
+            day=day,
+        )
+        for episode in page
+    ]
     team_ids = team_ids_for_user(request.user)
     # the new ones first, each group newest first; an acknowledged event stays listed (H-041)
     safety_events = sorted(
@@ -149,6 +156,7 @@ def caseload(request):
         {
             "form": form,
             "page": page,
+            "rows": rows,
             "today": today,
             "mine": mine,
             "mine_query": _with(request.GET, mine="on"),
@@ -166,6 +174,48 @@ def caseload(request):
             "nothing_due": patients_with_nothing_due(request.user, search=filters.get("q", "")),
         },
     )
+
+
+def _day_formatter():
+    """The date filter's day (DATE_FORMAT), remembered for the dates a page repeats."""
+    seen: dict[date, str] = {}
+
+    def day(value: date | None) -> str:
+        if value not in seen:
+            seen[value] = date_filter(value)
+        return seen[value]
+
+    return day
+
+
+def _row(episode: TreatmentEpisode, *, today: date, vigilance, also_owed, transitions, day) -> dict:
+    """What a caseload row shows, worked out once: the template prints it without looking anything up through
+    the episode, its patient and their team (a row is rendered for every patient listed)."""
+    patient = episode.patient
+    _days(episode, today)
+    status = episode.review_status
+    disengaged = disengagement_of(episode, today=today)  # Intro, App. B
+    return {
+        "url": patient.get_absolute_url(),
+        "name": f"{patient.family_name}, {patient.given_name}",
+        "team": patient.team,
+        "keyworker": patient.keyworker,
+        "nhs_number": patient.nhs_number_display or "\u2014",
+        "row_class": {"overdue": "table-danger", "due": "table-warning"}.get(status, ""),
+        "record_error": episode.next_review_kind == "record_error",
+        "kind_label": KIND_LABELS.get(episode.next_review_kind, ""),
+        "also_owed": also_owed,
+        "status": status,
+        "status_label": STATUS_LABELS.get(status, ""),
+        "reasons": episode.next_review_reasons,
+        "awaiting": episode.awaiting_patient,
+        "vigilance": vigilance,
+        "days_overdue": episode.days_overdue,
+        "target": day(episode.next_review_target),
+        "deadline": day(episode.next_review_deadline),
+        "risk": risk_of(episode, transitions, today=today),  # §2.2
+        "disengaged": disengaged,
+    }
 
 
 def _with(query: QueryDict, **values) -> str:
