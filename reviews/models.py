@@ -584,6 +584,7 @@ from reviews.kept_models import KeptFigure, KeptGeneration  # noqa: E402, F401
 
 # The kept counts of owed items: their own module, registered with this app here.
 from reviews.owed_count_models import (  # noqa: E402, F401
+    AwaitingPatientEpisode,
     OwedCount,
     OwedCountByKeyworker,
     OwedCountChange,

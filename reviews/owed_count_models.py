@@ -77,3 +77,20 @@ class OwedCountRebuild(models.Model):
 
     def __str__(self):
         return f"as of {self.as_of} ({self.items} items)"
+
+
+class AwaitingPatientEpisode(models.Model):
+    """An episode that owes a review (its next_review_target is set) while a strategic review of it waits for the
+    patient's involvement (§2.4), with its team and keyworker: the dashboard's "awaiting patient" column, counted
+    from these few rows instead of joining every episode to the reviews. Database triggers (migration reviews 0012)
+    keep the rows equal to that condition, in the transaction of the change to the review or the episode."""
+
+    episode_id = models.BigIntegerField(primary_key=True)
+    team_id = models.IntegerField(null=True)
+    keyworker_id = models.IntegerField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["team_id", "keyworker_id"], name="awaiting_episode_team")]
+
+    def __str__(self):
+        return f"episode {self.episode_id} awaits the patient (team {self.team_id})"

@@ -14,11 +14,11 @@ from django.db.models import Count, Q, QuerySet
 
 from patients.access import episodes_for_user
 from patients.models import TreatmentEpisode
-from recovery_reviews.access import patient_scope, scoped, teams_for_user
+from recovery_reviews.access import patient_scope, teams_for_user
 from recovery_reviews.models import Role, User
 from reviews.dashboards.keyset import Sort
 from reviews.dashboards.owed_counts import owed_counts
-from reviews.models import OwedItem, ReviewStatus, StrategicReview
+from reviews.models import AwaitingPatientEpisode, OwedItem, ReviewStatus, StrategicReview
 from reviews.scheduling import DUE, DUE_SOON, OVERDUE, UPCOMING
 from reviews.status import (
     AWAITING_PATIENT,
@@ -64,15 +64,12 @@ def _owed(user) -> QuerySet:
 
 
 def _awaiting_counts(user, group: str, *, team_id: int | None = None) -> dict[int, int]:
-    """Episodes with a review waiting on the patient, by team or keyworker: the partial index on awaiting
-    reviews makes this a read of the few that wait, not of every episode."""
-    reviews = scoped(StrategicReview.objects.filter(status=ReviewStatus.AWAITING_PATIENT), user).filter(
-        episode__next_review_target__isnull=False
-    )
+    """Episodes with a review waiting on the patient, by team or keyworker: a count of the few rows kept for them
+    (reviews.owed_count_models.AwaitingPatientEpisode), not a join of every episode to the reviews."""
+    rows = AwaitingPatientEpisode.objects.filter(patient_scope(user))
     if team_id:
-        reviews = reviews.filter(episode__team_id=team_id)
-    rows = reviews.values(f"episode__{group}").annotate(n=Count("episode", distinct=True)).order_by()
-    return {row[f"episode__{group}"]: row["n"] for row in rows}
+        rows = rows.filter(team_id=team_id)
+    return dict(rows.values_list(group).annotate(n=Count("pk")).order_by())
 
 
 def _counts_by(user, group: str, today: date, where: Q | None = None) -> dict[int, dict]:

@@ -11,14 +11,22 @@ import time_machine
 from django.db import transaction
 from django.db.models import F, Q
 
-from patients.models import Patient
+from patients.models import Patient, TreatmentEpisode
 from recovery_reviews.models import Role
 from reviews.dashboards import owed_counts as kept
 from reviews.dashboards.forecast import workload_forecast
 from reviews.dashboards.status import status_counts_by_keyworker, status_counts_by_team
-from reviews.models import OwedCount, OwedCountChange, OwedCountRebuild, OwedItem
+from reviews.models import (
+    AwaitingPatientEpisode,
+    OwedCount,
+    OwedCountChange,
+    OwedCountRebuild,
+    OwedItem,
+    ReviewStatus,
+    StrategicReview,
+)
 from reviews.scheduling import KINDS
-from tests.support.factories import EpisodeFactory, PatientFactory, UserFactory
+from tests.support.factories import EpisodeFactory, PatientFactory, StrategicReviewFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 TODAY = date(2026, 6, 1)
@@ -30,6 +38,7 @@ GROUPINGS = [
     ("team_id", "kind", "status", "week"),
 ]
 KIND_CHOICES = [*KINDS, "record_error"]
+OPEN_STATUSES = [ReviewStatus.DRAFT, ReviewStatus.AWAITING_PATIENT]  # a completed review needs its date
 
 
 @pytest.fixture
@@ -184,3 +193,38 @@ def test_the_dashboard_and_the_forecast_read_the_kept_counts(service, mona, team
     assert sum(f.total + f.backlog for f in forecasts.values()) == sum(
         n for (_, _, week), n in live_weeks.items() if week < kept.WEEKS
     )
+
+
+def _awaiting_live() -> set[tuple]:
+    episodes = TreatmentEpisode.objects.filter(
+        next_review_target__isnull=False, strategic_reviews__status=ReviewStatus.AWAITING_PATIENT
+    )
+    return set(episodes.values_list("pk", "team_id", "keyworker_id").distinct())
+
+
+def test_the_episodes_awaiting_the_patient_are_kept_through_every_change(service, sam):
+    """reviews 0012's rows: an episode owing a review with a review awaiting the patient, with its team and
+    keyworker, whatever changes the reviews' statuses, the episode's next review or the patient's team."""
+    rng = random.Random(5)
+    episodes, keyworkers = service["episodes"], service["keyworkers"]
+    for step in range(80):
+        episode = rng.choice(episodes)
+        action = rng.choice(["review", "status", "delete", "schedule", "move"])
+        reviews = list(StrategicReview.objects.filter(episode=episode))
+        if action == "review" or not reviews:
+            StrategicReviewFactory(episode=episode, status=rng.choice(OPEN_STATUSES))
+        elif action == "status":
+            StrategicReview.objects.filter(pk=rng.choice(reviews).pk).update(
+                status=rng.choice(OPEN_STATUSES)
+            )
+        elif action == "delete":
+            rng.choice(reviews).delete()
+        elif action == "schedule":
+            target = rng.choice([None, TODAY + timedelta(days=rng.randint(-30, 90))])
+            TreatmentEpisode.objects.filter(pk=episode.pk).update(next_review_target=target)
+        else:
+            keyworker = rng.choice(keyworkers)
+            Patient.objects.filter(pk=episode.patient_id).update(team=keyworker.team, keyworker=keyworker)
+        kept_rows = set(AwaitingPatientEpisode.objects.values_list("episode_id", "team_id", "keyworker_id"))
+        assert kept_rows == _awaiting_live(), (step, action)
+    assert kept_rows  # the walk reached episodes that wait
