@@ -341,6 +341,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reviews.tasks.recompute_schedules",
         "schedule": crontab(hour=2, minute=15),
     },
+    "rebuild-owed-counts": {
+        # The kept counts move with the date (reviews.dashboards.owed_counts): rebuilt as the day starts.
+        "task": "reviews.tasks.rebuild_owed_counts",
+        "schedule": crontab(hour=0, minute=1),
+    },
 }
 
 LOGGING = {

@@ -51,6 +51,18 @@ def recompute_schedules() -> str:
     """The nightly safety net: every open episode's next review recomputed.
 
     docs/design.md, Review scheduling policy."""
+    from reviews.dashboards.owed_counts import rebuild  # imported late, as the adapter is
     from reviews.services.schedule import episodes_schedule_recompute  # written alongside; imported late
 
-    return str(episodes_schedule_recompute())
+    result = str(episodes_schedule_recompute())
+    rebuild()  # the changes the recompute made folded into the kept counts
+    return result
+
+
+@shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
+def rebuild_owed_counts() -> int:
+    """Just after midnight: the dashboard's and the forecast's kept counts as of the new day, so that no
+    manager's first page of the day waits for it (reviews.dashboards.owed_counts)."""
+    from reviews.dashboards.owed_counts import rebuild
+
+    return rebuild(force=False) or 0

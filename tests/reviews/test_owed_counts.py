@@ -3,11 +3,13 @@ always the count over the items: random additions, removals, edits, bulk updates
 and keyworkers, rebuilds and days passing, compared after every step with the live count, for every grouping the
 pages use and for users of different scope. A change rolled back leaves no trace; a rebuild absorbs the changes."""
 
+import io
 import random
 from datetime import date, timedelta
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.db import transaction
 from django.db.models import F, Q
 
@@ -26,6 +28,7 @@ from reviews.models import (
     StrategicReview,
 )
 from reviews.scheduling import KINDS
+from reviews.tasks import rebuild_owed_counts
 from tests.support.factories import EpisodeFactory, PatientFactory, StrategicReviewFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
@@ -214,9 +217,7 @@ def test_the_episodes_awaiting_the_patient_are_kept_through_every_change(service
         if action == "review" or not reviews:
             StrategicReviewFactory(episode=episode, status=rng.choice(OPEN_STATUSES))
         elif action == "status":
-            StrategicReview.objects.filter(pk=rng.choice(reviews).pk).update(
-                status=rng.choice(OPEN_STATUSES)
-            )
+            StrategicReview.objects.filter(pk=rng.choice(reviews).pk).update(status=rng.choice(OPEN_STATUSES))
         elif action == "delete":
             rng.choice(reviews).delete()
         elif action == "schedule":
@@ -228,3 +229,17 @@ def test_the_episodes_awaiting_the_patient_are_kept_through_every_change(service
         kept_rows = set(AwaitingPatientEpisode.objects.values_list("episode_id", "team_id", "keyworker_id"))
         assert kept_rows == _awaiting_live(), (step, action)
     assert kept_rows  # the walk reached episodes that wait
+
+
+def test_the_rebuild_command_and_the_nightly_task_count_as_of_the_day(service, mona):
+    rng = random.Random(3)
+    OwedItem.objects.bulk_create([_random_item(rng, episode) for episode in service["episodes"]])
+    out = io.StringIO()
+    call_command("rebuild_owed_counts", "--today", "2026-05-30", stdout=out)
+    assert "12 owed items counted as of 2026-05-30" in out.getvalue()
+    assert rebuild_owed_counts() == 12  # the task: as of today (1 Jun), since the counts were of 30 May
+    assert rebuild_owed_counts() == 0  # already as of today: nothing done
+    assert OwedCountRebuild.objects.get().as_of == TODAY
+    assert kept.owed_counts(mona, today=TODAY, by=("status",)) == kept.live_counts(
+        mona, today=TODAY, by=("status",)
+    )
