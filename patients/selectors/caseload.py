@@ -35,14 +35,17 @@ def search_filter(text: str, prefix: str = "patient__") -> Q:
     return query
 
 
-def patients_with_nothing_due(user, *, search: str, limit: int = 20) -> list[Patient]:
-    """Patients in scope matching a search who are not on the caseload because nothing is due: treatment and
-    its check-ups are over. Someone coming back is found here, and a new episode opened from their record."""
-    if not search.strip():
+def patients_with_nothing_due(
+    user, *, search: str = "", among: list[int] | None = None, limit: int = 20
+) -> list[Patient]:
+    """Patients in scope matching a search (or among these ids, the matches already found) who are not on the
+    caseload because nothing is due: treatment and its check-ups are over. Someone coming back is found here,
+    and a new episode opened from their record."""
+    if among is None and not search.strip():
         return []
     return list(
         patients_for_user(user)
-        .filter(search_filter(search, prefix=""))
+        .filter(search_filter(search, prefix="") if among is None else Q(pk__in=among))
         .exclude(episodes__next_review_target__isnull=False)
         .annotate(last_exit=Max("episodes__exit_date"))
         .select_related("team", "keyworker")
