@@ -121,6 +121,23 @@ class SafetyEvent:
 FEW_TEAMS = 3
 
 
+# What a safety event shows of its report or result and of the patient (the rest of the rows, episodes above all,
+# is left unread: forty of them on every caseload page).
+REPORT_SHOWN = (
+    "pharmacy_name",
+    "period_start",
+    "period_end",
+    "safety_run",
+    "safety_run_from",
+    "safety_run_told_on",
+)
+RESULT_SHOWN = ("substance", "result", "expected_because_prescribed")
+
+
+def PATIENT_SHOWN(path: str) -> tuple[str, ...]:  # noqa: N802 (read as the constants beside it)
+    return (f"{path}given_name", f"{path}family_name")
+
+
 def recent_safety_events(user, *, today: date, days: int = 28, teams: int | None = None) -> list[SafetyEvent]:
     """Runs of three or more missed doses and unexpected drug test results in the last four weeks. A run is read
     across the episode's reports (docs/design.md rule 4b) and listed once, by the report that owns it (the one
@@ -139,6 +156,7 @@ def recent_safety_events(user, *, today: date, days: int = 28, teams: int | None
             user,
         )
         .select_related("episode__patient")
+        .only(*REPORT_SHOWN, *PATIENT_SHOWN("episode__patient__"))
         .order_by("-period_end")[:20]
     )
     results = (
@@ -149,6 +167,7 @@ def recent_safety_events(user, *, today: date, days: int = 28, teams: int | None
         )
         .filter(_unexpected())
         .select_related("test__episode__patient")
+        .only(*RESULT_SHOWN, "test__taken_on", *PATIENT_SHOWN("test__episode__patient__"))
         .order_by(newest_first)[:20]
     )
     reports, results = list(reports), list(results)
