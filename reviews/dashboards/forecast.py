@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 
 from django.db.models import Q
 
@@ -29,7 +30,7 @@ class TeamForecast:
     backlog_reviews: int = 0
     backlog_check_ups: int = 0
 
-    @property
+    @cached_property  # read per cell by the page: worked out once, after the counts are in
     def weeks(self) -> list[dict]:
         return [
             {
@@ -76,10 +77,13 @@ def workload_forecast(user, *, today: date, team_id: int | None = None) -> list[
         user,
         today=today,
         by=("team_id", "kind", "week"),
-        where=Q(kind__in=KINDS, team_id__in=list(forecasts), week__lt=LATER),
+        # The scope already holds the user's teams: a list of them here would only lengthen the statement.
+        where=Q(kind__in=KINDS, week__lt=LATER) & (Q(team_id=team_id) if team_id else Q()),
     )
-    for (team_id, kind, week), n in counts.items():
-        forecast = forecasts[team_id]
+    for (team, kind, week), n in counts.items():
+        forecast = forecasts.get(team)
+        if forecast is None:  # items of a team the user's scope reaches but teams_for_user does not list
+            continue
         is_review = kind == STRATEGIC_REVIEW
         if week == PAST:
             if is_review:

@@ -25,15 +25,27 @@ from datetime import date, timedelta
 
 from django.db import connection, transaction
 from django.db.models import Case, Count, DateField, IntegerField, Q, Sum, Value, When
+from django.db.models.lookups import In
 from django.utils import timezone
 
-from recovery_reviews.access import patient_scope
+from recovery_reviews.access import patient_scope, team_ids_for_user
 from recovery_reviews.models import Role
 from reviews.models import OwedCount, OwedCountByKeyworker, OwedCountChange, OwedCountRebuild, OwedItem
 from reviews.status import ON_ITEMS, review_status_expression
 
 WEEKS = 12  # the forecast's horizon (reviews.dashboards.forecast)
 PAST, LATER = -1, WEEKS  # the week of an item whose target has passed, and of one beyond the horizon
+
+
+@IntegerField.register_lookup
+class Among(In):
+    """``field__among=[ids]``: IN on SQLite; on PostgreSQL ``= ANY(%s)`` with the list as one array parameter."""
+
+    lookup_name = "among"
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", (*lhs_params, list(self.rhs))
 
 
 def week_expression(today: date) -> Case:
@@ -89,7 +101,7 @@ def owed_counts(user, *, today: date, by: tuple[str, ...], where: Q | None = Non
     One query: the kept rows and the changes since, summed in one statement, so that both are read as of the same
     moment (a rebuild committing between two reads would lose or double the changes it absorbed). Kept rows not
     as of today are rebuilt first and read again."""
-    if user.role == Role.KEYWORKER:
+    if user.role not in (Role.MANAGER, Role.SENIOR_PRACTITIONER):
         return live_counts(user, today=today, by=by, where=where)
     for _attempt in range(2):
         rows = _read(user, today, by, where)
@@ -107,8 +119,12 @@ def owed_counts(user, *, today: date, by: tuple[str, ...], where: Q | None = Non
 
 
 def _read(user, today: date, by: tuple[str, ...], where: Q | None) -> list[dict]:
-    """The kept rows grouped `by` with their as_of, and the changes grouped `by` (as_of NULL), in one UNION ALL."""
-    scope = patient_scope(user) & (where or Q())
+    """The kept rows grouped `by` with their as_of, and the changes grouped `by` (as_of NULL), in one UNION ALL.
+
+    The scope is patient_scope's for a manager or a senior practitioner (their teams), given as one array rather
+    than a parameter a team: psycopg re-parses, uncached, every statement of more than 50 parameters (a manager of
+    150 teams: 5 ms a read)."""
+    scope = Q(team_id__among=team_ids_for_user(user)) & (where or Q())
     model = OwedCountByKeyworker if "keyworker_id" in by else OwedCount
     kept = model.objects.filter(scope).values(*by, "as_of").annotate(n=Sum("n")).order_by()
     changes = (
