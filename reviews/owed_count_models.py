@@ -1,4 +1,4 @@
-"""The kept counts of owed items (docs/design.md, Counts kept, not recounted): the tables behind
+"""The kept counts of owed items (docs/design.md, Figures kept between requests): the tables behind
 reviews.dashboards.owed_counts. Imported by reviews.models, so that Django registers them with the reviews app.
 
 - OwedCount: how many items were owed, by team, kind, rule 8 status and forecast week, and OwedCountByKeyworker,

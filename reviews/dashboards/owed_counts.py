@@ -1,4 +1,4 @@
-"""Counts of the items owed, kept rather than recounted (docs/design.md, Counts kept, not recounted).
+"""Counts of the items owed, kept rather than recounted (docs/design.md, Figures kept between requests).
 
 The dashboard's status counts and the workload forecast group every owed item (reviews.models.OwedItem) of the
 user's scope by team or keyworker and by status or week. Counted afresh, that work grows with the service (300,000

@@ -1,4 +1,4 @@
-"""The kept counts of owed items (reviews.owed_count_models; docs/design.md, Counts kept, not recounted).
+"""The kept counts of owed items (reviews.owed_count_models; docs/design.md, Figures kept between requests).
 
 Triggers on reviews_oweditem write one OwedCountChange row for every item added (+1) or taken away (-1), and for a
 change of any column the counts group by (team, keyworker, kind, target, deadline) one row of each, in the

@@ -1,4 +1,4 @@
-"""The kept counts of owed items (reviews.dashboards.owed_counts; docs/design.md, Counts kept, not recounted) are
+"""The kept counts of owed items (reviews.dashboards.owed_counts; docs/design.md, Figures kept between requests) are
 always the count over the items: random additions, removals, edits, bulk updates, patients moved between teams
 and keyworkers, rebuilds and days passing, compared after every step with the live count, for every grouping the
 pages use and for users of different scope. A change rolled back leaves no trace; a rebuild absorbs the changes."""
