@@ -123,7 +123,7 @@ def _counts(today: date) -> dict:
     return counts
 
 
-def _first_quarter(today: date, quarters: int) -> date:
+def first_quarter_of(today: date, quarters: int) -> date:
     return quarter_start(today) - relativedelta(months=3 * (quarters - 1))
 
 
@@ -166,7 +166,7 @@ def _report(cells, all_quarters: list[date]) -> TimelinessReport:
 
 def live_first_review_timeliness(user, *, today: date, quarters: int = 8, team_id: int | None = None):
     """The report counted from the episodes now: the reference the kept figures must equal."""
-    first_quarter = _first_quarter(today, quarters)
+    first_quarter = first_quarter_of(today, quarters)
     entrants = episodes_for_user(user)
     if team_id:
         entrants = entrants.filter(team_id=team_id)
@@ -223,7 +223,7 @@ def first_review_timeliness(user, *, today: date, quarters: int = 8, team_id: in
         return live_first_review_timeliness(user, today=today, quarters=quarters, team_id=team_id)
     if team_id:
         team_ids = [team for team in team_ids if team == team_id]
-    first_quarter = _first_quarter(today, quarters)
+    first_quarter = first_quarter_of(today, quarters)
     all_quarters = [first_quarter + relativedelta(months=3 * i) for i in range(quarters)]
     names, figures = kept_timeliness(team_ids, today=today, all_quarters=all_quarters)
     cells = []
