@@ -33,6 +33,7 @@ from django.views.decorators.http import require_POST
 from patients.access import episodes_for_user, patients_for_user
 from patients.models import TreatmentEpisode
 from patients.selectors import (
+    MISSED_DOSES,
     appointments_to_record,
     appointments_today,
     patients_with_nothing_due,
@@ -181,7 +182,7 @@ def caseload(request):
             "due_this_week": due_this_week(episodes, today=today),
             "appointments_to_record": appointments_to_record(request.user),
             "reviews_to_finish": reviews_to_finish(request.user),
-            "safety_events": safety_events,
+            "safety_events": _safety_items(safety_events, request.GET, day),
             "new_safety_events": sum(event.is_new for event in safety_events),
             "filtered": any(value for name, value in filters.items() if name != "mine"),
             "can_register": bool(team_ids),
@@ -242,6 +243,30 @@ def _nothing_due(user, found: _Found | None) -> list:
     if found is None or not found.nothing_due:
         return []
     return patients_with_nothing_due(user, among=found.nothing_due)
+
+
+def _safety_items(events, query: QueryDict, day) -> list[dict]:
+    """The safety events as the page shows them: each with its patient's link, its day, and where its
+    acknowledgement is sent (back to this page with its filters)."""
+    back = f"?{query.urlencode()}" if query else ""
+    return [
+        {
+            "is_new": event.is_new,
+            "url": reverse("patients:detail", args=[event.patient_id]),
+            "patient": event.patient,
+            "on": day(event.on),
+            "what": event.what,
+            "action_needed": event.action_needed,
+            "acknowledgement": event.acknowledgement,
+            "earlier_acknowledgement": event.earlier_acknowledgement,
+            "acknowledge_url": reverse(
+                "patients:safety_event_acknowledge", args=[event.kind, event.record_id]
+            )
+            + back,
+            "kind_said": "missed doses" if event.kind == MISSED_DOSES else "drug test result",
+        }
+        for event in events
+    ]
 
 
 def _day_formatter():
