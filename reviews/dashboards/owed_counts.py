@@ -35,6 +35,9 @@ from reviews.status import ON_ITEMS, review_status_expression
 
 WEEKS = 12  # the forecast's horizon (reviews.dashboards.forecast)
 PAST, LATER = -1, WEEKS  # the week of an item whose target has passed, and of one beyond the horizon
+# More changes than this waiting since the last rebuild, and the quarter-hourly task folds them in (a day's use
+# writes a few thousand; a caseload import or a recompute that moves every date, far more).
+FOLD_CHANGES_OVER = 5000
 
 
 @IntegerField.register_lookup
@@ -61,18 +64,21 @@ def _placed(queryset, today: date):
     return queryset.annotate(status=review_status_expression(today, ON_ITEMS), week=week_expression(today))
 
 
-def rebuild(*, today: date | None = None, force: bool = True) -> int | None:
+def rebuild(*, today: date | None = None, force: bool = True, changes_over: int | None = None) -> int | None:
     """Count every owed item afresh as of `today`; the changes absorbed are removed. With force=False, only if the
     counts are not already as of today (checked again once the items are locked, so that two readers arriving
-    together count once). Returns the number of items counted, or None when nothing needed doing."""
+    together count once) or, given `changes_over`, more changes than that wait to be summed by every read (after
+    a caseload import, say). Returns the number of items counted, or None when nothing needed doing."""
     today = today or timezone.localdate()
+    if not force and not _needed(today, changes_over):
+        return None  # the common case, seen without waiting for the lock
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # Writers to the items wait (and this waits for those in progress): no change can fall between the
             # count and the emptying of the changes. SQLite's transactions here are IMMEDIATE: already exclusive.
             with connection.cursor() as cursor:
                 cursor.execute("LOCK TABLE reviews_oweditem IN SHARE MODE")
-        if not force and OwedCountRebuild.objects.filter(pk=1, as_of=today).exists():
+        if not force and not _needed(today, changes_over):
             return None
         OwedCountChange.objects.all().delete()
         OwedCount.objects.all().delete()
@@ -90,6 +96,12 @@ def rebuild(*, today: date | None = None, force: bool = True) -> int | None:
             pk=1, defaults={"as_of": today, "rebuilt_at": timezone.now(), "items": items}
         )
     return items
+
+
+def _needed(today: date, changes_over: int | None) -> bool:
+    if not OwedCountRebuild.objects.filter(pk=1, as_of=today).exists():
+        return True
+    return changes_over is not None and OwedCountChange.objects.all()[changes_over:].exists()
 
 
 def owed_counts(user, *, today: date, by: tuple[str, ...], where: Q | None = None) -> dict[tuple, int]:

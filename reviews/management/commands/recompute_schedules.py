@@ -2,6 +2,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand
 
+from reviews.dashboards.owed_counts import rebuild as rebuild_owed_counts
 from reviews.services.schedule import episodes_schedule_recompute
 
 
@@ -13,6 +14,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, today=None, **options):
         result = episodes_schedule_recompute(today=today)
+        rebuild_owed_counts(today=today)  # the changes it made folded into the kept counts
         self.stdout.write(
             f"{result.episodes} open episodes recomputed: {result.changed} dates changed, "
             f"{result.errors} records need correcting."
