@@ -179,7 +179,7 @@ def caseload(request):
             "status_labels": STATUS_LABELS,
             "kind_labels": KIND_LABELS,
             "appointments_today": appointments_today(request.user, today=today),
-            "due_this_week": due_this_week(episodes, today=today),
+            "due_this_week": _due_items(due_this_week(episodes, today=today), today=today, day=day),
             "appointments_to_record": appointments_to_record(request.user),
             "reviews_to_finish": reviews_to_finish(request.user),
             "safety_events": _safety_items(safety_events, request.GET, day),
@@ -243,6 +243,27 @@ def _nothing_due(user, found: _Found | None) -> list:
     if found is None or not found.nothing_due:
         return []
     return patients_with_nothing_due(user, among=found.nothing_due)
+
+
+def _due_items(episodes: list[TreatmentEpisode], *, today: date, day) -> list[dict]:
+    """What is overdue or due as the page's first cards show it (templates/patients/_due_item.html)."""
+    return [
+        {
+            "url": episode.patient.get_absolute_url(),
+            "patient": str(episode.patient),
+            "status": episode.review_status,
+            "status_label": STATUS_LABELS.get(episode.review_status, ""),
+            "reasons": episode.next_review_reasons,
+            "record_error": episode.next_review_kind == "record_error",
+            "kind_label": KIND_LABELS.get(episode.next_review_kind, ""),
+            "days_overdue": episode.days_overdue,
+            "days_past_target": episode.days_past_target,
+            "target_to_come": episode.next_review_target >= today,
+            "target": day(episode.next_review_target),
+            "deadline": day(episode.next_review_deadline),
+        }
+        for episode in episodes
+    ]
 
 
 def _safety_items(events, query: QueryDict, day) -> list[dict]:
