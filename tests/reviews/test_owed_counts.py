@@ -162,7 +162,7 @@ def test_counts_of_another_day_are_rebuilt_before_they_are_read(service, mona):
     assert OwedCountRebuild.objects.get().as_of == TODAY
 
 
-def test_the_dashboard_and_the_forecast_read_the_kept_counts(service, mona, team, django_assert_num_queries):
+def test_the_dashboard_and_the_forecast_read_the_kept_counts(service, mona, team):
     rng = random.Random(11)
     OwedItem.objects.bulk_create(
         [_random_item(rng, episode) for episode in service["episodes"] for _ in "ab"]
