@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -232,5 +232,24 @@ def _safety_events_store(episodes, missed_out: dict | None = None) -> int:
         for pk in sorted(set(stored) | set(wanted))
         if wanted.get(pk, nothing) != stored.get(pk, nothing)
     ]
-    PharmacyReport.with_errors.bulk_update(changed, SAFETY_EVENT_FIELDS, batch_size=500)
+    _safety_events_write(changed)
     return len(changed)
+
+
+def _safety_events_write(changed: list[PharmacyReport]) -> None:
+    """The changed reports' safety events: on PostgreSQL one UPDATE ... FROM unnest(...) whatever their number
+    (the first recompute after a bulk load changes tens of thousands; bulk_update's CASE per row took 30 s for
+    43,000 at England scale), elsewhere bulk_update."""
+    if not changed:
+        return
+    if connection.vendor != "postgresql":
+        PharmacyReport.with_errors.bulk_update(changed, SAFETY_EVENT_FIELDS, batch_size=500)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {PharmacyReport._meta.db_table} AS r
+                   SET safety_run = v.run, safety_run_from = v.run_from, safety_run_told_on = v.told_on
+                  FROM unnest(%s::bigint[], %s::smallint[], %s::date[], %s::date[]) AS v(id, run, run_from, told_on)
+                 WHERE r.id = v.id""",
+            [[getattr(r, field) for r in changed] for field in ("pk", *SAFETY_EVENT_FIELDS)],
+        )

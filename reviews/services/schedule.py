@@ -19,7 +19,7 @@ from functools import cache
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -45,6 +45,7 @@ from reviews.scheduling import (
     next_review,
     owed,
 )
+from reviews.services.schedule_writes import owed_items_replace, schedule_columns_write
 from reviews.services.transitions import (
     ELEMENT_KINDS,
     NOT_BENEFITING,
@@ -69,6 +70,29 @@ class RecomputeResult:
     episodes: int
     changed: int
     errors: int
+
+
+EPISODE_FIELDS = ("pk", "entry_date", "exit_date", "exit_reason", *SCHEDULE_FIELDS)
+
+
+class EpisodeRow(NamedTuple):
+    """An episode as the recompute reads it (EPISODE_FIELDS): a tuple, not a model instance, at England scale."""
+
+    pk: int
+    entry_date: date
+    exit_date: date | None
+    exit_reason: str
+    next_review_kind: str
+    next_review_target: date | None
+    next_review_deadline: date | None
+    next_review_reasons: list
+    first_review_completed_on: date | None
+    schedule_computed_at: object
+
+
+def _episode_rows(episodes) -> list[EpisodeRow]:
+    """The episodes of a queryset as EpisodeRow, in id order: one query."""
+    return [EpisodeRow._make(row) for row in episodes.order_by("pk").values_list(*EPISODE_FIELDS)]
 
 
 def _open_episodes() -> Q:
@@ -208,14 +232,16 @@ def _facts_by_episode(
         last = reviews[-1] if reviews else None
         since = last[0] if last else episode.entry_date
         events = [day for day in adherence_findings.get(episode.pk, ()) if day >= since]
-        missed_run = missed_dose_deterioration(missed.get(episode.pk, ()), since, policy=policy())
+        missed_days = missed.get(episode.pk)
+        missed_run = missed_dose_deterioration(missed_days, since, policy=policy()) if missed_days else None
         if missed_run is not None:
             events.append(missed_run)
         factors_now = set(factors.get(episode.pk, ()))
         if last and last[0] in no_benefit_findings.get(episode.pk, ()):
             factors_now.add(NOT_BENEFITING)
         held = latest_check_up.get(episode.pk)
-        transitions, ends = transitions_and_element_ends(elements.get(episode.pk, ()), episode)
+        rows = elements.get(episode.pk)
+        transitions, ends = transitions_and_element_ends(rows, episode) if rows else ((), ())
         facts[episode.pk] = ReviewFacts(
             entry_date=episode.entry_date,
             completed_reviews=tuple(r[0] for r in reviews),
@@ -363,28 +389,6 @@ def _items_stored(episodes: Q | list[int]) -> dict[int, list[Item]]:
     return stored
 
 
-def _items_replace(values_by_episode: dict[int, Stored]) -> None:
-    """Replace the stored items of these episodes with their new ones: one DELETE and one INSERT a batch."""
-    ids = list(values_by_episode)
-    for start in range(0, len(ids), 5000):
-        OwedItem.objects.filter(episode_id__in=ids[start : start + 5000]).delete()
-    OwedItem.objects.bulk_create(
-        (
-            OwedItem(
-                episode_id=episode_id,
-                kind=item.kind,
-                target=item.target,
-                deadline=item.deadline,
-                reasons=list(item.reasons),
-                element_end=item.element_end,
-            )
-            for episode_id, values in values_by_episode.items()
-            for item in values.items
-        ),
-        batch_size=2000,
-    )
-
-
 def facts_for_episode(episode: TreatmentEpisode, *, today: date | None = None) -> ReviewFacts:
     today = today or timezone.localdate()
     return _facts_by_episode([episode], today)[episode.pk]
@@ -416,7 +420,7 @@ def episode_schedule_refresh(episode: TreatmentEpisode, *, today: date | None = 
             schedule_computed_at=now,
         )
         if values.items != _current_values(locked, items).items:
-            _items_replace({locked.pk: values})
+            owed_items_replace({locked.pk: values})
     (
         episode.next_review_kind,
         episode.next_review_target,
@@ -485,11 +489,7 @@ def episodes_schedule_recompute(*, today: date | None = None) -> RecomputeResult
     today = today or timezone.localdate()
     missed: dict[int, list[date]] = {}  # read once, for the safety events and the schedule (rule 4b)
     safety_events_recompute(episodes=TreatmentEpisode.objects.filter(_open_episodes()), missed_out=missed)
-    episodes = list(
-        TreatmentEpisode.objects.filter(_open_episodes())
-        .only("pk", "entry_date", "exit_date", "exit_reason", *SCHEDULE_FIELDS)
-        .order_by("pk")
-    )
+    episodes = _episode_rows(TreatmentEpisode.objects.filter(_open_episodes()))
     facts = _facts_by_episode(episodes, today, all_open=True, missed=missed)
     back = _back_in_treatment_on(episodes, all_open=True)
     stored = _items_stored(_open_episodes())
@@ -501,8 +501,13 @@ def episodes_schedule_recompute(*, today: date | None = None) -> RecomputeResult
         if not _unchanged(values, episode, stored.get(episode.pk, ())):
             changed.append((episode, values))
     with transaction.atomic():
-        written = _write_changes(changed, now)
-        _items_replace({episode.pk: values for episode, values in changed if episode.pk in written})
+        written = schedule_columns_write(changed, now)
+        # Only an episode read with items stored may have some: a service that stored items since moved
+        # schedule_computed_at, and that episode was not written (compare-and-set).
+        owed_items_replace(
+            {episode.pk: values for episode, values in changed if episode.pk in written},
+            stored={pk for pk in written if pk in stored},
+        )
     logger.info("Recomputed %d episodes: %d changed, %d need correcting", len(episodes), len(written), errors)
     return RecomputeResult(episodes=len(episodes), changed=len(written), errors=errors)
 
@@ -514,71 +519,10 @@ def episodes_schedule_store(episode_ids: list[int], *, today: date | None = None
     if not episode_ids:
         return 0
     today = today or timezone.localdate()
-    episodes = list(
-        TreatmentEpisode.objects.filter(pk__in=episode_ids)
-        .only("pk", "entry_date", "exit_date", "exit_reason", *SCHEDULE_FIELDS)
-        .order_by("pk")
-    )
+    episodes = _episode_rows(TreatmentEpisode.objects.filter(pk__in=episode_ids))
     facts = _facts_by_episode(episodes, today)
     back = _back_in_treatment_on(episodes)
     values = {e.pk: _stored_values(facts[e.pk], today, back.get(e.pk)) for e in episodes}
-    written = _write_changes([(e, values[e.pk]) for e in episodes], timezone.now())
-    _items_replace({pk: v for pk, v in values.items() if pk in written})
+    written = schedule_columns_write([(e, values[e.pk]) for e in episodes], timezone.now())
+    owed_items_replace({pk: v for pk, v in values.items() if pk in written})
     return sum(1 for v in values.values() if v.items and v.items[0].kind == RECORD_ERROR_KIND)
-
-
-def _write_changes(changed: list, now) -> set[int]:
-    """Store the episodes' columns, compare-and-set on schedule_computed_at; the ids of the rows written."""
-    if not changed:
-        return set()
-    if connection.vendor == "postgresql":
-        return _write_changes_postgresql(changed, now)
-    written = set()
-    for episode, values in changed:
-        kind, target, deadline, reasons = values.columns
-        seen = episode.schedule_computed_at
-        unchanged_since_read = (
-            {"schedule_computed_at": seen} if seen else {"schedule_computed_at__isnull": True}
-        )
-        if TreatmentEpisode.objects.filter(pk=episode.pk, **unchanged_since_read).update(
-            next_review_kind=kind,
-            next_review_target=target,
-            next_review_deadline=deadline,
-            next_review_reasons=reasons,
-            first_review_completed_on=values.first_review,
-            schedule_computed_at=now,
-        ):
-            written.add(episode.pk)
-    return written
-
-
-def _write_changes_postgresql(changed: list, now) -> set[int]:
-    """One UPDATE ... FROM unnest(...) for every changed episode, compare-and-set on schedule_computed_at."""
-    import json
-
-    table = TreatmentEpisode._meta.db_table
-    sql = f"""
-        UPDATE {table} AS e
-           SET next_review_kind = v.kind, next_review_target = v.target, next_review_deadline = v.deadline,
-               next_review_reasons = v.reasons::jsonb, first_review_completed_on = v.first_review,
-               schedule_computed_at = %s
-          FROM unnest(%s::bigint[], %s::varchar[], %s::date[], %s::date[], %s::text[], %s::date[],
-                      %s::timestamptz[])
-               AS v(id, kind, target, deadline, reasons, first_review, seen)
-         WHERE e.id = v.id AND e.schedule_computed_at IS NOT DISTINCT FROM v.seen
-     RETURNING e.id
-    """
-    columns = [values.columns for _, values in changed]
-    params = [
-        now,
-        [e.pk for e, _ in changed],
-        [c[0] for c in columns],
-        [c[1] for c in columns],
-        [c[2] for c in columns],
-        [json.dumps(c[3]) for c in columns],
-        [values.first_review for _, values in changed],
-        [e.schedule_computed_at for e, _ in changed],
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {row[0] for row in cursor.fetchall()}

@@ -1,0 +1,129 @@
+"""The scheduling adapter's bulk writes (reviews.services.schedule): each episode's next_review_* columns,
+compare-and-set on schedule_computed_at, and its owed items (reviews.models.OwedItem), replaced as a whole.
+
+On PostgreSQL each is one statement whatever the number of episodes, its rows passed as arrays and unnested
+(UPDATE ... FROM unnest, DELETE ... = ANY, INSERT ... SELECT FROM unnest), with no model instance built: the
+nightly recompute of every open episode at England scale (300,000 episodes) writes all of them at most once. On
+SQLite (tests, local runs) the ORM writes them, row by row or in batches.
+
+`changed` is a list of (episode, values): the episode as read (pk and schedule_computed_at are read), values a
+reviews.services.schedule.Stored (columns, first_review, items).
+"""
+
+import json
+
+from django.db import connection
+
+from patients.models import TreatmentEpisode
+from reviews.models import OwedItem
+
+SQLITE_BATCH = 5000
+
+
+def schedule_columns_write(changed: list, now) -> set[int]:
+    """Store the episodes' columns, compare-and-set on schedule_computed_at; the ids of the rows written."""
+    if not changed:
+        return set()
+    if connection.vendor == "postgresql":
+        return _columns_write_postgresql(changed, now)
+    written = set()
+    for episode, values in changed:
+        kind, target, deadline, reasons = values.columns
+        seen = episode.schedule_computed_at
+        unchanged_since_read = (
+            {"schedule_computed_at": seen} if seen else {"schedule_computed_at__isnull": True}
+        )
+        if TreatmentEpisode.objects.filter(pk=episode.pk, **unchanged_since_read).update(
+            next_review_kind=kind,
+            next_review_target=target,
+            next_review_deadline=deadline,
+            next_review_reasons=reasons,
+            first_review_completed_on=values.first_review,
+            schedule_computed_at=now,
+        ):
+            written.add(episode.pk)
+    return written
+
+
+def _columns_write_postgresql(changed: list, now) -> set[int]:
+    """One UPDATE ... FROM unnest(...) for every changed episode, compare-and-set on schedule_computed_at."""
+    table = TreatmentEpisode._meta.db_table
+    sql = f"""
+        UPDATE {table} AS e
+           SET next_review_kind = v.kind, next_review_target = v.target, next_review_deadline = v.deadline,
+               next_review_reasons = v.reasons::jsonb, first_review_completed_on = v.first_review,
+               schedule_computed_at = %s
+          FROM unnest(%s::bigint[], %s::varchar[], %s::date[], %s::date[], %s::text[], %s::date[],
+                      %s::timestamptz[])
+               AS v(id, kind, target, deadline, reasons, first_review, seen)
+         WHERE e.id = v.id AND e.schedule_computed_at IS NOT DISTINCT FROM v.seen
+     RETURNING e.id
+    """
+    ids, kinds, targets, deadlines, reasons, firsts, seen = [], [], [], [], [], [], []
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    for episode, values in changed:
+        kind, target, deadline, why = values.columns
+        ids.append(episode.pk)
+        kinds.append(kind)
+        targets.append(target)
+        deadlines.append(deadline)
+        reasons.append(dumps(why))
+        firsts.append(values.first_review)
+        seen.append(episode.schedule_computed_at)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, ids, kinds, targets, deadlines, reasons, firsts, seen])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def owed_items_replace(values_by_episode: dict, *, stored: set[int] | None = None) -> None:
+    """Replace the stored items of these episodes (id -> Stored) with their new ones. `stored`: the ids among
+    them that may have items stored (None: any of them); the others' are only inserted."""
+    ids = list(values_by_episode) if stored is None else [pk for pk in values_by_episode if pk in stored]
+    rows = [(episode_id, item) for episode_id, values in values_by_episode.items() for item in values.items]
+    if connection.vendor == "postgresql":
+        _items_replace_postgresql(ids, rows)
+        return
+    for start in range(0, len(ids), SQLITE_BATCH):
+        OwedItem.objects.filter(episode_id__in=ids[start : start + SQLITE_BATCH]).delete()
+    OwedItem.objects.bulk_create(
+        (
+            OwedItem(
+                episode_id=episode_id,
+                kind=item.kind,
+                target=item.target,
+                deadline=item.deadline,
+                reasons=list(item.reasons),
+                element_end=item.element_end,
+            )
+            for episode_id, item in rows
+        ),
+        batch_size=2000,
+    )
+
+
+def _items_replace_postgresql(ids: list[int], rows: list) -> None:
+    """One DELETE of the episodes' items and one INSERT ... SELECT FROM unnest(...) of the new ones (their team
+    and keyworker are the episode's, copied by the trigger of migration reviews 0007)."""
+    table = OwedItem._meta.db_table
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    with connection.cursor() as cursor:
+        if ids:
+            cursor.execute(f"DELETE FROM {table} WHERE episode_id = ANY(%s::bigint[])", [ids])
+        if not rows:
+            return
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (episode_id, kind, target, deadline, reasons, element_end)
+            SELECT v.episode_id, v.kind, v.target, v.deadline, v.reasons::jsonb, v.element_end
+              FROM unnest(%s::bigint[], %s::varchar[], %s::date[], %s::date[], %s::text[], %s::date[])
+                   AS v(episode_id, kind, target, deadline, reasons, element_end)
+            """,
+            [
+                [episode_id for episode_id, _ in rows],
+                [item.kind for _, item in rows],
+                [item.target for _, item in rows],
+                [item.deadline for _, item in rows],
+                [dumps(list(item.reasons)) for _, item in rows],
+                [item.element_end for _, item in rows],
+            ],
+        )
