@@ -28,6 +28,7 @@ from django.shortcuts import redirect, render
 from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
 from patients.access import episodes_for_user, patients_for_user
@@ -327,9 +328,25 @@ def _row(episode: TreatmentEpisode, *, today: date, vigilance, also_owed, transi
         "days_overdue": episode.days_overdue,
         "target": day(episode.next_review_target),
         "deadline": day(episode.next_review_deadline),
-        "risk": risk_of(episode, transitions, today=today),  # §2.2
-        "disengaged": disengaged,
+        **_risk_shown(risk_of(episode, transitions, today=today), disengaged, day),  # §2.2
     }
+
+
+def _risk_shown(risk, disengaged, day) -> dict:
+    """A row's disengagement badge and risk level with their reasons, each said as the row prints it."""
+    shown = {"disengaged": bool(disengaged), "risk_reasons": []}
+    if disengaged:
+        shown["disengaged_since"] = date_filter(disengaged.since, "j M")
+        shown["disengaged_reasons"] = [f"{capfirst(reason)}." for reason in disengaged.reasons]
+    if risk.reasons:
+        shown["risk_level"], shown["risk_label"] = risk.level, risk.label
+        shown["risk_reasons"] = [
+            f"Disengaging since {day(disengaged.since)}."
+            if reason.factor == "disengagement" and disengaged
+            else f"{capfirst(reason.text)}."
+            for reason in risk.reasons
+        ]
+    return shown
 
 
 def _with(query: QueryDict, **values) -> str:
