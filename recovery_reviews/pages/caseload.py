@@ -64,6 +64,30 @@ from reviews.status import (
 SEARCH_CAP = 1000
 
 
+# What the caseload reads of each episode, its patient, their keyworker and team (the rows, the risk level and
+# disengagement, the transitions): the rest of these wide rows is left unread, 40 to 50 of each on every page.
+CASELOAD_READS = (
+    "patient_id",
+    "team_id",
+    "keyworker_id",
+    "entry_date",
+    "exit_date",
+    "next_review_kind",
+    "next_review_target",
+    "next_review_deadline",
+    "next_review_reasons",
+    "patient__given_name",
+    "patient__family_name",
+    "patient__nhs_number",
+    "patient__team_id",
+    "patient__keyworker_id",
+    "patient__keyworker__username",
+    "patient__keyworker__first_name",
+    "patient__keyworker__last_name",
+    "patient__team__name",
+)
+
+
 def caseload_for_user(
     user,
     *,
@@ -82,6 +106,7 @@ def caseload_for_user(
             review_status=review_status_expression(today), awaiting_patient=awaiting_patient_expression()
         )
         .select_related("patient", "patient__keyworker", "patient__team")
+        .only(*CASELOAD_READS)
         .order_by("next_review_target", "patient__family_name", "pk")
     )
     if status:
