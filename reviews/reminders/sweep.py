@@ -76,6 +76,8 @@ def _claim(owed: list[Claim], now) -> list[int]:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the ids of the rows this statement inserted."""
     if not owed:
         return []
+    if connection.vendor == "postgresql":
+        return _claim_postgresql(owed, now)
     ops, meta = connection.ops, Reminder._meta
     columns = [ops.quote_name(meta.get_field(name).column) for name in CLAIM_COLUMNS]
     insert = (
@@ -95,6 +97,25 @@ def _claim(owed: list[Claim], now) -> list[int]:
             cursor.execute(insert.format(rows=", ".join([row] * len(batch))), params)
             ids += [row[0] for row in cursor.fetchall()]
     return sorted(ids)
+
+
+def _claim_postgresql(owed: list[Claim], now) -> list[int]:
+    """The same INSERT in one statement whatever the number of claims: the rows passed as arrays, unnested in
+    their order (WITH ORDINALITY ... ORDER BY), so that they are inserted in the one total order."""
+    ops, meta = connection.ops, Reminder._meta
+    columns = [ops.quote_name(meta.get_field(name).column) for name in CLAIM_COLUMNS]
+    insert = f"""
+        INSERT INTO {ops.quote_name(meta.db_table)} ({", ".join(columns)})
+        SELECT v.episode, v.kind, v.target, v.stage, v.recipient, v.deadline, %s, 0, ''
+          FROM unnest(%s::bigint[], %s::varchar[], %s::date[], %s::varchar[], %s::bigint[], %s::date[])
+               WITH ORDINALITY AS v(episode, kind, target, stage, recipient, deadline, position)
+         ORDER BY v.position
+            ON CONFLICT ({", ".join(columns[:5])}) DO NOTHING
+     RETURNING {ops.quote_name(meta.pk.column)}
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(insert, [now, *(list(column) for column in zip(*owed, strict=True))])
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 def _stranded(now) -> list[int]:
