@@ -208,9 +208,10 @@ def kept_timeliness(team_ids: list[int], *, today: date, all_quarters: list[date
             figures[(team, quarter.isoformat())] = _to_json(cell)
         return figures
 
+    settled = {q.isoformat(): settled_after(q) for q in all_quarters}
+
     def valid(key: str, as_of: date | None) -> bool:
-        settled = settled_after(date.fromisoformat(key))
-        return as_of == today or (as_of is not None and as_of > settled and today > settled)
+        return as_of == today or (as_of is not None and as_of > settled[key] and today > settled[key])
 
     return kept.kept_figures("timeliness", team_ids, keys, compute, as_of=today, valid=valid)
 

@@ -113,13 +113,16 @@ def unmet_need_counts(user, *, start: date, end: date, team_id: int | None = Non
     if team_id:
         team_ids = [team for team in team_ids if team == team_id]
     names, figures = kept_unmet_needs(team_ids, start=start, end=end)
+    teams = sorted(names, key=lambda team: (names[team], team))
     counts = []
+    # In the live order: quarter, team name, category, kind ("category kind" sorts as the pair: a space sorts
+    # before any letter or underscore of the codes).
     for quarter, key in _segments(start, end):
-        for team in names:
-            for category_kind, n in figures[(team, key)].items():
+        for team in teams:
+            for category_kind, n in sorted(figures[(team, key)].items()):
                 category, kind = category_kind.split(" ")
                 counts.append(NeedCount(quarter, team, names[team], category, kind, n))
-    return sorted(counts, key=lambda c: (c.quarter, c.team, c.category, c.kind))
+    return counts
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,8 @@ def unmet_need_register(counts: list[NeedCount], *, start: date, end: date) -> N
     names = {}
     for row in counts:
         key = (row.category, row.kind)
-        labels[key] = row.kind_label
+        if key not in labels:
+            labels[key] = row.kind_label
         cells[key][column[row.quarter]] += row.count
         teams[row.team_id] += row.count
         names[row.team_id] = row.team

@@ -84,7 +84,8 @@ class World:
             else:
                 episodes.update(exit_date=None, exit_reason="")
         elif what == 4:
-            episodes.update(entry_date=_day(rng))
+            day = _day(rng)
+            episodes.update(entry_date=min(day, episode.exit_date) if episode.exit_date else day)
         elif what == 5:  # the patient moves team; the episode follows by trigger (patients 0004)
             i = rng.randrange(len(self.teams))
             Patient.objects.filter(pk=episode.patient_id).update(
@@ -117,7 +118,9 @@ class World:
                 entered_in_error_reason="x",
             )
         elif what == 12:
-            Team.objects.filter(pk=rng.choice(self.teams).pk).update(name=f"Team {rng.randrange(100)}")
+            Team.objects.filter(pk=rng.choice(self.teams).pk).update(
+                name=f"Team {rng.randrange(100)} {rng.randrange(10**6)}"
+            )
         elif what == 13:
             TopAssessment._base_manager.filter(episode=episode).delete()
 
@@ -260,3 +263,53 @@ def test_a_keyworker_is_answered_live():
     assert kept.scope_teams(keyworker) is None
     assert top_outcomes(keyworker) == live_top_outcomes(keyworker)
     assert not KeptFigure.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("when", ["before computing", "after computing"])
+def test_the_race_with_a_writer_committing_on_another_connection(when):
+    """The cache race on PostgreSQL with two connections: the writer's transaction (a need recorded, its trigger
+    bumping the generation) commits on its own connection between the reader's read of the generation and the
+    reader keeping its figure."""
+    import threading
+
+    from django.db import connections
+
+    world = World(13)
+    teams = [t.pk for t in world.teams]
+    period = {"start": date(2023, 1, 1), "end": TODAY}
+    episode = TreatmentEpisode.objects.filter(team=world.teams[0]).first()
+
+    def commit_a_change():
+        def write():
+            try:
+                with transaction.atomic():
+                    UnmetNeedFactory(episode=episode, recorded_on=date(2025, 11, 3))
+            finally:
+                connections.close_all()
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer.join()
+
+    real = kept.kept_figures
+
+    def racing(report, team_ids, keys, compute, **kwargs):
+        def compute_racing(stale):
+            if when == "before computing":
+                commit_a_change()
+            figures = compute(stale)
+            if when == "after computing":
+                commit_a_change()
+            return figures
+
+        return real(report, team_ids, keys, compute_racing, **kwargs)
+
+    kept.kept_figures = racing
+    try:
+        kept_unmet_needs(teams, **period)
+    finally:
+        kept.kept_figures = real
+    assert UnmetNeed.objects.filter(recorded_on=date(2025, 11, 3), episode=episode).exists()
+    assert unmet_need_counts(world.manager, **period) == live_unmet_need_counts(world.manager, **period)
