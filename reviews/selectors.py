@@ -157,8 +157,17 @@ def transition_vigilance_by_episode(
     """transition_vigilance for a page of episodes (the caseload's), with one query whatever their number: the
     episodes' OST, detox, residential and inpatient rows, each with its episode's last completed review. None
     when there are no episodes."""
+    return transitions_and_vigilance_by_episode(episodes, today=today)[1]
+
+
+def transitions_and_vigilance_by_episode(
+    episodes: list[TreatmentEpisode], *, today: date
+) -> tuple[dict[int, tuple], dict[int, TransitionVigilance]]:
+    """Rule 3b's transitions of each of a page's episodes (as reviews.risk_selectors.transitions_by_episode reads
+    them, for the risk level) and transition_vigilance, from one read of the rows both are made of: one query
+    for the caseload's page instead of two. Nothing is read when there are no episodes."""
     if not episodes:
-        return {}
+        return {}, {}
     last_review = (
         StrategicReview.objects.filter(
             episode_id=OuterRef("episode_id"), status=ReviewStatus.COMPLETED, completed_on__isnull=False
@@ -174,15 +183,16 @@ def transition_vigilance_by_episode(
     ):
         rows.setdefault(intervention.episode_id, []).append(element_row(intervention))
         last_review_on[intervention.episode_id] = intervention.last_review_on
-    found = {}
+    transitions, found = {}, {}
     for episode in episodes:
         if episode.pk in rows:
+            transitions[episode.pk] = treatment_transitions_described(rows[episode.pk], episode)
             vigilance = transition_vigilance(
                 episode, rows[episode.pk], last_review_on[episode.pk], today=today
             )
             if vigilance:
                 found[episode.pk] = vigilance
-    return found
+    return transitions, found
 
 
 # --- The evidence pack -----------------------------------------------------------------------------------------

@@ -47,8 +47,8 @@ from patients.services.acknowledgement import safety_event_acknowledge
 from recovery_reviews.access import team_ids_for_user
 from recovery_reviews.audit import record_list_access
 from recovery_reviews.pages.forms import CaseloadFilterForm
-from reviews.risk_selectors import disengagement_of, risk_of, transitions_by_episode, with_risk_facts
-from reviews.selectors import reviews_to_finish, transition_vigilance_by_episode
+from reviews.risk_selectors import disengagement_of, risk_of, with_risk_facts
+from reviews.selectors import reviews_to_finish, transitions_and_vigilance_by_episode
 from reviews.status import (
     KIND_LABELS,
     STATUS_LABELS,
@@ -169,10 +169,10 @@ def caseload(request):
     if found is not None:
         paginator.count = found.listed  # counted with the match: no count of its own
     page = paginator.get_page(request.GET.get("page"))
-    vigilance = transition_vigilance_by_episode(list(page), today=today)  # one query for the page's episodes
+    # the transitions of the page's episodes: for the risk level, and within 3 months of one (App. C 2); one query
+    transitions, vigilance = transitions_and_vigilance_by_episode(list(page), today=today)
     owed = owed_items_by_episode([episode.pk for episode in page], today=today)  # and one for their items
     record_list_access(request, [episode.patient for episode in page])  # each patient shown, on their log
-    transitions = transitions_by_episode(list(page))  # and one for the risk level's transitions
     day = _day_formatter()
     rows = [
         _row(
