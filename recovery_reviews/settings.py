@@ -348,6 +348,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/15"),
         "options": {"expires": 15 * 60},
     },
+    "rebuild-kept-figures": {
+        # The managers' report figures for the new day (reviews.dashboards.kept_rebuild); right without it.
+        "task": "reviews.tasks.rebuild_kept_figures",
+        "schedule": crontab(hour=0, minute=5),
+    },
 }
 
 LOGGING = {

@@ -67,3 +67,14 @@ def rebuild_owed_counts() -> int:
     from reviews.dashboards.owed_counts import FOLD_CHANGES_OVER, rebuild
 
     return rebuild(force=False, changes_over=FOLD_CHANGES_OVER) or 0
+
+
+@shared_task(acks_late=True, soft_time_limit=1800, time_limit=1900)
+def rebuild_kept_figures() -> str:
+    """The managers' kept figures for the new day, stale ones dropped (reviews.dashboards.kept_rebuild): the
+    first page of the day reads them instead of computing them."""
+    from django.utils import timezone
+
+    from reviews.dashboards.kept_rebuild import kept_figures_rebuild
+
+    return str(kept_figures_rebuild(today=timezone.localdate()))

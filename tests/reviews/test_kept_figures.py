@@ -248,7 +248,7 @@ def test_the_rebuild_command_recomputes_every_figure():
     KeptFigure.objects.update(
         figures=[0, 0, []]
     )  # a damaged figure, as a load bypassing the triggers could leave
-    call_command("rebuild_kept_figures", stdout=io.StringIO())
+    call_command("rebuild_kept_figures", "--everything", stdout=io.StringIO())
     assert KeptFigure.objects.filter(report="timeliness").count() == 3 * 12
     assert top_outcomes(world.manager) == live_top_outcomes(world.manager)
     args = {"today": TODAY, "quarters": 12}
@@ -313,3 +313,36 @@ def test_the_race_with_a_writer_committing_on_another_connection(when):
         kept.kept_figures = real
     assert UnmetNeed.objects.filter(recorded_on=date(2025, 11, 3), episode=episode).exists()
     assert unmet_need_counts(world.manager, **period) == live_unmet_need_counts(world.manager, **period)
+
+
+def test_the_nightly_rebuild_drops_stale_and_unused_figures_and_keeps_valid_ones():
+    world = World(4)
+    period = {
+        "start": date(2025, 2, 3),
+        "end": date(2025, 9, 9),
+    }  # not the default period: not kept overnight
+    unmet_need_counts(world.manager, **period)
+    top_outcomes(world.manager)
+    episode = TreatmentEpisode.objects.filter(team=world.teams[0]).first()
+    TopAssessmentFactory(
+        episode=episode, stage=TopStage.REVIEW, assessed_on=TODAY
+    )  # one team's outcomes stale
+    out = io.StringIO()
+    call_command("rebuild_kept_figures", stdout=out)
+    # the period's two cut quarters for 3 teams (its whole 2025 Q2 is the default period's too, so kept), and
+    # the stale outcomes of one team
+    assert out.getvalue().startswith("7 kept figures dropped; 3 teams")
+    assert not KeptFigure.objects.filter(report="unmet", key__startswith="2025-02-03").exists()
+    current = {(g.report, g.team_id): g.generation for g in KeptGeneration.objects.all()}
+    for figure in KeptFigure.objects.all():
+        assert figure.generation == current.get((figure.report, figure.team_id), 0)
+    world.assert_exact()
+
+
+def test_the_nightly_task_rebuilds_the_kept_figures():
+    from reviews import tasks
+
+    world = World(6)
+    assert tasks.rebuild_kept_figures.run().startswith("0 kept figures dropped; 3 teams")
+    assert KeptFigure.objects.filter(report="outcomes").count() == 3
+    world.assert_exact()
