@@ -27,10 +27,10 @@ class KeptGeneration(models.Model):
 class KeptFigure(models.Model):
     report = models.CharField(max_length=16)
     team_id = models.IntegerField()
-    key = models.CharField(max_length=24)
+    key = models.CharField(max_length=24, blank=True)
     generation = models.BigIntegerField()
-    as_of = models.DateField(null=True)  # the day a today-dependent figure was computed for
-    figures = models.JSONField()
+    as_of = models.DateField(null=True, blank=True)  # the day a today-dependent figure was computed for
+    figures = models.JSONField(blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["report", "team_id", "key"], name="kept_figure_once")]

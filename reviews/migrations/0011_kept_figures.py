@@ -242,10 +242,10 @@ class Migration(migrations.Migration):
                 ),
                 ("report", models.CharField(max_length=16)),
                 ("team_id", models.IntegerField()),
-                ("key", models.CharField(max_length=24)),
+                ("key", models.CharField(blank=True, max_length=24)),
                 ("generation", models.BigIntegerField()),
-                ("as_of", models.DateField(null=True)),
-                ("figures", models.JSONField()),
+                ("as_of", models.DateField(blank=True, null=True)),
+                ("figures", models.JSONField(blank=True)),
             ],
             options={
                 "constraints": [

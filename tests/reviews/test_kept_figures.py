@@ -346,3 +346,11 @@ def test_the_nightly_task_rebuilds_the_kept_figures():
     assert tasks.rebuild_kept_figures.run().startswith("0 kept figures dropped; 3 teams")
     assert KeptFigure.objects.filter(report="outcomes").count() == 3
     world.assert_exact()
+
+
+def test_kept_rows_pass_full_clean():
+    world = World(8)
+    world.assert_exact()
+    world.change()
+    for row in [*KeptFigure.objects.all(), *KeptGeneration.objects.all()]:
+        row.full_clean()
