@@ -58,9 +58,7 @@ class CaseloadFilterForm(forms.Form):
 
     q = forms.CharField(label="Name or NHS number", required=False)
     status = forms.ChoiceField(choices=[("", "Any status"), *STATUS_LABELS.items()], required=False)
-    team = forms.ModelChoiceField(
-        queryset=None, required=False, empty_label="All my teams", widget=Select
-    )
+    team = forms.ModelChoiceField(queryset=None, required=False, empty_label="All my teams", widget=Select)
     mine = forms.BooleanField(label="Only my caseload", required=False)
     week = forms.BooleanField(label="Due this week", required=False)
 
