@@ -19,7 +19,7 @@ class OwedCount(models.Model):
     (reviews.dashboards.owed_counts.rebuild)."""
 
     as_of = models.DateField()
-    team_id = models.IntegerField(null=True)
+    team_id = models.IntegerField(null=True, blank=True)
     kind = models.CharField(max_length=24)
     status = models.CharField(max_length=16)
     week = models.SmallIntegerField()  # -1: target already past; 0-11: the forecast's weeks; 12: later
@@ -36,8 +36,8 @@ class OwedCountByKeyworker(models.Model):
     """Items owed as of ``as_of`` by team, keyworker and status: the dashboard of one team. Written with OwedCount."""
 
     as_of = models.DateField()
-    team_id = models.IntegerField(null=True)
-    keyworker_id = models.IntegerField(null=True)
+    team_id = models.IntegerField(null=True, blank=True)
+    keyworker_id = models.IntegerField(null=True, blank=True)
     status = models.CharField(max_length=16)
     n = models.IntegerField()
 
@@ -51,8 +51,8 @@ class OwedCountByKeyworker(models.Model):
 class OwedCountChange(models.Model):
     """One owed item added (sign +1) or taken away (-1) since the last rebuild. Written only by the triggers."""
 
-    team_id = models.IntegerField(null=True)
-    keyworker_id = models.IntegerField(null=True)
+    team_id = models.IntegerField(null=True, blank=True)
+    keyworker_id = models.IntegerField(null=True, blank=True)
     kind = models.CharField(max_length=24)
     target = models.DateField()
     deadline = models.DateField()
@@ -86,8 +86,8 @@ class AwaitingPatientEpisode(models.Model):
     keep the rows equal to that condition, in the transaction of the change to the review or the episode."""
 
     episode_id = models.BigIntegerField(primary_key=True)
-    team_id = models.IntegerField(null=True)
-    keyworker_id = models.IntegerField(null=True)
+    team_id = models.IntegerField(null=True, blank=True)
+    keyworker_id = models.IntegerField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["team_id", "keyworker_id"], name="awaiting_episode_team")]

@@ -110,8 +110,8 @@ class Migration(migrations.Migration):
             name="AwaitingPatientEpisode",
             fields=[
                 ("episode_id", models.BigIntegerField(primary_key=True, serialize=False)),
-                ("team_id", models.IntegerField(null=True)),
-                ("keyworker_id", models.IntegerField(null=True)),
+                ("team_id", models.IntegerField(null=True, blank=True)),
+                ("keyworker_id", models.IntegerField(null=True, blank=True)),
             ],
             options={
                 "indexes": [models.Index(fields=["team_id", "keyworker_id"], name="awaiting_episode_team")],
