@@ -165,10 +165,11 @@ def caseload(request):
         episodes = found.episodes
     # the risk level's and disengagement's facts ride on the page's own query (reviews/risk_selectors.py)
     listed = with_risk_facts(episodes, today=today)
-    paginator = Paginator(listed[:SEARCH_CAP] if found and found.capped else listed, 50)
-    if found is not None:
-        paginator.count = found.listed  # counted with the match: no count of its own
-    page = paginator.get_page(request.GET.get("page"))
+    page = _page(
+        listed[:SEARCH_CAP] if found and found.capped else listed,
+        request.GET.get("page"),
+        count=found.listed if found is not None else None,  # counted with the match: no count of its own
+    )
     # the transitions of the page's episodes: for the risk level, and within 3 months of one (App. C 2); one query
     transitions, vigilance = transitions_and_vigilance_by_episode(list(page), today=today)
     owed = owed_items_by_episode([episode.pk for episode in page], today=today)  # and one for their items
@@ -217,6 +218,26 @@ def caseload(request):
             "nothing_due": _nothing_due(request.user, found),
         },
     )
+
+
+PER_PAGE = 50
+
+
+def _page(rows: QuerySet, number: str | None, *, count: int | None):
+    """The page asked for. The first is read with one row more than it shows: a caseload that fits on one page
+    (a keyworker's own, usually) is counted by it, without a count of its own."""
+    paginator = Paginator(rows, PER_PAGE)
+    if count is not None:
+        paginator.count = count
+        return paginator.get_page(number)
+    if number not in (None, "", "1"):
+        return paginator.get_page(number)
+    head = list(rows[: PER_PAGE + 1])
+    if len(head) <= PER_PAGE:
+        paginator.count = len(head)
+    page = paginator.page(1)  # more than a page: counted now, as any page is
+    page.object_list = head[:PER_PAGE]
+    return page
 
 
 @dataclass

@@ -97,3 +97,19 @@ def test_a_search_that_finds_nobody_reads_less(client, alice, team, django_asser
     finished(team, alice, family_name="Gone")
     with django_assert_num_queries(13):
         assert get(client, q="Gone").count("Gone, ") == 1
+
+
+def test_a_caseload_of_more_than_a_page_is_counted_and_paged_as_before(client, alice, team):
+    """The first page is read with one row more: one page's worth is counted by it, more than that is counted."""
+    client.force_login(alice)
+    for i in range(50):
+        due(team, alice, date(2025, 10, 1 + i % 28), family_name=f"Fits{i:02d}")
+    page = get(client, mine="")
+    assert "50 patients with a review or check-up to come" in page and len(rows(page)) == 50
+    assert "Page 1 of" not in page
+    due(team, alice, date(2026, 4, 20), family_name="Lastone")  # the 51st, the latest target
+    page = get(client, mine="")
+    assert "51 patients with a review or check-up to come" in page and len(rows(page)) == 50
+    assert "Page 1 of 2" in page and "Lastone" not in page
+    second = get(client, mine="", page=2)
+    assert names(second) == ["Lastone"] and "Page 2 of 2" in second
