@@ -10,6 +10,7 @@ over every open episode; it reads each input with one query over all episodes, w
 writes what changed with one UPDATE on PostgreSQL.
 """
 
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -20,7 +21,8 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from patients.models import EpisodeCircumstance, Intervention, MissedDose, TreatmentEpisode
@@ -91,8 +93,29 @@ class EpisodeRow(NamedTuple):
 
 
 def _episode_rows(episodes) -> list[EpisodeRow]:
-    """The episodes of a queryset as EpisodeRow, in id order: one query."""
-    return [EpisodeRow._make(row) for row in episodes.order_by("pk").values_list(*EPISODE_FIELDS)]
+    """The episodes of a queryset as EpisodeRow, in id order: one query. The reasons are read as JSON text and
+    decoded once for each distinct text (most are shared by many episodes)."""
+    decoded = _json_decoder(list)
+    rows = episodes.order_by("pk").annotate(reasons_text=Cast("next_review_reasons", TextField()))
+    fields = [f if f != "next_review_reasons" else "reasons_text" for f in EPISODE_FIELDS]
+    return [
+        EpisodeRow(*row[:7], decoded(row[7]), *row[8:])
+        for row in rows.values_list(*fields).iterator(chunk_size=5000)
+    ]
+
+
+def _json_decoder(kind):
+    """A decoder of JSON texts into `kind` (list or tuple) that decodes each distinct text once; None is empty."""
+    seen = {None: kind()}
+
+    def decoded(text):
+        try:
+            return seen[text]
+        except KeyError:
+            value = seen[text] = kind(json.loads(text) or ())
+            return value
+
+    return decoded
 
 
 def _open_episodes() -> Q:
@@ -382,10 +405,11 @@ def _items_stored(episodes: Q | list[int]) -> dict[int, list[Item]]:
         else TreatmentEpisode.objects.filter(episodes).values("pk")
     )
     stored = defaultdict(list)
-    for episode_id, kind, target, deadline, reasons, element_end in rows.values_list(*ITEM_COLUMNS).iterator(
-        chunk_size=5000
-    ):
-        stored[episode_id].append(Item(kind, target, deadline, tuple(reasons or ()), element_end))
+    decoded = _json_decoder(tuple)  # each distinct text decoded once, as in _episode_rows
+    columns = [c if c != "reasons" else "reasons_text" for c in ITEM_COLUMNS]
+    rows = rows.annotate(reasons_text=Cast("reasons", TextField())).values_list(*columns)
+    for episode_id, kind, target, deadline, reasons, element_end in rows.iterator(chunk_size=5000):
+        stored[episode_id].append(Item(kind, target, deadline, decoded(reasons), element_end))
     return stored
 
 

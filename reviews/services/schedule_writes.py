@@ -77,14 +77,14 @@ def _columns_write_postgresql(changed: list, now) -> set[int]:
 
 def owed_items_replace(values_by_episode: dict, *, stored: set[int] | None = None) -> None:
     """Replace the stored items of these episodes (id -> Stored) with their new ones. `stored`: the ids among
-    them that may have items stored (None: any of them); the others' are only inserted."""
+    them that may have items stored (None: any of them); on PostgreSQL the others' are only inserted."""
     if not values_by_episode:
         return
-    ids = list(values_by_episode) if stored is None else [pk for pk in values_by_episode if pk in stored]
     rows = [(episode_id, item) for episode_id, values in values_by_episode.items() for item in values.items]
     if connection.vendor == "postgresql":
-        _items_replace_postgresql(ids, rows)
+        _items_replace_postgresql([pk for pk in values_by_episode if stored is None or pk in stored], rows)
         return
+    ids = list(values_by_episode)  # on SQLite (no scale) every episode's, as the statement count is pinned
     for start in range(0, len(ids), SQLITE_BATCH):
         OwedItem.objects.filter(episode_id__in=ids[start : start + SQLITE_BATCH]).delete()
     OwedItem.objects.bulk_create(
