@@ -10,14 +10,16 @@ from django import forms
 
 from recovery_reviews.access import teams_for_user
 from recovery_reviews.formatting import day
-from recovery_reviews.forms import DATE
+from recovery_reviews.forms import DATE, Select
 from recovery_reviews.models import Role, Team, User
 from reviews.dashboards.status import DEFAULT_SORT, SORTS
 from reviews.status import KIND_LABELS, STATUS_LABELS
 
 
 class TeamChoiceForm(forms.Form):
-    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, empty_label="All my teams")
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(), required=False, empty_label="All my teams", widget=Select
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
