@@ -248,10 +248,14 @@ def test_the_rebuild_command_and_the_nightly_task_count_as_of_the_day(service, m
 def test_the_task_folds_the_changes_in_when_many_wait(service, monkeypatch):
     rng = random.Random(4)
     kept.rebuild(today=TODAY)
-    monkeypatch.setattr(kept, "FOLD_CHANGES_OVER", 20)  # change rows (SQLite writes three an insert, see above)
+    monkeypatch.setattr(
+        kept, "FOLD_CHANGES_OVER", 20
+    )  # change rows (SQLite writes three an insert, see above)
     OwedItem.objects.bulk_create([_random_item(rng, episode) for episode in service["episodes"][:3]])
     assert rebuild_owed_counts() == 0  # today's counts and few changes: nothing to do
     assert OwedCountChange.objects.exists()
-    OwedItem.objects.bulk_create([_random_item(rng, episode) for episode in service["episodes"] for _ in "ab"])
+    OwedItem.objects.bulk_create(
+        [_random_item(rng, episode) for episode in service["episodes"] for _ in "ab"]
+    )
     assert rebuild_owed_counts() == 27  # more than 20 changes waiting: folded in
     assert not OwedCountChange.objects.exists()
