@@ -112,7 +112,7 @@ class EpisodeRecord:
     def current_circumstances(self):
         return [c for c in self.circumstances if c.is_current(self.today)]
 
-    @property
+    @cached_property
     def awaiting_review(self):
         return next((r for r in self.reviews if r.status == ReviewStatus.AWAITING_PATIENT), None)
 
@@ -138,7 +138,7 @@ class EpisodeRecord:
         """Rule 7 (amended): after death or a transfer no check-ups are owed, so none is offered."""
         return self.episode.exit_reason not in NO_CHECK_UP_EXITS
 
-    @property
+    @cached_property
     def draft_review(self):
         return next((r for r in self.reviews if r.status == ReviewStatus.DRAFT), None)
 
@@ -146,11 +146,11 @@ class EpisodeRecord:
     def badge(self) -> str:
         return AWAITING_PATIENT if self.awaiting_review else ""
 
-    @property
+    @cached_property
     def test_summary(self) -> dict:
         return drug_test_compilation(self.tests, since=self.evidence_since)
 
-    @property
+    @cached_property
     def pharmacy(self) -> dict:
         return pharmacy_compilation(self.reports, since=self.evidence_since)
 
@@ -199,12 +199,12 @@ class EpisodeRecord:
         """The TOP since entry, the lines of the patient's own substances shown (top_chart_data)."""
         return top_chart_data(self.tops, own_items=top_items_for_substances(self.own_substances))
 
-    @property
+    @cached_property
     def chart_columns(self) -> list[tuple[str, str]]:
         """The chart's table alternative: a column per TOP, its date and its stage."""
         return list(zip(self.chart["labels"], self.chart["stages"], strict=True))
 
-    @property
+    @cached_property
     def top_answers(self) -> dict:
         return top_latest_answers(self.tops)
 
@@ -226,7 +226,7 @@ class EpisodeRecord:
     def recent_tests(self):
         return self.tests[:8]
 
-    @property
+    @cached_property
     def check_up_standing(self):
         """After exit: the check-up owed, its attempts that could not reach the patient, and early signs of relapse
         at the latest held (docs/design.md rule 7c)."""
