@@ -47,13 +47,15 @@ def assert_nothing_left():
 @pytest.mark.django_db(transaction=True)
 def test_drives_each_page_and_reports_the_rate_without_errors(live_server, caseload, alice, mona):
     assert_nothing_left()
-    out = bench(url=live_server.url, sessions=2, managers=1, seconds=2)
+    # Long enough for the manager's one session to reach its four pages on a busy machine (the first dashboard
+    # also counts the kept figures afresh); two seconds failed now and then.
+    out = bench(url=live_server.url, sessions=2, managers=1, seconds=5)
 
     assert "1 keyworker session (1 person), 1 manager session (1 person)" in out
     rate = re.search(r"^requests a second: (\d+\.\d) \(([\d,]+) answered in ([\d.]+) s", out, re.M)
     assert rate, out
     assert float(rate.group(1)) > 0
-    assert 2 <= float(rate.group(3)) < 2 + 30
+    assert 5 <= float(rate.group(3)) < 5 + 30
     for page in KEYWORKER_PAGES + MANAGER_PAGES:
         row = re.search(rf"^{page} +(\d+) +0 +(\d+) +(\d+)$", out, re.M)
         assert row, f"no error-free line for {page}:\n{out}"
