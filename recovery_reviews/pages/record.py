@@ -205,6 +205,34 @@ class EpisodeRecord:
         return list(zip(self.chart["labels"], self.chart["stages"], strict=True))
 
     @cached_property
+    def chart_head(self) -> str:
+        """The chart tables' column headers (the same for every panel), as the template's loop wrote them."""
+        return mark_safe(  # noqa: S308 every value is escaped
+            "".join(
+                f'<th scope="col" class="text-end text-nowrap">{conditional_escape(label)}'
+                f'<span class="d-block fw-normal text-muted">{conditional_escape(stage)}</span></th>'
+                for label, stage in self.chart_columns
+            )
+        )
+
+    @cached_property
+    def chart_rows(self) -> dict[str, str]:
+        """Each panel's table rows, by domain, as the template's loop wrote them: a row per TOP item, a cell per
+        TOP, an unanswered item said in words (not zero). The figures are whole numbers, written as the template
+        wrote them (no thousands separator)."""
+        return {
+            panel["domain"]: mark_safe(  # noqa: S308 every value is escaped
+                "".join(
+                    f'<tr><th scope="row" class="fw-normal">{conditional_escape(series["label"])}</th>'
+                    + "".join(_chart_cell(value) for value in series["data"])
+                    + "</tr>\n      "
+                    for series in panel["series"]
+                )
+            )
+            for panel in self.chart["panels"]
+        }
+
+    @cached_property
     def top_answers(self) -> dict:
         return top_latest_answers(self.tops)
 
@@ -234,6 +262,13 @@ class EpisodeRecord:
 
     def timeline(self) -> list[TimelineEntry]:
         return build_timeline(self)
+
+
+def _chart_cell(value) -> str:
+    if value is None:
+        return '<td class="text-end"><span class="text-muted">not answered</span></td>'
+    shown = str(value) if type(value) is int else conditional_escape(formats.localize(value))
+    return f'<td class="text-end">{shown}</td>'
 
 
 def _standing_and_in_error(queryset) -> tuple[list, list]:
