@@ -10,6 +10,7 @@ milliseconds, the number of SQL queries of one request and the size of the page.
 list starts --deep rows in (its cursor is found once, before timing). --search-only times the searches alone.
 """
 
+import gc
 import statistics
 import time
 from urllib.parse import urlencode
@@ -78,6 +79,7 @@ class Command(BaseCommand):
         for name, user in users.items():
             clients[name] = Client()
             clients[name].force_login(user)
+        gc.freeze()  # as recovery_reviews/wsgi.py does once the application is loaded
         self.stdout.write(f"{'page':34} {'median ms':>10} {'p95 ms':>8} {'queries':>8} {'KB':>6}")
         over, search_over = [], []
         for who, label, url in pages:
