@@ -28,8 +28,8 @@ from django.db.models import Case, Count, DateField, IntegerField, Q, Sum, Value
 from django.db.models.lookups import In
 from django.utils import timezone
 
-from recovery_reviews.access import patient_scope, team_ids_for_user
-from recovery_reviews.models import Role
+from recovery_reviews.access import patient_scope
+from reviews.dashboards.kept import scope_teams
 from reviews.models import OwedCount, OwedCountByKeyworker, OwedCountChange, OwedCountRebuild, OwedItem
 from reviews.status import ON_ITEMS, review_status_expression
 
@@ -113,10 +113,11 @@ def owed_counts(user, *, today: date, by: tuple[str, ...], where: Q | None = Non
     One query: the kept rows and the changes since, summed in one statement, so that both are read as of the same
     moment (a rebuild committing between two reads would lose or double the changes it absorbed). Kept rows not
     as of today are rebuilt first and read again."""
-    if user.role not in (Role.MANAGER, Role.SENIOR_PRACTITIONER):
+    teams = scope_teams(user)
+    if teams is None:
         return live_counts(user, today=today, by=by, where=where)
     for _attempt in range(2):
-        rows = _read(user, today, by, where)
+        rows = _read(teams, today, by, where)
         kept_days = {row["as_of"] for row in rows if row["as_of"] is not None}
         built = kept_days == {today} or (
             not kept_days and OwedCountRebuild.objects.filter(pk=1, as_of=today).exists()
@@ -130,13 +131,13 @@ def owed_counts(user, *, today: date, by: tuple[str, ...], where: Q | None = Non
     return {key: n for key, n in totals.items() if n}
 
 
-def _read(user, today: date, by: tuple[str, ...], where: Q | None) -> list[dict]:
+def _read(teams: list[int], today: date, by: tuple[str, ...], where: Q | None) -> list[dict]:
     """The kept rows grouped `by` with their as_of, and the changes grouped `by` (as_of NULL), in one UNION ALL.
 
-    The scope is patient_scope's for a manager or a senior practitioner (their teams), given as one array rather
-    than a parameter a team: psycopg re-parses, uncached, every statement of more than 50 parameters (a manager of
-    150 teams: 5 ms a read)."""
-    scope = Q(team_id__among=team_ids_for_user(user)) & (where or Q())
+    The scope is the user's teams (reviews.dashboards.kept.scope_teams), given as one array rather than a
+    parameter a team: psycopg re-parses, uncached, every statement of more than 50 parameters (a manager of 150
+    teams: 5 ms a read)."""
+    scope = Q(team_id__among=teams) & (where or Q())
     model = OwedCountByKeyworker if "keyworker_id" in by else OwedCount
     kept = model.objects.filter(scope).values(*by, "as_of").annotate(n=Sum("n")).order_by()
     changes = (
