@@ -3,8 +3,8 @@ against the reviews a week the team's senior practitioners can hold (set by the 
 commissioners to resource reviews; this is the number to take to them.
 
 A review falls in the week of its target date. Reviews already past their target are the backlog, shown
-before week 1: they have to be held too, on top of the weeks to come. One GROUP BY over the stored, indexed
-targets, kept rather than recounted (reviews.dashboards.owed_counts), by team, kind and week.
+before week 1: they have to be held too, on top of the weeks to come. The items owed are counted by team, kind
+and week from the counts kept between requests (reviews.dashboards.owed_counts), not over every item.
 """
 
 from __future__ import annotations

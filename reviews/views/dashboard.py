@@ -64,7 +64,6 @@ def dashboard_view(request):
         {
             "today": today,
             "form": form,
-            "list_url": list_url,
             "rows": teams,
             "team": team,
             "keyworkers": keyworkers,
