@@ -278,9 +278,8 @@ def _search(user, search: str, episodes: QuerySet[TreatmentEpisode]) -> _Found:
         )
     searched = episodes.filter(search_filter(search))
     listed = sum(n for _, n, _ in matches)
-    if (
-        listed < SEARCH_CAP
-    ):  # the first SEARCH_CAP + 1 matching patients have fewer: count the rest's, up to it
+    if listed < SEARCH_CAP:
+        # The first SEARCH_CAP + 1 matching patients have fewer episodes listed: count the rest's, up to the cap.
         listed = searched.order_by()[:SEARCH_CAP].count()
     return _Found(episodes=searched, listed=min(listed, SEARCH_CAP), capped=True, nothing_due=[])
 
