@@ -7,6 +7,7 @@ docs/design.md, Risk level and disengagement."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 from django.db.models import (
     BooleanField,
@@ -48,6 +49,22 @@ def with_disengagement_facts(episodes: QuerySet, *, today: date) -> QuerySet:
     """The episodes with what the disengagement rule reads, in their own query: the last attended appointment,
     the missed ones since (how many, and when the second was), and the start of the current OST (None when not on
     OST today; rows ended in the last 28 days continue the course, as reviews.risk.ost_clock_start reads it)."""
+    last_attended, rest = _disengagement_expressions(today)
+    return episodes.annotate(**last_attended).annotate(**rest)
+
+
+def with_risk_facts(episodes: QuerySet, *, today: date) -> QuerySet:
+    """The episodes with every fact the risk level reads but the transitions: disengagement's, the latest safety
+    event in a report ending in the last 28 days, the latest TOP's shared equipment, and the latest check-up held
+    of each kind (an attempt that could not reach the patient is not one)."""
+    return with_disengagement_facts(episodes, today=today).annotate(**_risk_expressions(today))
+
+
+# The subqueries are built once a day per process, not once a request: building these fourteen took longer than
+# the rest of a patient page's queries. annotate() resolves a copy of each expression (a Subquery copies its
+# query), so the ones kept here are never changed by a page's query.
+@lru_cache(maxsize=2)
+def _disengagement_expressions(today: date) -> tuple[dict, dict]:
     attended = Appointment.objects.filter(episode=OuterRef("pk"), status=AppointmentStatus.ATTENDED)
     missed = Appointment.objects.filter(
         episode=OuterRef("pk"),
@@ -58,18 +75,17 @@ def with_disengagement_facts(episodes: QuerySet, *, today: date) -> QuerySet:
         episode=OuterRef("pk"), kind=InterventionKind.OST, started_on__lte=today
     )
     recent = today - timedelta(days=risk.DAYS_WITHOUT_CONTACT_ON_OST)
-    return episodes.annotate(
-        risk_last_attended_at=_first(attended, "starts_at", ("-starts_at",)),
-    ).annotate(
-        risk_missed_in_a_row=Coalesce(
+    last_attended = {"risk_last_attended_at": _first(attended, "starts_at", ("-starts_at",))}
+    rest = {
+        "risk_missed_in_a_row": Coalesce(
             Subquery(missed.order_by().values("episode").annotate(n=Count("pk")).values("n")[:1]),
             Value(0),
             output_field=IntegerField(),
         ),
-        risk_second_missed_at=Subquery(missed.order_by("starts_at").values("starts_at")[1:2]),
+        "risk_second_missed_at": Subquery(missed.order_by("starts_at").values("starts_at")[1:2]),
         # A scalar subquery with LIMIT, not EXISTS: PostgreSQL turned the EXISTS into a hashed subplan reading every
         # current OST row of the service (180,000 rows, 100 ms at 300,000 patients) for a page of 50.
-        risk_on_ost=Coalesce(
+        "risk_on_ost": Coalesce(
             _first(
                 ost.filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today)).annotate(on=Value(True)),
                 "on",
@@ -78,16 +94,15 @@ def with_disengagement_facts(episodes: QuerySet, *, today: date) -> QuerySet:
             Value(False),
             output_field=BooleanField(),
         ),
-        risk_ost_since=_first(
+        "risk_ost_since": _first(
             ost.filter(Q(ended_on__isnull=True) | Q(ended_on__gte=recent)), "started_on", ("started_on",)
         ),
-    )
+    }
+    return last_attended, rest
 
 
-def with_risk_facts(episodes: QuerySet, *, today: date) -> QuerySet:
-    """The episodes with every fact the risk level reads but the transitions: disengagement's, the latest safety
-    event in a report ending in the last 28 days, the latest TOP's shared equipment, and the latest check-up held
-    of each kind (an attempt that could not reach the patient is not one)."""
+@lru_cache(maxsize=2)
+def _risk_expressions(today: date) -> dict:
     reports = PharmacyReport.objects.filter(
         episode=OuterRef("pk"),
         safety_run__gte=MISSED_DOSE_SAFETY_RUN,
@@ -106,17 +121,17 @@ def with_risk_facts(episodes: QuerySet, *, today: date) -> QuerySet:
         ("-assessed_on", "-pk"),
         ("-held_on", "-pk"),
     )
-    return with_disengagement_facts(episodes, today=today).annotate(
-        risk_safety_run=_first(reports, "safety_run", latest_report),
-        risk_safety_report_end=_first(reports, "period_end", latest_report),
-        risk_shared_needle=_first(tops, "shared_needle", latest_top),
-        risk_shared_paraphernalia=_first(tops, "shared_paraphernalia", latest_top),
-        risk_top_on=_first(tops, "assessed_on", latest_top),
-        risk_check_up_outcome=_first(check_ups, "outcome", latest_held),
-        risk_check_up_on=_first(check_ups, "held_on", latest_held),
-        risk_element_check_up_outcome=_first(element_check_ups, "outcome", latest_held),
-        risk_element_check_up_on=_first(element_check_ups, "held_on", latest_held),
-    )
+    return {
+        "risk_safety_run": _first(reports, "safety_run", latest_report),
+        "risk_safety_report_end": _first(reports, "period_end", latest_report),
+        "risk_shared_needle": _first(tops, "shared_needle", latest_top),
+        "risk_shared_paraphernalia": _first(tops, "shared_paraphernalia", latest_top),
+        "risk_top_on": _first(tops, "assessed_on", latest_top),
+        "risk_check_up_outcome": _first(check_ups, "outcome", latest_held),
+        "risk_check_up_on": _first(check_ups, "held_on", latest_held),
+        "risk_element_check_up_outcome": _first(element_check_ups, "outcome", latest_held),
+        "risk_element_check_up_on": _first(element_check_ups, "held_on", latest_held),
+    }
 
 
 def _local_day(moment: datetime | None) -> date | None:
