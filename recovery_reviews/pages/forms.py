@@ -15,7 +15,9 @@ class CaseloadFilterForm(forms.Form):
     docs/clinical-safety/hazard-log.md, H-042: A keyworker's own caseload hides the team's urgent patients."""
 
     q = forms.CharField(label="Name or NHS number", required=False)
-    status = forms.ChoiceField(choices=[("", "Any status"), *STATUS_LABELS.items()], required=False)
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *STATUS_LABELS.items()], required=False, widget=Select
+    )
     team = forms.ModelChoiceField(queryset=None, required=False, empty_label="All my teams", widget=Select)
     mine = forms.BooleanField(label="Only my caseload", required=False)
     week = forms.BooleanField(label="Due this week", required=False)

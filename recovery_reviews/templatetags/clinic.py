@@ -28,3 +28,11 @@ def page_errors(context):
 
     told = [("", "", str(m)) for m in context.get("messages", ()) if m.level == ERROR]
     return told + errors(context.flatten().values())
+
+
+@register.filter
+def field_group(field):
+    """A filter's label, control, errors and help text, as `|as_crispy_field` writes them (recovery_reviews.forms)."""
+    from recovery_reviews.forms import field_group as written
+
+    return written(field)
