@@ -3,18 +3,25 @@ dispensing arrangements and keyworker appointments."""
 
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 
 from patients.models.choices import Substance
 from patients.models.leaving import ExitSafetyCheck, exit_safety_check_constraints
 from patients.validators import normalise_nhs_number, validate_nhs_number
 from recovery_reviews import formatting
+
+
+@lru_cache(maxsize=4096)
+def _patient_url(prefix: str, pk: int) -> str:
+    """reverse() once per patient and prefix per process: a caseload writes forty to a hundred of these a page."""
+    return reverse("patients:detail", args=[pk])
 
 
 class NHSNumberField(models.CharField):
@@ -82,7 +89,7 @@ class Patient(models.Model):
         return f"{self.given_name} {self.family_name}"
 
     def get_absolute_url(self):
-        return reverse("patients:detail", args=[self.pk])
+        return _patient_url(get_script_prefix(), self.pk)
 
     def clean(self):
         super().clean()
