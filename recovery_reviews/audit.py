@@ -6,9 +6,13 @@ with record_access. Nothing in the application edits or deletes a log entry: the
 deleting one raises.
 """
 
+import json
+
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from django.contrib.contenttypes.models import ContentType
+from django.db import connections
+from django.db.models import JSONField
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
@@ -38,22 +42,65 @@ def record_list_access(request, patients) -> None:
     if not patients:
         return
     content_type = ContentType.objects.get_for_model(type(patients[0]))
-    now, path = timezone.now(), request.get_full_path()
-    LogEntry.objects.bulk_create(
-        LogEntry(
-            content_type=content_type,
-            object_pk=str(patient.pk),
-            object_id=patient.pk,
-            object_repr=str(patient)[:200],
-            action=LogEntry.Action.ACCESS,
-            actor=request.user,
-            remote_addr=request.META.get("REMOTE_ADDR"),
-            timestamp=now,
-            changes={"list": [None, path]},
-            additional_data={"patient_id": patient.pk},
-        )
-        for patient in patients
+    shared = LogEntry(
+        content_type=content_type,
+        action=LogEntry.Action.ACCESS,
+        actor=request.user,
+        remote_addr=request.META.get("REMOTE_ADDR"),
+        timestamp=timezone.now(),
+        changes={"list": [None, request.get_full_path()]},
     )
+    per_patient = {
+        "object_pk": [str(patient.pk) for patient in patients],
+        "object_id": [patient.pk for patient in patients],
+        "object_repr": [str(patient)[:200] for patient in patients],
+        "additional_data": [{"patient_id": patient.pk} for patient in patients],
+    }
+    db = connections[LogEntry.objects.db]
+    if db.vendor == "postgresql":
+        _insert_postgresql(db, shared, per_patient)
+        return
+    same = {
+        field.attname: getattr(shared, field.attname)
+        for field in _LOG_FIELDS
+        if field.attname not in per_patient
+    }
+    LogEntry.objects.bulk_create(
+        LogEntry(**same, **dict(zip(per_patient, row, strict=True)))
+        for row in zip(*per_patient.values(), strict=True)
+    )
+
+
+# Every column of a log entry but its id, as Django writes them.
+_LOG_FIELDS = [field for field in LogEntry._meta.concrete_fields if not field.primary_key]
+
+
+def _insert_postgresql(db, shared: LogEntry, per_patient: dict[str, list]) -> None:
+    """One INSERT ... SELECT for every patient of a list: what is the same for all of them passed once, what is
+    each patient's passed as an array and unnested, every value prepared by its model field as bulk_create
+    prepares it. bulk_create built a model instance and prepared fifteen values a patient: a sixth of the
+    caseload's Python, on the page keyworkers open most (tests/recovery_reviews/test_audit.py holds the two to the
+    same rows)."""
+    columns, values, params = [], [], []
+    for field in _LOG_FIELDS:
+        columns.append(db.ops.quote_name(field.column))
+        cast = field.db_type(db)
+        if field.attname in per_patient:
+            values.append(f"unnest(%s::{cast}[])")
+            params.append([_prepared(field, value, db) for value in per_patient[field.attname]])
+        else:
+            values.append(f"%s::{cast}")
+            params.append(_prepared(field, field.pre_save(shared, add=True), db))
+    table = db.ops.quote_name(LogEntry._meta.db_table)
+    with db.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)}", params)
+
+
+def _prepared(field, value, db):
+    """A value as the field gives it to the database; JSON as its text, which an array of jsonb takes."""
+    if isinstance(field, JSONField):
+        return None if value is None else json.dumps(value, cls=field.encoder)
+    return field.get_db_prep_save(value, db)
 
 
 def record_export(request, what: str) -> LogEntry:

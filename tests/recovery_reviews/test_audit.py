@@ -6,13 +6,14 @@ from datetime import date
 import pytest
 from auditlog.models import LogEntry
 from django.contrib.admin.sites import site
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.test import RequestFactory
 from django.urls import resolve, reverse
 
 from patients import services
 from patients.models import Patient, PharmacyReport, TopAssessment
-from recovery_reviews.audit import AuditLogImmutable, patient_history
+from recovery_reviews.audit import AuditLogImmutable, patient_history, record_list_access
 from recovery_reviews.models import Role
 from tests.support.factories import PatientFactory, PharmacyReportFactory, TopAssessmentFactory, UserFactory
 
@@ -250,3 +251,50 @@ def test_every_clinical_model_with_a_patient_is_registered_for_the_change_log():
     } <= registered
     assert Patient in auditlog.get_models()
     assert TopAssessment in auditlog.get_models()
+
+
+def test_a_list_logs_one_access_per_patient_with_the_same_columns_bulk_create_writes(alice, team):
+    """record_list_access writes its entries with one INSERT ... SELECT on PostgreSQL (recovery_reviews/audit.py):
+    every column as Django's bulk_create writes it, for each patient shown, once each."""
+    patients = [
+        PatientFactory(team=team, given_name=name, family_name="O'Neil <b>") for name in ("Ann", "Bo", "Cy")
+    ]
+    request = RequestFactory().get("/patients/?q=o%27neil&status=due", REMOTE_ADDR="10.1.2.3")
+    request.user = alice
+    before = set(LogEntry.objects.values_list("pk", flat=True))
+    record_list_access(request, [*patients, patients[0]])  # a patient twice in the list is logged once
+    written = list(LogEntry.objects.exclude(pk__in=before).order_by("object_id"))
+    moment = written[0].timestamp
+    expected = LogEntry.objects.bulk_create(
+        LogEntry(
+            content_type=ContentType.objects.get_for_model(Patient),
+            object_pk=str(patient.pk),
+            object_id=patient.pk,
+            object_repr=str(patient),
+            action=LogEntry.Action.ACCESS,
+            actor=alice,
+            remote_addr="10.1.2.3",
+            timestamp=moment,
+            changes={"list": [None, "/patients/?q=o%27neil&status=due"]},
+            additional_data={"patient_id": patient.pk},
+        )
+        for patient in patients
+    )
+    columns = [f.attname for f in LogEntry._meta.concrete_fields if not f.primary_key]
+    got = [tuple(getattr(entry, column) for column in columns) for entry in written]
+    want = [
+        tuple(getattr(entry, column) for column in columns)
+        for entry in LogEntry.objects.filter(pk__in=[e.pk for e in expected]).order_by("object_id")
+    ]
+    assert len(got) == 3 and got == want
+    assert written[0].changes == {"list": [None, "/patients/?q=o%27neil&status=due"]}
+    assert written[0].additional_data == {"patient_id": patients[0].pk}
+    assert [entry.object_id for entry in written] == [patient.pk for patient in patients]
+
+
+def test_an_empty_list_logs_nothing(alice):
+    request = RequestFactory().get("/patients/")
+    request.user = alice
+    count = LogEntry.objects.count()
+    record_list_access(request, [])
+    assert LogEntry.objects.count() == count
