@@ -284,10 +284,44 @@ class DrugTest(EnteredInError):
     note = models.TextField(blank=True, default="")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The episode's team and keyworker, copied so that a team's recent tests are read newest first from an index
+    # (the caseload's safety events, patients.selectors.recent_safety_events), not found episode by episode. Kept
+    # equal to the episode's by database triggers (migration patients 0015), as the episode's own are kept equal
+    # to the patient's: set on every insert or change of a test and followed when the episode's change, whatever
+    # path makes the change. Never set by hand.
+    team = models.ForeignKey(
+        "recovery_reviews.Team",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        editable=False,
+        db_index=False,
+    )
+    keyworker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        editable=False,
+        db_index=False,
+    )
 
     class Meta(EnteredInError.Meta):
         ordering = ["-taken_on"]
-        indexes = [models.Index(fields=["episode", "taken_on"])]
+        indexes = [
+            models.Index(fields=["episode", "taken_on"]),
+            # The tests that stand, by team and by keyworker and then date: a quiet scope's recent tests alone.
+            models.Index(
+                fields=["team", "taken_on"],
+                name="drug_test_team_recent",
+                condition=Q(entered_in_error_at=None),
+            ),
+            models.Index(
+                fields=["keyworker", "taken_on"],
+                name="drug_test_keyworker_recent",
+                condition=Q(entered_in_error_at=None),
+            ),
+        ]
         constraints = [entered_in_error_constraint("drug_test")]
 
     def __str__(self):
