@@ -160,8 +160,13 @@ class Staff:
 
 
 class EnglandBuilder:
-    def __init__(self, *, patients: int, seed: int, today: date, loader: Loader, log):
+    def __init__(
+        self, *, patients: int, seed: int, today: date, loader: Loader, log, teams: int | None = None
+    ):
         self.patients = patients
+        # One team for every PATIENTS_PER_TEAM patients unless told: 150 at 300,000. Told, a small seed can have
+        # the large one's teams, so that pages listing every team compare like with like.
+        self.teams = teams or max(3, round(patients / PATIENTS_PER_TEAM))
         self.rng = random.Random(seed)
         self.today = today
         self.load = loader
@@ -170,7 +175,7 @@ class EnglandBuilder:
     # --- Organisation ------------------------------------------------------------------------------------------
 
     def staff(self, password_hash: str) -> Staff:
-        n_teams = max(3, round(self.patients / PATIENTS_PER_TEAM))
+        n_teams = self.teams
         n_keyworkers = max(n_teams, -(-self.patients // PATIENTS_PER_KEYWORKER))
         teams = list(range(1, n_teams + 1))
         self.load.copy(
@@ -248,8 +253,10 @@ class EnglandBuilder:
             return ids[kind]
 
         flush_every = 20_000
+        # PATIENTS_PER_KEYWORKER each, fewer when there are more keyworkers than that fills (every team has some)
+        caseload = min(PATIENTS_PER_KEYWORKER, -(-self.patients // len(staff.keyworkers)))
         for p in range(1, self.patients + 1):
-            keyworker, team = staff.keyworkers[(p - 1) // PATIENTS_PER_KEYWORKER % len(staff.keyworkers)]
+            keyworker, team = staff.keyworkers[(p - 1) // caseload % len(staff.keyworkers)]
             lead = rng.choice(staff.seniors[team])
             patients.append(
                 (p, rng.choice(GIVEN), rng.choice(FAMILY), date(1960 + p % 40, 1 + p % 12, 1 + p % 28),

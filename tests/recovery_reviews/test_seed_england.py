@@ -77,6 +77,27 @@ def test_the_logins_and_teams_are_there(seeded):
 
 
 @pytest.mark.postgres
+def test_a_small_seed_can_have_the_large_ones_teams(db):
+    """--teams: 150 teams for 600 patients, four patients a team, so that pages listing every team compare like
+    with like against 300,000 patients in 150 teams (README, England scale)."""
+    call_command("seed_england", patients=600, teams=150, today=TODAY, stdout=io.StringIO())
+    assert Team.objects.count() == 150
+    assert set(pm.Patient.objects.values_list("team_id", flat=True)) == set(
+        Team.objects.values_list("pk", flat=True)
+    )
+    assert set(User.objects.get(username="mgr.scale").managed_teams.values_list("pk", flat=True)) == set(
+        Team.objects.values_list("pk", flat=True)
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("teams", [0, 601, 1001])
+def test_a_number_of_teams_out_of_bounds_is_refused(db, teams):
+    with pytest.raises(CommandError, match="--teams must be between 1 and 600"):
+        call_command("seed_england", patients=600, teams=teams, today=TODAY, stdout=io.StringIO())
+
+
+@pytest.mark.postgres
 def test_schedules_come_from_the_policy_and_first_reviews_are_stored(seeded):
     open_episodes = pm.TreatmentEpisode.objects.filter(exit_date__isnull=True)
     assert not open_episodes.filter(next_review_target__isnull=True).exists()

@@ -39,19 +39,30 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--patients", type=int, default=300_000)
+        parser.add_argument(
+            "--teams",
+            type=int,
+            default=None,
+            help="How many teams (default: one for every 2,000 patients, at least 3; 150 at 300,000).",
+        )
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--today", type=date.fromisoformat, default=None, help="Default: today.")
         parser.add_argument("--flush", action="store_true", help="Empty the application's tables first.")
 
-    def handle(self, *args, patients, seed, today, flush, **options):
+    def handle(self, *args, patients, teams, seed, today, flush, **options):
         check_database(flush=flush)
         if patients < 1 or patients > 909_000:
             raise CommandError("--patients must be between 1 and 909,000 (the NHS test-number range).")
+        if teams is not None and not 1 <= teams <= min(patients, 1000):
+            raise CommandError(
+                f"--teams must be between 1 and {min(patients, 1000):,} (at most one a patient, and 1,000); "
+                f"it was {teams}."
+            )
         today = today or timezone.localdate() or TODAY_DEFAULT
         started = time.perf_counter()
         loader = Loader(timezone.now())
         builder = EnglandBuilder(
-            patients=patients, seed=seed, today=today, loader=loader, log=self.stdout.write
+            patients=patients, seed=seed, today=today, loader=loader, log=self.stdout.write, teams=teams
         )
         with transaction.atomic():
             if flush:
