@@ -10,7 +10,10 @@ are kept equal to its patient's (patients 0004) and an owed item's to its episod
 The caseload's safety events (patients.selectors.recent_safety_events) scope a result by its test's columns, so
 a scope's recent tests are found from an index instead of every episode of the team one by one (2,000 index probes
 on every keyworker's caseload page at 300,000 patients). Scoping reads these columns, so they must never drift from
-the episode's (docs/clinical-safety/hazard-log.md, H-050). Two ways in, the planner choosing by the scope's size:
+the episode's:
+docs/clinical-safety/hazard-log.md, H-050: An unexpected drug test result is missing from the caseload, or shown to a team no longer caring
+
+Two ways in, the planner choosing by the scope's size:
 
 - a busy scope: `drug_test_recent_scope` (PostgreSQL only, like the indexes of patients 0014: SQLite has no
   INCLUDE), the tests that stand by date with their team, keyworker, episode and id, walked backwards from today

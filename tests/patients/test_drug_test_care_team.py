@@ -2,8 +2,8 @@
 caseload's safety events find a scope's recent tests from an index. The unexpected results are scoped by these
 columns: they must agree with the episode's after every writer (the service, a save, bulk_create as the seeders
 do, plain SQL as the England loader's COPY does), after every change of care team, and when a stale copy is saved;
-and the safety events read through them must be the rows the episode's own columns give, in the same order
-(docs/clinical-safety/hazard-log.md, H-050)."""
+and the safety events read through them must be the rows the episode's own columns give, in the same order.
+docs/clinical-safety/hazard-log.md, H-050: An unexpected drug test result is missing from the caseload, or shown to a team no longer caring"""
 
 from datetime import date, timedelta
 
