@@ -200,7 +200,9 @@ def caseload(request):
             "form": form,
             "page": page,
             "rows": rows,
-            "rows_html": rows_html(rows),  # written in Python (caseload_rows.py), byte for byte as the loop did
+            "rows_html": rows_html(
+                rows
+            ),  # written in Python (caseload_rows.py), byte for byte as the loop did
             "today": today,
             "mine": mine,
             "mine_query": _with(request.GET, mine="on"),
