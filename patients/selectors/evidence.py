@@ -138,12 +138,11 @@ def PATIENT_SHOWN(path: str) -> tuple[str, ...]:  # noqa: N802 (read as the cons
     return (f"{path}given_name", f"{path}family_name")
 
 
-def recent_safety_events(user, *, today: date, days: int = 28, teams: int | None = None) -> list[SafetyEvent]:
+def recent_safety_events(user, *, today: date, days: int = 28) -> list[SafetyEvent]:
     """Runs of three or more missed doses and unexpected drug test results in the last four weeks. A run is read
     across the episode's reports (docs/design.md rule 4b) and listed once, by the report that owns it (the one
     holding its third missed day), from the safety event that report stores: one indexed read
-    (pharmacy_safety_events), whatever the number of patients; the results likewise (see above). `teams`, the
-    number of teams in the user's scope, is no longer needed: the planner tells a busy scope from a quiet one."""
+    (pharmacy_safety_events), whatever the number of patients; the results likewise (see above)."""
     since = today - timedelta(days=days)
     reports = (
         scoped(

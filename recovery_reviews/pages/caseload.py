@@ -190,7 +190,7 @@ def caseload(request):
     team_ids = team_ids_for_user(request.user)
     # the new ones first, each group newest first; an acknowledged event stays listed (H-041)
     safety_events = sorted(
-        recent_safety_events(request.user, today=today, teams=len(team_ids)),
+        recent_safety_events(request.user, today=today),
         key=lambda event: not event.is_new,
     )
     return render(
