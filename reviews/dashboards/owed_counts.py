@@ -11,6 +11,10 @@ items: 150-250 ms a page). Kept, it does not:
 - a read sums the kept rows and the changes, each change placed by the same status and week expressions, as of
   today, as the rebuild used.
 
+A write of many items at once (the nightly recompute after the day's dates moved: 300,000 items) may defer its
+change rows instead (changes_deferred, PostgreSQL): the triggers write none for it, and the counts are rebuilt in
+its transaction before it commits, so that the deferral and the rebuild commit or roll back together.
+
 So a figure always equals the count over the items (tests/reviews/test_owed_counts.py changes items at random
 and compares). Statuses and weeks move with the date: counts kept as of another day are never read; the read
 rebuilds them first (the nightly task does it before anyone asks; a rebuild at 300,000 items takes under a
@@ -21,6 +25,8 @@ change is counted once, either in the rows or among the changes, never both or n
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 from django.db import connection, transaction
@@ -96,6 +102,36 @@ def rebuild(*, today: date | None = None, force: bool = True, changes_over: int 
             pk=1, defaults={"as_of": today, "rebuilt_at": timezone.now(), "items": items}
         )
     return items
+
+
+# The setting the triggers of migration reviews 0013 read: 'on', and they write no change row.
+DEFERRED_SETTING = "rr.owed_counts_deferred"
+
+
+@contextmanager
+def changes_deferred(*, today: date, when: bool = True) -> Iterator[None]:
+    """The owed items written inside this block add no change rows (PostgreSQL); at its end the counts are rebuilt
+    as of `today` in the same transaction, so that they are exact when it commits. Worth it for a write of more
+    items than FOLD_CHANGES_OVER: their change rows cost more than the rebuild, which the quarter-hourly task would
+    run after such a write anyway. With `when` False, or on SQLite, the changes are written as always and nothing
+    is rebuilt.
+
+    The block is a savepoint: an error inside it undoes its writes and the setting together, so that no item
+    written uncounted can commit, even if the caller carries on. The setting is SET LOCAL: it ends with the
+    transaction whatever happens; it is off again before the rebuild."""
+    if not when or connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        _defer(True)
+        yield
+        _defer(False)
+        rebuild(today=today)
+
+
+def _defer(on: bool) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL {DEFERRED_SETTING} = {'on' if on else 'off'}")
 
 
 def _needed(today: date, changes_over: int | None) -> bool:

@@ -507,8 +507,11 @@ def episodes_schedule_recompute(*, today: date | None = None) -> RecomputeResult
     schedule_computed_at), so the sweep never overwrites a fresher answer.
 
     The safety events the pharmacy reports of these episodes store (runs of missed doses read across reports,
-    docs/design.md rule 4b) are stored again first, the same safety net for records loaded in bulk (the seeders)."""
+    docs/design.md rule 4b) are stored again first, the same safety net for records loaded in bulk (the seeders).
+    When it replaces many owed items, the kept counts of the items are rebuilt in its transaction instead of a
+    change row an item (docs/design.md, Figures kept between requests)."""
     from patients.services.evidence import safety_events_recompute  # imports this module: read when called
+    from reviews.dashboards import owed_counts  # imports this module too (reviews.status)
 
     today = today or timezone.localdate()
     missed: dict[int, list[date]] = {}  # read once, for the safety events and the schedule (rule 4b)
@@ -518,20 +521,31 @@ def episodes_schedule_recompute(*, today: date | None = None) -> RecomputeResult
     back = _back_in_treatment_on(episodes, all_open=True)
     stored = _items_stored(_open_episodes())
     now = timezone.now()
-    changed, errors = [], 0
+    changed, items_changed, errors = [], set(), 0
     for episode in episodes:
         values = _stored_values(facts[episode.pk], today, back.get(episode.pk))
         errors += bool(values.items) and values.items[0].kind == RECORD_ERROR_KIND
-        if not _unchanged(values, episode, stored.get(episode.pk, ())):
+        items = stored.get(episode.pk, ())
+        if not _unchanged(values, episode, items):
             changed.append((episode, values))
+            if values.items != _current_values(episode, items).items:
+                items_changed.add(episode.pk)
     with transaction.atomic():
         written = schedule_columns_write(changed, now)
-        # Only an episode read with items stored may have some: a service that stored items since moved
-        # schedule_computed_at, and that episode was not written (compare-and-set).
-        owed_items_replace(
-            {episode.pk: values for episode, values in changed if episode.pk in written},
-            stored={pk for pk in written if pk in stored},
-        )
+        # Only the items of an episode written (compare-and-set) are replaced, and only if they changed: an
+        # episode whose columns alone changed (its first review's date) keeps its rows. Only an episode read with
+        # items stored may have some: a service that stored items since moved schedule_computed_at, and that
+        # episode was not written.
+        replaced = {
+            episode.pk: values
+            for episode, values in changed
+            if episode.pk in written and episode.pk in items_changed
+        }
+        rows = sum(len(values.items) + len(stored.get(pk, ())) for pk, values in replaced.items())
+        # Many rows (a day that moves every date): the counts rebuilt in this transaction rather than a change
+        # row an item (reviews.dashboards.owed_counts.changes_deferred).
+        with owed_counts.changes_deferred(today=today, when=rows > owed_counts.FOLD_CHANGES_OVER):
+            owed_items_replace(replaced, stored={pk for pk in replaced if pk in stored})
     logger.info("Recomputed %d episodes: %d changed, %d need correcting", len(episodes), len(written), errors)
     return RecomputeResult(episodes=len(episodes), changed=len(written), errors=errors)
 

@@ -1,0 +1,206 @@
+"""A write of many owed items defers their change rows and rebuilds the kept counts in its own transaction
+(reviews.dashboards.owed_counts.changes_deferred, migration reviews 0013; docs/design.md, Figures kept between
+requests). The nightly recompute does so when it replaces many items: the kept counts equal the live count when
+it commits, a rollback leaves them as they were, a writer committing meanwhile is counted once, and the deferral
+never outlives the transaction (SET LOCAL) nor an error inside it (a savepoint)."""
+
+import random
+import threading
+from collections import Counter
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection, transaction
+
+from patients.models import TreatmentEpisode
+from recovery_reviews.models import Role
+from reviews.dashboards import owed_counts as kept
+from reviews.models import (
+    AwaitingPatientEpisode,
+    OwedCount,
+    OwedCountByKeyworker,
+    OwedCountChange,
+    OwedCountRebuild,
+    OwedItem,
+    ReviewStatus,
+)
+from reviews.services import schedule
+from tests.support.factories import EpisodeFactory, PatientFactory, StrategicReviewFactory, UserFactory
+
+pytestmark = [pytest.mark.usefixtures("frozen_today")]
+TODAY = date(2026, 6, 1)
+GROUPINGS = [
+    ("team_id", "status"),
+    ("team_id", "keyworker_id", "status"),
+    ("team_id", "kind", "status", "week"),
+]
+
+
+@pytest.fixture
+def service(team, other_team, alice, olga, mona, sam):
+    """Two teams, three keyworkers and twelve open episodes, each with a stale item stored (the recompute replaces
+    every one), three with a review awaiting the patient; the counts rebuilt, then one change waiting."""
+    mona.managed_teams.add(other_team)
+    bob = UserFactory(username="bob", role=Role.KEYWORKER, team=team)
+    rng = random.Random(11)
+    episodes = []
+    for i in range(12):
+        keyworker = (alice, bob, olga)[i % 3]
+        episode = EpisodeFactory(
+            patient=PatientFactory(team=keyworker.team, keyworker=keyworker),
+            entry_date=TODAY - timedelta(days=rng.randint(20, 400)),
+        )
+        if i % 4 == 0:
+            StrategicReviewFactory(episode=episode, status=ReviewStatus.AWAITING_PATIENT)
+        episodes.append(episode)
+    OwedItem.objects.bulk_create(
+        OwedItem(
+            episode=e,
+            kind="strategic_review",
+            target=TODAY + timedelta(days=400),
+            deadline=TODAY + timedelta(days=400),
+        )
+        for e in episodes
+    )
+    kept.rebuild(today=TODAY)
+    OwedItem.objects.create(episode=episodes[0], kind="check_up", target=TODAY, deadline=TODAY)
+    return {"episodes": episodes, "users": [mona, sam]}
+
+
+@pytest.fixture
+def deferring(monkeypatch):
+    """The recompute defers whatever it replaces (the threshold is 5,000 rows)."""
+    monkeypatch.setattr(kept, "FOLD_CHANGES_OVER", 0)
+
+
+def _kept_rows() -> tuple:
+    return (
+        Counter(OwedCount.objects.values_list("team_id", "kind", "status", "week", "n")),
+        Counter(OwedCountByKeyworker.objects.values_list("team_id", "keyworker_id", "status", "n")),
+        Counter(OwedCountChange.objects.values_list("team_id", "kind", "target", "sign")),
+        list(OwedCountRebuild.objects.values_list("as_of", "rebuilt_at", "items")),
+    )
+
+
+def _assert_exact(users) -> None:
+    """The kept figures (no rebuild on the way: they are as of today) equal the count over the items."""
+    rebuilt = OwedCountRebuild.objects.get()
+    assert rebuilt.as_of == TODAY
+    for user in users:
+        for by in GROUPINGS:
+            assert kept.owed_counts(user, today=TODAY, by=by) == kept.live_counts(user, today=TODAY, by=by)
+    assert OwedCountRebuild.objects.get().rebuilt_at == rebuilt.rebuilt_at
+    awaiting = set(AwaitingPatientEpisode.objects.values_list("episode_id", "team_id", "keyworker_id"))
+    assert awaiting == {
+        (e.pk, e.team_id, e.keyworker_id)
+        for e in TreatmentEpisode.objects.filter(
+            next_review_target__isnull=False, strategic_reviews__status=ReviewStatus.AWAITING_PATIENT
+        )
+    }  # reviews 0012's rows follow the episodes' new next reviews as before
+
+
+def _deferred() -> bool:
+    if connection.vendor != "postgresql":
+        return False  # nothing to defer: SQLite's row triggers always count
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting(%s, true)", [kept.DEFERRED_SETTING])
+        return cursor.fetchone()[0] == "on"
+
+
+@pytest.mark.django_db
+def test_a_recompute_that_defers_leaves_the_kept_counts_exact(service, deferring):
+    before = list(OwedItem.objects.values_list("pk", flat=True))
+    result = schedule.episodes_schedule_recompute(today=TODAY)
+    assert result.changed == 12
+    assert not OwedItem.objects.filter(pk__in=before).exists()  # every stale item replaced
+    if connection.vendor == "postgresql":
+        assert not OwedCountChange.objects.exists()  # none written, and the waiting one absorbed
+        assert OwedCountRebuild.objects.get().items == OwedItem.objects.count()
+    else:  # SQLite: the row triggers count every change, nothing deferred
+        assert OwedCountChange.objects.exists()
+    assert not _deferred()
+    _assert_exact(service["users"])
+
+
+@pytest.mark.django_db
+def test_a_recompute_rolled_back_leaves_the_kept_counts_as_they_were(service, deferring):
+    rows, items = _kept_rows(), sorted(OwedItem.objects.values_list("pk", flat=True))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        schedule.episodes_schedule_recompute(today=TODAY)
+        raise RuntimeError("the transaction fails after the recompute")
+    assert _kept_rows() == rows
+    assert sorted(OwedItem.objects.values_list("pk", flat=True)) == items
+    assert not _deferred()
+    _assert_exact(service["users"])
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_an_error_inside_the_deferral_undoes_its_uncounted_writes(service):
+    episode = service["episodes"][1]
+    rows = _kept_rows()
+    with transaction.atomic():
+        with pytest.raises(RuntimeError), kept.changes_deferred(today=TODAY):
+            assert _deferred()
+            OwedItem.objects.create(episode=episode, kind="check_up", target=TODAY, deadline=TODAY)
+            OwedItem.objects.filter(episode=episode).update(target=TODAY - timedelta(days=1))
+            OwedItem.objects.filter(episode=service["episodes"][2]).delete()
+            assert _kept_rows() == rows  # the triggers wrote no change row for any of the three
+            raise RuntimeError("the bulk write fails half-way")
+        # The caller carries on in the same transaction: the item is gone and its changes are counted again.
+        assert not _deferred()
+        assert not OwedItem.objects.filter(episode=episode, kind="check_up").exists()
+        assert OwedItem.objects.filter(episode=service["episodes"][2]).exists()
+        assert _kept_rows() == rows
+        OwedItem.objects.create(episode=episode, kind="check_up", target=TODAY, deadline=TODAY)
+    assert OwedCountChange.objects.count() == rows[2].total() + 1
+    _assert_exact(service["users"])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_the_deferral_ends_with_the_transaction(service, deferring):
+    """Committed for real (no test transaction around it): SET LOCAL, not SET."""
+    schedule.episodes_schedule_recompute(today=TODAY)
+    assert not OwedCountChange.objects.exists()
+    with transaction.atomic():
+        with connection.cursor() as cursor:  # turned on and left on: the end of the transaction ends it
+            cursor.execute(f"SET LOCAL {kept.DEFERRED_SETTING} = on")
+        assert _deferred()
+    assert not _deferred()
+    OwedItem.objects.create(episode=service["episodes"][2], kind="check_up", target=TODAY, deadline=TODAY)
+    assert OwedCountChange.objects.count() == 1  # the next write on the same connection is counted
+    _assert_exact(service["users"])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_a_writer_committing_during_a_deferred_recompute_is_counted_once(service, deferring, monkeypatch):
+    """Another connection adds an item while the recompute's uncounted items are written but not committed: its
+    change row is written as always, and the recompute's rebuild (after the writer commits) absorbs it."""
+    replace = schedule.owed_items_replace
+    written = []
+
+    def writer():
+        try:
+            OwedItem.objects.create(
+                episode=service["episodes"][3], kind="check_up", target=TODAY, deadline=TODAY
+            )
+            written.append(OwedCountChange.objects.count())
+        finally:
+            connection.close()
+
+    def replace_then_let_another_write(*args, **kwargs):
+        replace(*args, **kwargs)
+        assert _deferred()
+        thread = threading.Thread(target=writer)
+        thread.start()
+        thread.join(timeout=30)
+        assert written and written[0] >= 1  # committed, with its change row, while the recompute waits
+
+    monkeypatch.setattr(schedule, "owed_items_replace", replace_then_let_another_write)
+    schedule.episodes_schedule_recompute(today=TODAY)
+    assert OwedItem.objects.filter(episode=service["episodes"][3], kind="check_up").exists()
+    assert not OwedCountChange.objects.exists()
+    assert OwedCountRebuild.objects.get().items == OwedItem.objects.count()
+    _assert_exact(service["users"])
