@@ -12,7 +12,7 @@ items: 150-250 ms a page). Kept, it does not:
   today, as the rebuild used.
 
 A write of many items at once (the nightly recompute after the day's dates moved: 300,000 items) may defer its
-change rows instead (changes_deferred, PostgreSQL): the triggers write none for it, and the counts are rebuilt in
+change rows instead (write_deferred, PostgreSQL): the triggers write none for it, and the counts are rebuilt in
 its transaction before it commits, so that the deferral and the rebuild commit or roll back together.
 
 So a figure always equals the count over the items (tests/reviews/test_owed_counts.py changes items at random
@@ -24,12 +24,12 @@ change is counted once, either in the rows or among the changes, never both or n
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date, timedelta
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Case, Count, DateField, IntegerField, Q, Sum, Value, When
 from django.db.models.lookups import In
 from django.utils import timezone
@@ -44,6 +44,9 @@ PAST, LATER = -1, WEEKS  # the week of an item whose target has passed, and of o
 # More changes than this waiting since the last rebuild, and the quarter-hourly task folds them in (a day's use
 # writes a few thousand; a caseload import or a recompute that moves every date, far more).
 FOLD_CHANGES_OVER = 5000
+LOCK_NOT_AVAILABLE = (
+    "55P03"  # PostgreSQL's error when a lock taken with NOWAIT is held by another transaction
+)
 
 
 @IntegerField.register_lookup
@@ -70,11 +73,14 @@ def _placed(queryset, today: date):
     return queryset.annotate(status=review_status_expression(today, ON_ITEMS), week=week_expression(today))
 
 
-def rebuild(*, today: date | None = None, force: bool = True, changes_over: int | None = None) -> int | None:
+def rebuild(
+    *, today: date | None = None, force: bool = True, changes_over: int | None = None, wait: bool = True
+) -> int | None:
     """Count every owed item afresh as of `today`; the changes absorbed are removed. With force=False, only if the
     counts are not already as of today (checked again once the items are locked, so that two readers arriving
     together count once) or, given `changes_over`, more changes than that wait to be summed by every read (after
-    a caseload import, say). Returns the number of items counted, or None when nothing needed doing."""
+    a caseload import, say). Returns the number of items counted, or None when nothing needed doing. With
+    wait=False (PostgreSQL), raises OperationalError (LOCK_NOT_AVAILABLE) at once if a writer holds the items."""
     today = today or timezone.localdate()
     if not force and not _needed(today, changes_over):
         return None  # the common case, seen without waiting for the lock
@@ -83,7 +89,7 @@ def rebuild(*, today: date | None = None, force: bool = True, changes_over: int 
             # Writers to the items wait (and this waits for those in progress): no change can fall between the
             # count and the emptying of the changes. SQLite's transactions here are IMMEDIATE: already exclusive.
             with connection.cursor() as cursor:
-                cursor.execute("LOCK TABLE reviews_oweditem IN SHARE MODE")
+                cursor.execute(f"LOCK TABLE reviews_oweditem IN SHARE MODE{'' if wait else ' NOWAIT'}")
         if not force and not _needed(today, changes_over):
             return None
         OwedCountChange.objects.all().delete()
@@ -106,32 +112,57 @@ def rebuild(*, today: date | None = None, force: bool = True, changes_over: int 
 
 # The setting the triggers of migration reviews 0013 read: 'on', and they write no change row.
 DEFERRED_SETTING = "rr.owed_counts_deferred"
+# How often, and how far apart, a deferred write tries to lock the items for its rebuild before it gives up.
+LOCK_ATTEMPTS, LOCK_PAUSE = 10, 0.05
 
 
-@contextmanager
-def changes_deferred(*, today: date, when: bool = True) -> Iterator[None]:
-    """The owed items written inside this block add no change rows (PostgreSQL); at its end the counts are rebuilt
-    as of `today` in the same transaction, so that they are exact when it commits. Worth it for a write of more
-    items than FOLD_CHANGES_OVER: their change rows cost more than the rebuild, which the quarter-hourly task would
-    run after such a write anyway. With `when` False, or on SQLite, the changes are written as always and nothing
-    is rebuilt.
+class ItemsBusy(Exception):
+    """Another transaction kept writing owed items: a deferred write could not lock them for its rebuild."""
 
-    The block is a savepoint: an error inside it undoes its writes and the setting together, so that no item
-    written uncounted can commit, even if the caller carries on. The setting is SET LOCAL: it ends with the
-    transaction whatever happens; it is off again before the rebuild."""
-    if not when or connection.vendor != "postgresql":
-        yield
-        return
-    with transaction.atomic():
-        _defer(True)
-        yield
-        _defer(False)
-        rebuild(today=today)
+
+def write_deferred(write: Callable[[], object], *, today: date) -> bool:
+    """Run write(), a bulk write of owed items in the caller's transaction, without a change row for each item
+    (PostgreSQL): the counts are rebuilt as of `today` in the same transaction instead, so that they are exact
+    when it commits. Worth it for more items than FOLD_CHANGES_OVER: their change rows cost more than the
+    rebuild, which the quarter-hourly task would run after such a write anyway. Returns whether it was deferred.
+
+    The deferred write and its rebuild are one savepoint, so that no item written uncounted can commit: an error
+    undoes both (and the setting, SET LOCAL, which ends with the transaction in any case). The rebuild must lock
+    the items against writers, and this transaction may hold rows (a recompute's episodes) that a writer holding
+    the items waits for: so the lock is tried without waiting, a few times, and if the items stay busy the
+    deferred write is undone and write() runs again, its changes counted as always. Slower, never a deadlock.
+    On SQLite write() runs as always."""
+    if connection.vendor != "postgresql":
+        write()
+        return False
+    try:
+        with transaction.atomic():
+            _defer(True)
+            write()
+            _defer(False)
+            _rebuild_unless_busy(today)
+        return True
+    except ItemsBusy:
+        write()
+        return False
 
 
 def _defer(on: bool) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL {DEFERRED_SETTING} = {'on' if on else 'off'}")
+
+
+def _rebuild_unless_busy(today: date) -> None:
+    for attempt in range(LOCK_ATTEMPTS):
+        try:
+            rebuild(today=today, wait=False)
+            return
+        except OperationalError as error:
+            if getattr(error.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+        if attempt + 1 < LOCK_ATTEMPTS:
+            time.sleep(LOCK_PAUSE)
+    raise ItemsBusy
 
 
 def _needed(today: date, changes_over: int | None) -> bool:

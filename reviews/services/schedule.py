@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
-from functools import cache
+from functools import cache, partial
 from typing import NamedTuple
 
 from django.conf import settings
@@ -541,11 +541,14 @@ def episodes_schedule_recompute(*, today: date | None = None) -> RecomputeResult
             for episode, values in changed
             if episode.pk in written and episode.pk in items_changed
         }
+        write = partial(owed_items_replace, replaced, stored={pk for pk in replaced if pk in stored})
         rows = sum(len(values.items) + len(stored.get(pk, ())) for pk, values in replaced.items())
-        # Many rows (a day that moves every date): the counts rebuilt in this transaction rather than a change
-        # row an item (reviews.dashboards.owed_counts.changes_deferred).
-        with owed_counts.changes_deferred(today=today, when=rows > owed_counts.FOLD_CHANGES_OVER):
-            owed_items_replace(replaced, stored={pk for pk in replaced if pk in stored})
+        # Many rows (a day that moves many dates): the kept counts rebuilt in this transaction instead of a
+        # change row an item (reviews.dashboards.owed_counts.write_deferred).
+        if rows > owed_counts.FOLD_CHANGES_OVER:
+            owed_counts.write_deferred(write, today=today)
+        else:
+            write()
     logger.info("Recomputed %d episodes: %d changed, %d need correcting", len(episodes), len(written), errors)
     return RecomputeResult(episodes=len(episodes), changed=len(written), errors=errors)
 

@@ -32,6 +32,23 @@ def _bulk_cursor():
     return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
 
 
+def _json_encoder():
+    """An encoder of reasons (a list or tuple of texts) into JSON text that encodes each distinct one once: most
+    are shared by many episodes (the decoding side does the same, reviews.services.schedule._json_decoder)."""
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    seen = {}
+
+    def encoded(reasons) -> str:
+        key = tuple(reasons)
+        try:
+            return seen[key]
+        except KeyError:
+            value = seen[key] = dumps(list(reasons))
+            return value
+
+    return encoded
+
+
 def schedule_columns_write(changed: list, now) -> set[int]:
     """Store the episodes' columns, compare-and-set on schedule_computed_at; the ids of the rows written."""
     if not changed:
@@ -72,14 +89,14 @@ def _columns_write_postgresql(changed: list, now) -> set[int]:
      RETURNING e.id
     """
     ids, kinds, targets, deadlines, reasons, firsts, seen = [], [], [], [], [], [], []
-    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    encoded = _json_encoder()
     for episode, values in changed:
         kind, target, deadline, why = values.columns
         ids.append(episode.pk)
         kinds.append(kind)
         targets.append(target)
         deadlines.append(deadline)
-        reasons.append(dumps(why))
+        reasons.append(encoded(why))
         firsts.append(values.first_review)
         seen.append(episode.schedule_computed_at)
     with _bulk_cursor() as cursor:
@@ -119,7 +136,7 @@ def _items_replace_postgresql(ids: list[int], rows: list) -> None:
     """One DELETE of the episodes' items and one INSERT ... SELECT FROM unnest(...) of the new ones (their team
     and keyworker are the episode's, copied by the trigger of migration reviews 0007)."""
     table = OwedItem._meta.db_table
-    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    encoded = _json_encoder()
     with _bulk_cursor() as cursor:
         # Run when no episode had items too (an empty array costs nothing), so that the count of statements does
         # not depend on what was stored (it is pinned).
@@ -138,7 +155,7 @@ def _items_replace_postgresql(ids: list[int], rows: list) -> None:
                 [item.kind for _, item in rows],
                 [item.target for _, item in rows],
                 [item.deadline for _, item in rows],
-                [dumps(list(item.reasons)) for _, item in rows],
+                [encoded(item.reasons) for _, item in rows],
                 [item.element_end for _, item in rows],
             ],
         )

@@ -1,11 +1,13 @@
 """A write of many owed items defers their change rows and rebuilds the kept counts in its own transaction
-(reviews.dashboards.owed_counts.changes_deferred, migration reviews 0013; docs/design.md, Figures kept between
+(reviews.dashboards.owed_counts.write_deferred, migration reviews 0013; docs/design.md, Figures kept between
 requests). The nightly recompute does so when it replaces many items: the kept counts equal the live count when
-it commits, a rollback leaves them as they were, a writer committing meanwhile is counted once, and the deferral
-never outlives the transaction (SET LOCAL) nor an error inside it (a savepoint)."""
+it commits, a rollback leaves them as they were, a writer committing meanwhile is counted once, a writer still
+holding the items makes it count as always (no deadlock), and the deferral never outlives the transaction
+(SET LOCAL) nor an error inside it (a savepoint)."""
 
 import random
 import threading
+import time
 from collections import Counter
 from datetime import date, timedelta
 
@@ -139,15 +141,19 @@ def test_a_recompute_rolled_back_leaves_the_kept_counts_as_they_were(service, de
 def test_an_error_inside_the_deferral_undoes_its_uncounted_writes(service):
     episode = service["episodes"][1]
     rows = _kept_rows()
+
+    def write():
+        assert _deferred()
+        OwedItem.objects.create(episode=episode, kind="check_up", target=TODAY, deadline=TODAY)
+        OwedItem.objects.filter(episode=episode).update(target=TODAY - timedelta(days=1))
+        OwedItem.objects.filter(episode=service["episodes"][2]).delete()
+        assert _kept_rows() == rows  # the triggers wrote no change row for any of the three
+        raise RuntimeError("the bulk write fails half-way")
+
     with transaction.atomic():
-        with pytest.raises(RuntimeError), kept.changes_deferred(today=TODAY):
-            assert _deferred()
-            OwedItem.objects.create(episode=episode, kind="check_up", target=TODAY, deadline=TODAY)
-            OwedItem.objects.filter(episode=episode).update(target=TODAY - timedelta(days=1))
-            OwedItem.objects.filter(episode=service["episodes"][2]).delete()
-            assert _kept_rows() == rows  # the triggers wrote no change row for any of the three
-            raise RuntimeError("the bulk write fails half-way")
-        # The caller carries on in the same transaction: the item is gone and its changes are counted again.
+        with pytest.raises(RuntimeError):
+            kept.write_deferred(write, today=TODAY)
+        # The caller carries on in the same transaction: the writes are gone and changes are counted again.
         assert not _deferred()
         assert not OwedItem.objects.filter(episode=episode, kind="check_up").exists()
         assert OwedItem.objects.filter(episode=service["episodes"][2]).exists()
@@ -203,4 +209,49 @@ def test_a_writer_committing_during_a_deferred_recompute_is_counted_once(service
     assert OwedItem.objects.filter(episode=service["episodes"][3], kind="check_up").exists()
     assert not OwedCountChange.objects.exists()
     assert OwedCountRebuild.objects.get().items == OwedItem.objects.count()
+    _assert_exact(service["users"])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_a_writer_holding_the_items_makes_the_recompute_count_as_always(service, deferring, monkeypatch):
+    """Another transaction writes an item, then waits for an episode the recompute has written: the recompute
+    cannot lock the items for its rebuild, and waiting would be a deadlock. It gives up the deferral instead,
+    writes the items again with their change rows and commits; the writer then commits too."""
+    replace = schedule.owed_items_replace
+    holding, calls, outcome = threading.Event(), [], []
+    waiting_for = service["episodes"][4]
+
+    def writer():
+        try:
+            with transaction.atomic():
+                OwedItem.objects.create(
+                    episode=service["episodes"][5], kind="check_up", target=TODAY, deadline=TODAY
+                )
+                holding.set()
+                TreatmentEpisode.objects.filter(pk=waiting_for.pk).update(primary_drug="crack")  # waits
+            outcome.append("committed")
+        except Exception as error:
+            outcome.append(error)
+        finally:
+            holding.set()
+            connection.close()
+
+    def replace_while_another_holds_the_items(*args, **kwargs):
+        replace(*args, **kwargs)
+        calls.append(_deferred())
+        if len(calls) == 1:
+            threading.Thread(target=writer).start()
+            assert holding.wait(timeout=30)
+
+    monkeypatch.setattr(schedule, "owed_items_replace", replace_while_another_holds_the_items)
+    schedule.episodes_schedule_recompute(today=TODAY)
+    assert calls == [True, False]  # deferred, then written again with the changes counted
+    for _ in range(300):
+        if outcome:
+            break
+        time.sleep(0.1)
+    assert outcome == ["committed"]
+    assert TreatmentEpisode.objects.get(pk=waiting_for.pk).primary_drug == "crack"
+    assert OwedCountChange.objects.exists()
     _assert_exact(service["users"])
