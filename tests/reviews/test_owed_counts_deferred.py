@@ -1,6 +1,7 @@
 """A write of many owed items defers their change rows and rebuilds the kept counts in its own transaction
-(reviews.dashboards.owed_counts.write_deferred, migration reviews 0013; docs/design.md, Figures kept between
-requests). The nightly recompute does so when it replaces many items: the kept counts equal the live count when
+(reviews.dashboards.owed_counts.write_deferred, migration reviews 0013;
+docs/design.md, Figures kept between requests).
+The nightly recompute does so when it replaces many items: the kept counts equal the live count when
 it commits, a rollback leaves them as they were, a writer committing meanwhile is counted once, a writer still
 holding the items makes it count as always (no deadlock), and the deferral never outlives the transaction
 (SET LOCAL) nor an error inside it (a savepoint)."""
