@@ -200,9 +200,8 @@ def caseload(request):
             "form": form,
             "page": page,
             "rows": rows,
-            "rows_html": rows_html(
-                rows
-            ),  # written in Python (caseload_rows.py), byte for byte as the loop did
+            # written in Python (caseload_rows.py), byte for byte as the template's loop did
+            "rows_html": rows_html(rows),
             "today": today,
             "mine": mine,
             "mine_query": _with(request.GET, mine="on"),
