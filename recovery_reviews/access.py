@@ -10,6 +10,7 @@ without a team see no patients through the application (they use the admin, whic
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from recovery_reviews.auth_backend import LOADED_FOR_ONE_REQUEST
 from recovery_reviews.models import Role, Team
 
 
@@ -20,8 +21,19 @@ def team_ids_for_user(user) -> list[int]:
     if user.role in (Role.KEYWORKER, Role.SENIOR_PRACTITIONER, Role.MANAGER) and user.team_id:
         ids.add(user.team_id)
     if user.role == Role.MANAGER:
-        ids.update(user.managed_teams.values_list("id", flat=True))
+        ids.update(managed_team_ids(user))
     return sorted(ids)
+
+
+def managed_team_ids(user) -> list[int]:
+    """The teams a manager manages. Kept on a user loaded for one request (recovery_reviews/auth_backend.py) until
+    the request ends: a page asks three or four times. Any other user object reads them afresh each time."""
+    kept = user.__dict__.get("managed_team_ids")
+    if kept is None:
+        kept = list(user.managed_teams.values_list("id", flat=True))
+        if getattr(user, LOADED_FOR_ONE_REQUEST, False):
+            user.__dict__["managed_team_ids"] = kept
+    return kept
 
 
 def teams_for_user(user) -> QuerySet[Team]:

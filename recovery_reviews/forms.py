@@ -114,6 +114,24 @@ class Select(forms.Select):
         return mark_safe("".join(html))
 
 
+class _ReadChoices(forms.models.ModelChoiceIterator):
+    """Django's choices of a model, read with a plain query. Django's read them through QuerySet.iterator(), which
+    on PostgreSQL opens a server-side cursor (DECLARE ... WITH HOLD, FETCH, CLOSE): three round trips, and the
+    rows copied aside at commit, for a list of teams on every filtered page."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset.all():  # .all(): read afresh each time, as Django's does
+            yield self.choice(obj)
+
+
+class ModelChoiceField(forms.ModelChoiceField):
+    """Django's, with its choices read by a plain query (_ReadChoices)."""
+
+    iterator = _ReadChoices
+
+
 def _attributes(attrs: dict) -> str:
     """django/forms/widgets/attrs.html: ` name="value"`, a bare name for True, nothing for False."""
     return mark_safe(

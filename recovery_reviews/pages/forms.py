@@ -3,7 +3,7 @@
 from django import forms
 
 from recovery_reviews.access import teams_for_user
-from recovery_reviews.forms import Select
+from recovery_reviews.forms import ModelChoiceField, Select
 from recovery_reviews.models import Role
 from reviews.status import STATUS_LABELS
 
@@ -18,7 +18,7 @@ class CaseloadFilterForm(forms.Form):
     status = forms.ChoiceField(
         choices=[("", "Any status"), *STATUS_LABELS.items()], required=False, widget=Select
     )
-    team = forms.ModelChoiceField(queryset=None, required=False, empty_label="All my teams", widget=Select)
+    team = ModelChoiceField(queryset=None, required=False, empty_label="All my teams", widget=Select)
     mine = forms.BooleanField(label="Only my caseload", required=False)
     week = forms.BooleanField(label="Due this week", required=False)
 

@@ -10,14 +10,14 @@ from django import forms
 
 from recovery_reviews.access import teams_for_user
 from recovery_reviews.formatting import day
-from recovery_reviews.forms import DATE, Select
+from recovery_reviews.forms import DATE, ModelChoiceField, Select
 from recovery_reviews.models import Role, Team, User
 from reviews.dashboards.status import DEFAULT_SORT, SORTS
 from reviews.status import KIND_LABELS, STATUS_LABELS
 
 
 class TeamChoiceForm(forms.Form):
-    team = forms.ModelChoiceField(
+    team = ModelChoiceField(
         queryset=Team.objects.none(), required=False, empty_label="All my teams", widget=Select
     )
 
@@ -31,9 +31,7 @@ class TeamChoiceForm(forms.Form):
 
 
 class ReviewListFilterForm(TeamChoiceForm):
-    keyworker = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, empty_label="Any keyworker"
-    )
+    keyworker = ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Any keyworker")
     status = forms.ChoiceField(choices=[("", "Any status"), *STATUS_LABELS.items()], required=False)
     kind = forms.ChoiceField(choices=[("", "Any kind"), *KIND_LABELS.items()], required=False)
     sort = forms.ChoiceField(

@@ -11,7 +11,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from recovery_reviews.access import teams_for_user
+from recovery_reviews.access import managed_team_ids, teams_for_user
 from recovery_reviews.csv_export import csv_writer
 from recovery_reviews.formatting import day_short
 from recovery_reviews.forms import add_service_errors
@@ -117,9 +117,7 @@ def forecast(request):
             },
         ],
     }
-    managed = (
-        set(request.user.managed_teams.values_list("pk", flat=True)) if request.user.is_manager else set()
-    )
+    managed = set(managed_team_ids(request.user)) if request.user.is_manager else set()
     for row in forecasts:  # built once a row here, not cell by cell in the template (150 teams, 1,800 cells)
         row.slug = slugify(row.name)
         row.capacity_url = (

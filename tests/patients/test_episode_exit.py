@@ -459,15 +459,15 @@ def test_the_exit_page_says_when_there_is_nothing_to_show(client, alice, episode
 
 
 def test_the_exit_page_reads_a_fixed_number_of_queries(client, alice, reported, django_assert_num_queries):
-    """Session, user, the episode with its patient, the access log's insert; the navigation's inbox count and
-    team; open interventions, open dispensing arrangements, pharmacy reports and their missed doses."""
+    """Session, the user with their team, the episode with its patient, the access log's insert; the
+    navigation's inbox count; open interventions, open dispensing arrangements, pharmacy reports and their missed doses."""
     client.force_login(alice)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         assert client.get(exit_url(reported)).status_code == 200
     for start in (date(2026, 2, 1), date(2026, 2, 15)):
         report(reported, alice, start, date(2026, start.month, start.day + 13), taken=13, missed=[start])
     InterventionFactory(episode=reported, kind="recovery_support", medicine="", daily_dose_mg=None)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         assert client.get(exit_url(reported)).status_code == 200
 
 
@@ -637,7 +637,7 @@ def test_the_record_of_an_episode_that_owes_nothing_reads_a_fixed_number_of_quer
     kind of input), whatever the number of rows."""
     services.episode_exit(episode=reported, exit_date=EXIT, exit_reason="died", by=alice)
     client.force_login(alice)
-    with django_assert_num_queries(30):
+    with django_assert_num_queries(29):
         page = client.get(reported.get_absolute_url()).content.decode()
     assert "because the person died" in page
     InterventionFactory(
@@ -649,5 +649,5 @@ def test_the_record_of_an_episode_that_owes_nothing_reads_a_fixed_number_of_quer
         ended_on=date(2026, 3, 1),
     )
     report(reported, alice, date(2026, 2, 1), date(2026, 2, 14), taken=13, missed=[date(2026, 2, 2)])
-    with django_assert_num_queries(30):
+    with django_assert_num_queries(29):
         client.get(reported.get_absolute_url())

@@ -472,15 +472,15 @@ def patients_with_split_runs(count, team, keyworker, by, lead=None):
 def test_the_caseload_reads_the_safety_events_with_the_same_queries_for_any_number(
     client, alice, kim, team, django_assert_num_queries
 ):
-    """The pinned 15 of tests/patients/test_views_caseload.py, with runs across reports on the page, and one more
-    for the events' acknowledgements (read only when there is an event): 16."""
+    """The pinned 14 of tests/patients/test_views_caseload.py, with runs across reports on the page, and one more
+    for the events' acknowledgements (read only when there is an event): 15."""
     client.force_login(alice)
     patients_with_split_runs(1, team, alice, kim)
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(15):
         page = client.get(reverse("patients:caseload")).content.decode()
     assert section(page, "safety-events").count("across reports") == 1
     patients_with_split_runs(4, team, alice, kim)
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(15):
         page = client.get(reverse("patients:caseload")).content.decode()
     assert section(page, "safety-events").count("across reports") == 5
     with django_assert_num_queries(3):  # the reports, the drug test results, their acknowledgements
@@ -504,15 +504,15 @@ def test_the_sweep_reads_the_safety_events_with_the_same_queries_for_any_number(
 def test_the_record_page_reads_runs_across_reports_with_a_fixed_number_of_queries(
     client, alice, open_episode, django_assert_num_queries
 ):
-    """Runs across reports cost the patient page no query: 20 here, as without them (the 23 pinned in
+    """Runs across reports cost the patient page no query: 21 here, as without them (the 24 pinned in
     tests/patients/test_views_record.py are for a record with more kinds of entry)."""
     client.force_login(alice)
     split_run(open_episode, alice)
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(21):
         client.get(open_episode.patient.get_absolute_url())
     for week in range(4):
         start = date(2026, 3, 2) + timedelta(days=7 * week)
         report(open_episode, alice, start, start + timedelta(days=6), [start + timedelta(days=6)])
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(21):
         page = client.get(open_episode.patient.get_absolute_url()).content.decode()
     assert page.count('data-testid="safety-event"') == 1

@@ -269,13 +269,13 @@ def test_patient_page_queries_do_not_grow_with_the_record(client, alice, episode
     """Session, user, patient, the access log's insert, episodes; one read per kind of record (two where rows
     hold rows: test results, missed doses, review findings, goal actions), care-team changes with their people
     joined, corrections, the items owed and the check-ups after an element (rule 7b: 23 became 25); the
-    navigation's inbox count and team."""
+    navigation's inbox count (the user's team comes with the user)."""
     client.force_login(alice)
     add_evidence(episode, 2, date(2026, 2, 1))
-    with django_assert_num_queries(25):
+    with django_assert_num_queries(24):
         page = page_of(client, episode)
     assert page.count('class="timeline-entry') > 10
     add_evidence(episode, 8, date(2026, 3, 1))
-    with django_assert_num_queries(25):
+    with django_assert_num_queries(24):
         page_of(client, episode, timeline="all")
     assert TreatmentEpisode.objects.get(pk=episode.pk).pharmacy_reports.count() == 10

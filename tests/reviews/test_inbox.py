@@ -29,9 +29,7 @@ def test_unread_items_come_first_then_the_newest(client, alice, django_assert_nu
     item(alice, "new unread", created=4)
     item(alice, "old read", created=2, read=True)
     client.force_login(alice)
-    with django_assert_num_queries(
-        6
-    ):  # session, user, the user's team (menu), unread count, page count, page
+    with django_assert_num_queries(5):  # session, the user with their team, unread count, page count, page
         response = client.get("/reviews/inbox/")
     assert subjects(response) == ["new unread", "old unread", "new read", "old read"]
     assert 'data-testid="unread-count">2<' in response.content.decode()

@@ -254,7 +254,7 @@ def test_after_the_episode_ends_the_check_ups_follow_and_nothing_is_said(client,
 def test_the_caseload_badges_every_row_with_one_query_for_the_page(
     client, alice, sam, team, django_assert_num_queries
 ):
-    """The pin of tests/patients/test_views_caseload.py (15, with this read) holds however many rows say it."""
+    """The pin of tests/patients/test_views_caseload.py (14, with this read) holds however many rows say it."""
 
     def with_a_cut(count):
         for _ in range(count):
@@ -263,11 +263,11 @@ def test_the_caseload_badges_every_row_with_one_query_for_the_page(
 
     client.force_login(alice)
     with_a_cut(1)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         page = client.get(reverse("patients:caseload")).content.decode()
     assert page.count('data-testid="vigilance-badge"') == 1
     with_a_cut(6)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         page = client.get(reverse("patients:caseload")).content.decode()
     assert page.count('data-testid="vigilance-badge"') == 7
 
@@ -275,17 +275,17 @@ def test_the_caseload_badges_every_row_with_one_query_for_the_page(
 def test_the_patient_page_and_the_evidence_pack_say_it_with_no_query_more(
     client, alice, sam, opened, django_assert_num_queries
 ):
-    """Both read the interventions and the reviews already: the notice costs them nothing. 21 and 9 are their
+    """Both read the interventions and the reviews already: the notice costs them nothing. 20 and 9 are their
     counts for this record, without evidence (the 25 and 14 pinned in tests/patients/test_views_record.py and
     tests/reviews/test_evidence_pack.py are for fuller ones)."""
     client.force_login(alice)
     ost = start_ost(opened, sam)
-    with django_assert_num_queries(21):
+    with django_assert_num_queries(20):
         assert 'data-testid="vigilance"' not in record_page(client, opened)
     with django_assert_num_queries(9):
         assert evidence_pack(opened, as_of=TODAY).vigilance is None
     change_dose(ost, sam, on=date(2026, 2, 3), mg="20")
-    with django_assert_num_queries(21):
+    with django_assert_num_queries(20):
         assert f"<li>{CUT}</li>" in notice(record_page(client, opened))
     with django_assert_num_queries(9):
         assert evidence_pack(opened, as_of=TODAY).vigilance.changes == [CUT]

@@ -38,7 +38,7 @@ from recovery_reviews.management import load
 from recovery_reviews.middleware import LAST_SEEN_AT, SIGNED_IN_AT
 from recovery_reviews.models import Role, User
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "recovery_reviews.auth_backend.ModelBackend"
 DEVICE_NAME = "bench_load session (no codes)"
 PATIENT_PAGES_PER_KEYWORKER = 20
 SEARCHES_PER_MANAGER = 10
