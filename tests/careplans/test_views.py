@@ -145,8 +145,8 @@ def test_the_plan_page_reads_with_a_fixed_number_of_queries(logged_in, episode, 
 
     add(2)
     url = reverse("careplans:plan", args=[episode.pk])
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         logged_in.get(url)
     add(8)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         logged_in.get(url)
