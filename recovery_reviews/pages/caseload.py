@@ -16,7 +16,7 @@ team one tap away; everyone else on the team."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -136,6 +136,26 @@ def due_this_week(
     return listed
 
 
+def due_this_week_on_the_page(
+    listed: list[TreatmentEpisode], *, today: date, limit: int = 20
+) -> list[TreatmentEpisode]:
+    """due_this_week picked from a page that holds the whole caseload shown, in its order: no query. Overdue, due
+    or in the next seven days is a target or a deadline on or before the seventh day (before today, or from today
+    to the seventh)."""
+    week_end = today + timedelta(days=6)
+    urgent = [
+        episode
+        for episode in listed
+        if any(
+            day is not None and day <= week_end
+            for day in (episode.next_review_target, episode.next_review_deadline)
+        )
+    ][:limit]
+    for episode in urgent:
+        _days(episode, today)
+    return urgent
+
+
 def _days(episode: TreatmentEpisode, today: date) -> None:
     """How late the episode's first item is, said in days: overdue past its deadline, or due past its target."""
     episode.days_overdue = (
@@ -209,7 +229,14 @@ def caseload(request):
             "status_labels": STATUS_LABELS,
             "kind_labels": KIND_LABELS,
             "appointments_today": appointments_today(request.user, today=today),
-            "due_this_week": _due_items(due_this_week(episodes, today=today), today=today, day=day),
+            "due_this_week": _due_items(
+                # a keyworker's own caseload fits on one page: what is due is among its rows
+                due_this_week_on_the_page(page.object_list, today=today)
+                if not page.has_other_pages() and not (found and found.capped)
+                else due_this_week(episodes, today=today),
+                today=today,
+                day=day,
+            ),
             "appointments_to_record": appointments_to_record(request.user),
             "reviews_to_finish": reviews_to_finish(request.user),
             "safety_events": _safety_items(safety_events, request.GET, day),

@@ -472,15 +472,15 @@ def patients_with_split_runs(count, team, keyworker, by, lead=None):
 def test_the_caseload_reads_the_safety_events_with_the_same_queries_for_any_number(
     client, alice, kim, team, django_assert_num_queries
 ):
-    """The pinned 14 of tests/patients/test_views_caseload.py, with runs across reports on the page, and one more
-    for the events' acknowledgements (read only when there is an event): 15."""
+    """The pinned 13 of tests/patients/test_views_caseload.py, with runs across reports on the page, and one more
+    for the events' acknowledgements (read only when there is an event): 14."""
     client.force_login(alice)
     patients_with_split_runs(1, team, alice, kim)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         page = client.get(reverse("patients:caseload")).content.decode()
     assert section(page, "safety-events").count("across reports") == 1
     patients_with_split_runs(4, team, alice, kim)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         page = client.get(reverse("patients:caseload")).content.decode()
     assert section(page, "safety-events").count("across reports") == 5
     with django_assert_num_queries(3):  # the reports, the drug test results, their acknowledgements

@@ -312,7 +312,7 @@ def test_an_unexpected_drug_test_result_is_acknowledged_by_someone_who_can_see_t
 def test_the_caseload_reads_acknowledgements_in_one_query_however_many_events(
     client, alice, team, kim, django_assert_num_queries
 ):
-    """14 (tests/patients/test_views_caseload.py), and one read of the events' acknowledgements: 15."""
+    """13 (tests/patients/test_views_caseload.py), and one read of the events' acknowledgements: 14."""
 
     def events(count):
         for _ in range(count):
@@ -327,10 +327,10 @@ def test_the_caseload_reads_acknowledgements_in_one_query_however_many_events(
 
     client.force_login(alice)
     events(1)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         assert page(client).count('data-testid="acknowledged"') == 1
     events(4)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         assert page(client).count('data-testid="acknowledged"') == 5
 
 
