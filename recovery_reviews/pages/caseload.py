@@ -25,7 +25,6 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -44,6 +43,7 @@ from patients.selectors import (
     this_week_filter,
 )
 from patients.services.acknowledgement import safety_event_acknowledge
+from recovery_reviews import formatting
 from recovery_reviews.access import team_ids_for_user
 from recovery_reviews.audit import record_list_access
 from recovery_reviews.pages.caseload_rows import rows_html
@@ -367,12 +367,13 @@ def _safety_items(events, query: QueryDict, day) -> list[dict]:
 
 
 def _day_formatter():
-    """The date filter's day (DATE_FORMAT), remembered for the dates a page repeats."""
+    """The date filter's day (DATE_FORMAT, "j M Y"), written by recovery_reviews.formatting.day (the same text:
+    tests/recovery_reviews/test_formatting.py) and remembered for the dates a page repeats."""
     seen: dict[date, str] = {}
 
     def day(value: date | None) -> str:
         if value not in seen:
-            seen[value] = date_filter(value)
+            seen[value] = formatting.day(value) if value else ""
         return seen[value]
 
     return day
@@ -411,7 +412,7 @@ def _risk_shown(risk, disengaged, day) -> dict:
     """A row's disengagement badge and risk level with their reasons, each said as the row prints it."""
     shown = {"disengaged": bool(disengaged), "risk_reasons": []}
     if disengaged:
-        shown["disengaged_since"] = date_filter(disengaged.since, "j M")
+        shown["disengaged_since"] = formatting.day_short(disengaged.since)  # the date filter's "j M"
         shown["disengaged_reasons"] = [f"{capfirst(reason)}." for reason in disengaged.reasons]
     if risk.reasons:
         shown["risk_level"], shown["risk_label"] = risk.level, risk.label

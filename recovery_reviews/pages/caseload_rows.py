@@ -6,10 +6,10 @@ include and this module to the same output."""
 
 from __future__ import annotations
 
-from django.template.defaultfilters import date as date_filter
 from django.utils.html import conditional_escape as esc
 from django.utils.safestring import SafeString, mark_safe
 
+from recovery_reviews.formatting import day
 from reviews.status import STATUS_LABELS
 
 STATUS_REASONS_NOTE = (
@@ -49,6 +49,11 @@ def status_reasons_html(*, status, label, reasons, vigilance=None, awaiting=Fals
     return "".join(parts)
 
 
+def _day(value) -> str:
+    """The date filter's day ("j M Y"; tests/recovery_reviews/test_formatting.py holds the two equal)."""
+    return day(value) if value else ""
+
+
 def rows_html(rows: list[dict]) -> SafeString:
     """Every row of the caseload's table (recovery_reviews/pages/caseload.py, _row), as the loop wrote them."""
     return mark_safe("".join(_row_html(row) for row in rows))  # noqa: S308 every value is escaped
@@ -82,7 +87,7 @@ def _row_html(row: dict) -> str:
         + status_reasons_html(
             status=item.status, label=STATUS_LABELS.get(item.status, ""), reasons=item.reasons
         )
-        + f" target {esc(date_filter(item.target))}, deadline {esc(date_filter(item.deadline))}</div>"
+        + f" target {esc(_day(item.target))}, deadline {esc(_day(item.deadline))}</div>"
         for item in row["also_owed"]
     )
     status = status_reasons_html(

@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django import forms
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import date as date_filter
 
 from recovery_reviews.formatting import day, day_and_time, day_short
 from recovery_reviews.forms import DATE, add_service_errors, held_on_checked, not_in_future
@@ -26,6 +27,15 @@ AWKWARD_DAYS = [date(2026, 3, 1), date(2025, 12, 31), date(2028, 2, 29), date(20
 )
 def test_a_day_is_written_without_a_leading_zero(d, written):
     assert day(d) == written
+
+
+def test_a_day_is_what_the_pages_date_filter_writes_every_month():
+    """The caseload writes its dates in Python (recovery_reviews/pages/caseload.py and caseload_rows.py) where the
+    template's |date (DATE_FORMAT) and |date:"j M" wrote them: the same text, for every month."""
+    for month in range(1, 13):
+        for d in (date(2026, month, 1), date(2026, month, 9), date(2026, month, 28)):
+            assert day(d) == date_filter(d)
+            assert day_short(d) == date_filter(d, "j M")
 
 
 def test_a_short_day_leaves_out_the_year():
