@@ -171,28 +171,28 @@ def recent_safety_events(user, *, today: date, days: int = 28) -> list[SafetyEve
             r.period_end,
             r.episode.patient_id,
             str(r.episode.patient),
-            run_summary(r)
+            summary
             + (f": prescriber told on {day_short(r.safety_run_told_on)}" if r.safety_run_told_on else ""),
             "" if r.safety_run_told_on else "Prescriber not yet told: tell them before dosing resumes.",
             MISSED_DOSES,
             r.pk,
-            run_summary(r),
-            *_latest_and_earlier(acknowledged.get((MISSED_DOSES, r.pk), []), run_summary(r)),
+            summary,
+            *_latest_and_earlier(acknowledged.get((MISSED_DOSES, r.pk), []), summary),
         )
-        for r in reports
+        for r, summary in ((r, run_summary(r)) for r in reports)
     ] + [
         SafetyEvent(
             r.test.taken_on,
             r.test.episode.patient_id,
             str(r.test.episode.patient),
-            result_summary(r),
+            summary,
             "",
             UNEXPECTED_RESULT,
             r.pk,
-            result_summary(r),
-            *_latest_and_earlier(acknowledged.get((UNEXPECTED_RESULT, r.pk), []), result_summary(r)),
+            summary,
+            *_latest_and_earlier(acknowledged.get((UNEXPECTED_RESULT, r.pk), []), summary),
         )
-        for r in results
+        for r, summary in ((r, result_summary(r)) for r in results)
     ]
     return sorted(events, key=lambda e: e.on, reverse=True)[:20]
 
