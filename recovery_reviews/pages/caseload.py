@@ -46,6 +46,7 @@ from patients.services.acknowledgement import safety_event_acknowledge
 from recovery_reviews import formatting
 from recovery_reviews.access import team_ids_for_user
 from recovery_reviews.audit import record_list_access
+from recovery_reviews.pages.caseload_cards import csrf_input, due_items_html, safety_events_html
 from recovery_reviews.pages.caseload_rows import rows_html
 from recovery_reviews.pages.forms import CaseloadFilterForm
 from reviews.risk_selectors import disengagement_of, risk_of, with_risk_facts
@@ -213,6 +214,18 @@ def caseload(request):
         recent_safety_events(request.user, today=today),
         key=lambda event: not event.is_new,
     )
+    due = _due_items(
+        # a keyworker's own caseload fits on one page: what is due is among its rows
+        due_this_week_on_the_page(page.object_list, today=today)
+        if not page.has_other_pages() and not (found and found.capped)
+        else due_this_week(episodes, today=today),
+        today=today,
+        day=day,
+    )
+    safety_items = _safety_items(safety_events, request.GET, day)
+    # the cards' lists written in Python (caseload_cards.py), byte for byte as the template's loops did
+    safety_events_first, safety_events_more = safety_events_html(safety_items, csrf_input(request))
+    due_first, due_more = due_items_html(due)
     return render(
         request,
         "patients/caseload.html",
@@ -229,17 +242,14 @@ def caseload(request):
             "status_labels": STATUS_LABELS,
             "kind_labels": KIND_LABELS,
             "appointments_today": appointments_today(request.user, today=today),
-            "due_this_week": _due_items(
-                # a keyworker's own caseload fits on one page: what is due is among its rows
-                due_this_week_on_the_page(page.object_list, today=today)
-                if not page.has_other_pages() and not (found and found.capped)
-                else due_this_week(episodes, today=today),
-                today=today,
-                day=day,
-            ),
+            "due_this_week": due,
+            "due_first": due_first,
+            "due_more": due_more,
             "appointments_to_record": appointments_to_record(request.user),
             "reviews_to_finish": reviews_to_finish(request.user),
-            "safety_events": _safety_items(safety_events, request.GET, day),
+            "safety_events": safety_items,
+            "safety_events_first": safety_events_first,
+            "safety_events_more": safety_events_more,
             "new_safety_events": sum(event.is_new for event in safety_events),
             "filtered": any(value for name, value in filters.items() if name != "mine"),
             "can_register": bool(team_ids),
@@ -322,7 +332,7 @@ def _nothing_due(user, found: _Found | None) -> list:
 
 
 def _due_items(episodes: list[TreatmentEpisode], *, today: date, day) -> list[dict]:
-    """What is overdue or due as the page's first cards show it (templates/patients/_due_item.html)."""
+    """What is overdue or due as the page's first cards show it (recovery_reviews/pages/caseload_cards.py)."""
     return [
         {
             "url": episode.patient.get_absolute_url(),
