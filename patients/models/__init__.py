@@ -32,9 +32,11 @@ from patients.models.record import (
     Patient,
     RecordCorrection,
     TreatmentEpisode,
+    patient_url,
 )
 
 __all__ = [
+    "patient_url",
     "RecordCorrection",
     "SafetyEventAcknowledgement",
     "CareTeamChange",

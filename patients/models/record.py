@@ -24,6 +24,11 @@ def _patient_url(prefix: str, pk: int) -> str:
     return reverse("patients:detail", args=[pk])
 
 
+def patient_url(pk: int) -> str:
+    """A patient's page, by their id, without reading the patient (Patient.get_absolute_url's)."""
+    return _patient_url(get_script_prefix(), pk)
+
+
 class NHSNumberField(models.CharField):
     """Ten digits, typed as people print them ('943 476 5919' or '943-476-5919'): the spaces and hyphens go in
     to_python, before the length check, so a form, the admin and full_clean all store the ten digits."""
@@ -89,7 +94,7 @@ class Patient(models.Model):
         return f"{self.given_name} {self.family_name}"
 
     def get_absolute_url(self):
-        return _patient_url(get_script_prefix(), self.pk)
+        return patient_url(self.pk)
 
     def clean(self):
         super().clean()

@@ -31,7 +31,7 @@ from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
 from patients.access import episodes_for_user, patients_for_user
-from patients.models import TreatmentEpisode
+from patients.models import TreatmentEpisode, patient_url
 from patients.selectors import (
     MISSED_DOSES,
     appointments_to_record,
@@ -359,7 +359,7 @@ def _safety_items(events, query: QueryDict, day) -> list[dict]:
     return [
         {
             "is_new": event.is_new,
-            "url": reverse("patients:detail", args=[event.patient_id]),
+            "url": patient_url(event.patient_id),
             "patient": event.patient,
             "on": day(event.on),
             "what": event.what,
