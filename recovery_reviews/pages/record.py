@@ -271,9 +271,24 @@ def _chart_cell(value) -> str:
     return f'<td class="text-end">{shown}</td>'
 
 
+# What the page shows of a person joined to a record (User.__str__: the full name, or else the username).
+PERSON_SHOWN = ("first_name", "last_name", "username")
+
+
+def with_people(queryset, *paths: str):
+    """The records with the people at these paths joined, reading of each person only their name: a person has
+    sixteen columns, and a patient page joins a dozen of them (to records that are mostly empty) where it shows
+    names alone. Reading any other column of such a person would be a query of its own: the page's query pins
+    (tests/patients/test_views_record.py) hold that it does not."""
+    own = [f.name for f in queryset.model._meta.concrete_fields]
+    return queryset.select_related(*paths).only(
+        *own, *(f"{path}__{name}" for path in paths for name in PERSON_SHOWN)
+    )
+
+
 def _standing_and_in_error(queryset) -> tuple[list, list]:
     """One read of every entry, including those entered in error, split into what counts and what was marked."""
-    rows = list(queryset.select_related("entered_in_error_by"))
+    rows = list(with_people(queryset, "entered_in_error_by"))
     return [r for r in rows if not r.is_entered_in_error], [r for r in rows if r.is_entered_in_error]
 
 
@@ -304,13 +319,21 @@ def episode_record(episode: TreatmentEpisode, *, today: date) -> EpisodeRecord:
         .order_by("-period_end", "-pk")
         .prefetch_related("missed_doses")
     )
+    care_team_changes = CareTeamChange.objects.filter(
+        patient_id=episode.patient_id,
+        changed_on__gte=episode.entry_date,
+        changed_on__lte=episode.exit_date or today,
+    ).select_related("from_team", "to_team")
+    corrections = RecordCorrection.objects.filter(
+        Q(episode=episode) | Q(episode__isnull=True), patient_id=episode.patient_id
+    ).order_by("corrected_at")
     return EpisodeRecord(
         episode=episode,
         today=today,
         status=status_of(episode, today=today),
         interventions=list(episode.interventions.order_by("-started_on", "-pk")),
         dispensing=list(
-            episode.dispensing_arrangements.select_related("recorded_by").order_by(
+            with_people(episode.dispensing_arrangements.all(), "recorded_by").order_by(
                 "-effective_from", "-recorded_at"
             )
         ),
@@ -319,32 +342,21 @@ def episode_record(episode: TreatmentEpisode, *, today: date) -> EpisodeRecord:
         tests=tests,
         reports=reports,
         entered_in_error=[*tops_in_error, *tests_in_error, *reports_in_error],
-        appointments=list(episode.appointments.select_related("keyworker").order_by("-starts_at")[:200]),
+        appointments=list(with_people(episode.appointments.all(), "keyworker").order_by("-starts_at")[:200]),
         reviews=list(
-            StrategicReview.objects.filter(episode=episode)
-            .select_related("lead")
+            with_people(StrategicReview.objects.filter(episode=episode), "lead")
             .prefetch_related("findings")
             .order_by("-held_on", "-pk")
         ),
         check_ups=list(RecoveryCheckUp.objects.filter(episode=episode).order_by("sequence", "held_on", "pk")),
         goals=goals_for_episode(episode),
         care_team_changes=list(
-            CareTeamChange.objects.filter(
-                patient_id=episode.patient_id,
-                changed_on__gte=episode.entry_date,
-                changed_on__lte=episode.exit_date or today,
-            ).select_related("from_team", "to_team", "from_keyworker", "to_keyworker", "from_lead", "to_lead")
+            with_people(care_team_changes, "from_keyworker", "to_keyworker", "from_lead", "to_lead")
         ),
-        corrections=list(
-            RecordCorrection.objects.filter(
-                Q(episode=episode) | Q(episode__isnull=True), patient_id=episode.patient_id
-            )
-            .select_related("corrected_by")
-            .order_by("corrected_at")
-        ),
+        corrections=list(with_people(corrections, "corrected_by")),
         nothing_owed_reason=_nothing_owed_reason(episode, today),
         owed_items=owed_items_by_episode([episode.pk], today=today).get(episode.pk, []),
-        element_check_ups=list(ElementCheckUp.objects.filter(episode=episode).select_related("held_by")),
+        element_check_ups=list(with_people(ElementCheckUp.objects.filter(episode=episode), "held_by")),
     )
 
 
