@@ -46,7 +46,8 @@ from patients.services.acknowledgement import safety_event_acknowledge
 from recovery_reviews import formatting
 from recovery_reviews.access import team_ids_for_user
 from recovery_reviews.audit import record_list_access
-from recovery_reviews.pages.caseload_cards import csrf_input, due_items_html, safety_events_html
+from recovery_reviews.forms import csrf_input
+from recovery_reviews.pages.caseload_cards import due_items_html, safety_events_html
 from recovery_reviews.pages.caseload_rows import rows_html
 from recovery_reviews.pages.forms import CaseloadFilterForm
 from reviews.risk_selectors import disengagement_of, risk_of, with_risk_facts

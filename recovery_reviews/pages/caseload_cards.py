@@ -6,21 +6,14 @@ the loops and includes they replaced (docs/design.md, The keyworker's home)."""
 
 from __future__ import annotations
 
-from django.middleware.csrf import get_token
 from django.utils import timezone
 from django.utils.html import conditional_escape as esc
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from recovery_reviews.formatting import day
 from recovery_reviews.pages.caseload_rows import status_reasons_html
 
 SAFETY_EVENTS_FIRST, DUE_FIRST = 5, 6  # shown at once; the rest behind "more"
-
-
-def csrf_input(request) -> str:
-    """What {% csrf_token %} writes: the hidden field with the request's token (one token for the whole page)."""
-    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
 
 
 def safety_events_html(events: list[dict], csrf: str) -> tuple[SafeString, SafeString]:

@@ -9,7 +9,8 @@ import pytest
 from django.template import engines
 from django.test import RequestFactory
 
-from recovery_reviews.pages.caseload_cards import csrf_input, due_items_html, safety_events_html
+from recovery_reviews.forms import csrf_input
+from recovery_reviews.pages.caseload_cards import due_items_html, safety_events_html
 from reviews.status import STATUS_LABELS
 
 # templates/patients/_safety_event.html and _due_item.html, as they were.
