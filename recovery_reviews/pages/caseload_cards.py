@@ -11,7 +11,7 @@ from django.utils.html import conditional_escape as esc
 from django.utils.safestring import SafeString, mark_safe
 
 from recovery_reviews.formatting import day
-from recovery_reviews.pages.caseload_rows import status_reasons_html
+from reviews.status_html import status_reasons_html
 
 SAFETY_EVENTS_FIRST, DUE_FIRST = 5, 6  # shown at once; the rest behind "more"
 

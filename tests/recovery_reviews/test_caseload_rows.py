@@ -7,8 +7,9 @@ from types import SimpleNamespace
 import pytest
 from django.template import engines
 
-from recovery_reviews.pages.caseload_rows import rows_html, status_reasons_html
+from recovery_reviews.pages.caseload_rows import rows_html
 from reviews.status import STATUS_LABELS
+from reviews.status_html import status_reasons_html
 
 # The loop as templates/patients/caseload.html had it before the rows moved to Python.
 LOOP = (

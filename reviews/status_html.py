@@ -1,0 +1,43 @@
+"""A status with the reasons behind its dates, written in Python byte for byte as templates/includes/status_reasons.html
+writes it, for the long lists written in Python (the caseload's rows and cards, the managers' review list): an
+include a row was most of their rendering. tests/recovery_reviews/test_caseload_rows.py holds the two equal."""
+
+from django.utils.html import conditional_escape as esc
+
+from reviews.status import STATUS_LABELS
+
+STATUS_REASONS_NOTE = (
+    "A strategic review was held without the patient; it completes, and resets the clock, only once they have "
+    "been involved (§2.4)."
+)
+
+
+def status_reasons_html(*, status, label, reasons, vigilance=None, awaiting=False) -> str:
+    """templates/includes/status_reasons.html: a status with the reasons behind its dates, and for a row's first
+    item the awaiting and vigilance badges."""
+    parts = ["\n"]
+    if status:
+        listed = "".join(f"<li>{esc(reason)}</li>" for reason in reasons) or "<li>No reasons recorded.</li>"
+        parts.append(
+            '<details class="status-details" data-testid="status-reasons"><summary>'
+            f'<span class="badge status-{esc(status)}" data-testid="status-badge">{esc(label)}</span>'
+            '<span class="visually-hidden">: why these dates</span></summary>'
+            f'<ul class="mb-0 ps-3 small">{listed}</ul></details>'
+        )
+    parts.append("\n")
+    if awaiting:
+        parts.append(
+            '<details class="status-details" data-testid="awaiting-badge"><summary>'
+            f'<span class="badge status-awaiting_patient">{esc(STATUS_LABELS["awaiting_patient"])}</span>'
+            f'</summary><p class="mb-0 small">{esc(STATUS_REASONS_NOTE)}</p></details>'
+        )
+    parts.append("\n")
+    if vigilance:
+        parts.append(
+            '<details class="status-details"><summary>'
+            f'<span class="badge text-bg-warning" data-testid="vigilance-badge">{esc(vigilance.label)}</span>'
+            f'</summary><p class="mb-0 small">{esc(vigilance.summary)}. Be vigilant until the strategic review '
+            "that follows it is completed (App. C 2).</p></details>"
+        )
+    parts.append("\n")
+    return "".join(parts)
