@@ -7,11 +7,10 @@ the loops and includes they replaced (docs/design.md, The keyworker's home)."""
 from __future__ import annotations
 
 from django.utils import timezone
-from django.utils.html import conditional_escape as esc
 from django.utils.safestring import SafeString, mark_safe
 
 from recovery_reviews.formatting import day
-from reviews.status_html import status_reasons_html
+from reviews.status_html import esc, status_reasons_html
 
 SAFETY_EVENTS_FIRST, DUE_FIRST = 5, 6  # shown at once; the rest behind "more"
 

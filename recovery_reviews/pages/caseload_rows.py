@@ -6,12 +6,11 @@ include and this module to the same output."""
 
 from __future__ import annotations
 
-from django.utils.html import conditional_escape as esc
 from django.utils.safestring import SafeString, mark_safe
 
 from recovery_reviews.formatting import day
 from reviews.status import STATUS_LABELS
-from reviews.status_html import status_reasons_html
+from reviews.status_html import esc, status_reasons_html
 
 
 def _day(value) -> str:

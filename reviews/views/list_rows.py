@@ -3,13 +3,12 @@ templates/includes/status_reasons.html wrote them: fifty rows a page, each with 
 page's work. Every value is escaped as the template escaped it; tests/reviews/test_list_rows.py holds this to the
 loop it replaced."""
 
-from django.utils.html import conditional_escape as esc
 from django.utils.safestring import SafeString, mark_safe
 
 from recovery_reviews.formatting import day
 from reviews.dashboards.forms import KIND_LABELS
 from reviews.status import STATUS_LABELS
-from reviews.status_html import status_reasons_html
+from reviews.status_html import esc, status_reasons_html
 
 
 def review_rows_html(rows) -> SafeString:

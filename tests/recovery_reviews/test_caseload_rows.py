@@ -6,10 +6,13 @@ from types import SimpleNamespace
 
 import pytest
 from django.template import engines
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 
 from recovery_reviews.pages.caseload_rows import rows_html
 from reviews.status import STATUS_LABELS
-from reviews.status_html import status_reasons_html
+from reviews.status_html import esc, status_reasons_html
 
 # The loop as templates/patients/caseload.html had it before the rows moved to Python.
 LOOP = (
@@ -131,3 +134,16 @@ INCLUDES = {
 def test_a_status_is_written_as_the_include_writes_it(values):
     template = engines["django"].get_template("includes/status_reasons.html")
     assert status_reasons_html(**values) == template.render({**values, "status_labels": STATUS_LABELS})
+
+
+def test_the_writers_escape_as_django_does():
+    """reviews.status_html.esc, which the rows and cards use, writes what conditional_escape writes."""
+    values = [
+        'O\'Brien & "Co" <b>',
+        12,
+        None,
+        mark_safe("<em>kept</em>"),
+        gettext_lazy("Strategic review"),
+    ]
+    for value in values:
+        assert esc(value) == conditional_escape(value)
