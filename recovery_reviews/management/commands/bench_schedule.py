@@ -3,7 +3,8 @@
 Seeds N open episodes (default 100,000) with their strategic reviews, circumstances and pharmacy reports in
 bulk under a team called "Benchmark", times episodes_schedule_recompute twice (first run: every date
 changes; second run: nothing changes), prints seconds and query counts, then removes what it seeded unless
---keep. Run it on PostgreSQL:
+--keep. --seed-only seeds and stops; --seeded times what an earlier --seed-only left (on a copy of its database,
+so that runs compare like with like). Run it on PostgreSQL:
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/rr_bench .venv/bin/python manage.py migrate
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/rr_bench .venv/bin/python manage.py bench_schedule
@@ -33,17 +34,31 @@ class Command(BaseCommand):
         parser.add_argument("--episodes", type=int, default=100_000)
         parser.add_argument("--keep", action="store_true", help="Keep the seeded rows afterwards.")
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--seed-only", action="store_true", help="Seed and keep the rows, without timing anything."
+        )
+        parser.add_argument(
+            "--seeded",
+            action="store_true",
+            help="Time the recompute of rows seeded earlier with --seed-only (a copy of that database, say: "
+            "createdb -T), without seeding or removing them.",
+        )
 
-    def handle(self, *args, episodes, keep, seed, **options):
+    def handle(self, *args, episodes, keep, seed, seed_only, seeded, **options):
         if connection.vendor != "postgresql":
             self.stderr.write(
                 "Note: the target is measured on PostgreSQL; this database is " + connection.vendor
             )
         today = date(2026, 11, 24)
-        started = time.perf_counter()
-        with disable_auditlog():
-            self._seed(episodes, random.Random(seed), today)
-        self.stdout.write(f"seeded {episodes} open episodes in {time.perf_counter() - started:.1f} s")
+        if seeded:
+            keep = True
+        else:
+            started = time.perf_counter()
+            with disable_auditlog():
+                self._seed(episodes, random.Random(seed), today)
+            self.stdout.write(f"seeded {episodes} open episodes in {time.perf_counter() - started:.1f} s")
+            if seed_only:
+                return
         try:
             for label in ("first recompute (all dates change)", "second recompute (nothing changes)"):
                 reset_queries()  # the log holds 9,000 at most: full after the seed, it would count none
@@ -139,6 +154,11 @@ class Command(BaseCommand):
                 ],
                 batch_size=5000,
             )
+        if connection.vendor == "postgresql":
+            # The planner's statistics, as autovacuum would have gathered them on a database in use (without them
+            # the first run's reads choose plans for empty tables).
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         self.stdout.write(
             f"  {len(reviews)} reviews, {len(circumstances)} circumstances, {len(reports)} pharmacy reports"
         )
