@@ -220,15 +220,19 @@ def _safety_events_store(episodes, missed_out: dict | None = None) -> int:
     ):
         missed[episode_id].append((missed_on, report_id))
         told[report_id] = told_on
-        if missed_out is not None:
-            missed_out.setdefault(episode_id, []).append(missed_on)
     wanted = {}
-    for days in missed.values():
-        for report_id, event in owned_safety_events(missed_dose_runs(days), told).items():
+    for episode_id, pairs in missed.items():
+        days = [missed_on for missed_on, _ in pairs]
+        if missed_out is not None:
+            missed_out[episode_id] = days
+        # Only a run of three or more is owned as a safety event: an episode without one (most) stores none.
+        if not holds_run(days, MISSED_DOSE_SAFETY_RUN):
+            continue
+        for report_id, event in owned_safety_events(missed_dose_runs(pairs), told).items():
             wanted[report_id] = (event.length, event.first, event.told_on)
     nothing = (0, None, None)
     changed = [
-        PharmacyReport(pk=pk, **dict(zip(SAFETY_EVENT_FIELDS, wanted.get(pk, nothing), strict=True)))
+        (pk, *wanted.get(pk, nothing))
         for pk in sorted(set(stored) | set(wanted))
         if wanted.get(pk, nothing) != stored.get(pk, nothing)
     ]
@@ -236,14 +240,32 @@ def _safety_events_store(episodes, missed_out: dict | None = None) -> int:
     return len(changed)
 
 
-def _safety_events_write(changed: list[PharmacyReport]) -> None:
-    """The changed reports' safety events: on PostgreSQL one UPDATE ... FROM unnest(...) whatever their number
-    (the first recompute after a bulk load changes tens of thousands; bulk_update's CASE per row took 30 s for
-    43,000 at England scale), elsewhere bulk_update."""
+def holds_run(days: list[date], length: int) -> bool:
+    """Whether `days` hold `length` or more consecutive calendar days (a day given twice counts once): the cheap
+    test that lets the nightly recompute skip the runs of the many episodes that have none."""
+    if len(days) < max(length, 1):
+        return False
+    if length <= 1:
+        return True
+    ordinals = sorted({day.toordinal() for day in days})
+    span = length - 1
+    # Distinct and sorted: `length` of them are consecutive days when the first and last are `span` days apart.
+    return any(ordinals[i + span] - ordinals[i] == span for i in range(len(ordinals) - span))
+
+
+def _safety_events_write(changed: list[tuple]) -> None:
+    """The changed reports' safety events, (id, safety_run, safety_run_from, safety_run_told_on) each: on
+    PostgreSQL one UPDATE ... FROM unnest(...) whatever their number (the first recompute after a bulk load
+    changes tens of thousands; bulk_update's CASE per row took 30 s for 43,000 at England scale), elsewhere
+    bulk_update."""
     if not changed:
         return
     if connection.vendor != "postgresql":
-        PharmacyReport.with_errors.bulk_update(changed, SAFETY_EVENT_FIELDS, batch_size=500)
+        reports = [
+            PharmacyReport(pk=pk, **dict(zip(SAFETY_EVENT_FIELDS, values, strict=True)))
+            for pk, *values in changed
+        ]
+        PharmacyReport.with_errors.bulk_update(reports, SAFETY_EVENT_FIELDS, batch_size=500)
         return
     with connection.cursor() as cursor:
         cursor.execute(
@@ -251,5 +273,5 @@ def _safety_events_write(changed: list[PharmacyReport]) -> None:
                    SET safety_run = v.run, safety_run_from = v.run_from, safety_run_told_on = v.told_on
                   FROM unnest(%s::bigint[], %s::smallint[], %s::date[], %s::date[]) AS v(id, run, run_from, told_on)
                  WHERE r.id = v.id""",
-            [[getattr(r, field) for r in changed] for field in ("pk", *SAFETY_EVENT_FIELDS)],
+            [list(column) for column in zip(*changed, strict=True)],
         )

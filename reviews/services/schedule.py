@@ -249,37 +249,45 @@ def _facts_by_episode(
     ):
         element_check_ups[episode_id].add(element_end)
 
+    from patients.services.evidence import holds_run  # imports this module: read when called
+
+    rules = policy()
+    run = rules.missed_dose_safety_run
     facts = {}
     for episode in episodes:
-        reviews = completed.get(episode.pk, [])
+        pk, entry_date, exit_date = episode.pk, episode.entry_date, episode.exit_date
+        reviews = completed.get(pk, ())
         last = reviews[-1] if reviews else None
-        since = last[0] if last else episode.entry_date
-        events = [day for day in adherence_findings.get(episode.pk, ()) if day >= since]
-        missed_days = missed.get(episode.pk)
-        missed_run = missed_dose_deterioration(missed_days, since, policy=policy()) if missed_days else None
-        if missed_run is not None:
-            events.append(missed_run)
-        factors_now = set(factors.get(episode.pk, ()))
-        if last and last[0] in no_benefit_findings.get(episode.pk, ()):
-            factors_now.add(NOT_BENEFITING)
-        held = latest_check_up.get(episode.pk)
-        rows = elements.get(episode.pk)
+        since = last[0] if last else entry_date
+        events = [day for day in adherence_findings.get(pk, ()) if day >= since]
+        missed_days = missed.get(pk)
+        # Most episodes have no run of `run` missed days at all: only those that do are read run by run.
+        if missed_days and holds_run(missed_days, run):
+            missed_run = missed_dose_deterioration(missed_days, since, policy=rules)
+            if missed_run is not None:
+                events.append(missed_run)
+        factors_now = factors.get(pk, frozenset())
+        if last and last[0] in no_benefit_findings.get(pk, ()):
+            factors_now = factors_now | {NOT_BENEFITING}
+        held = latest_check_up.get(pk)
+        rows = elements.get(pk)
         transitions, ends = transitions_and_element_ends(rows, episode) if rows else ((), ())
-        facts[episode.pk] = ReviewFacts(
-            entry_date=episode.entry_date,
-            completed_reviews=tuple(r[0] for r in reviews),
+        ends_held = element_check_ups.get(pk) if ends else None
+        facts[pk] = ReviewFacts(
+            entry_date=entry_date,
+            completed_reviews=tuple([r[0] for r in reviews]),
             earlier_review_factors=frozenset(factors_now),
-            adherence_deteriorated_on=min(events, default=None),
+            adherence_deteriorated_on=min(events) if events else None,
             agreed_next_date=last[1] if last else None,
             extension_justified=bool(last and last[2] and last[3] and last[4]),
-            exit_date=episode.exit_date,
-            completed_check_ups=tuple(sorted(check_ups.get(episode.pk, ()))),
+            exit_date=exit_date,
+            completed_check_ups=tuple(sorted(check_ups[pk])) if pk in check_ups else (),
             transitions=transitions,
-            exit_reason=(episode.exit_reason or None) if episode.exit_date else None,
+            exit_reason=(episode.exit_reason or None) if exit_date else None,
             element_ends=ends,
             # A check-up held for an end since corrected to another day is not this end's: that one is owed.
-            element_check_ups=tuple(sorted(element_check_ups.get(episode.pk, set()) & set(ends))),
-            relapse_risk_on=_relapse_risk_on(held, episode),
+            element_check_ups=tuple(sorted(ends_held.intersection(ends))) if ends_held else (),
+            relapse_risk_on=_relapse_risk_on(held, episode) if held else None,
         )
     return facts
 
