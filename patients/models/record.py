@@ -217,11 +217,8 @@ class TreatmentEpisode(ExitSafetyCheck):
                 name="episode_open_review_target",
                 condition=Q(next_review_target__isnull=False),
             ),
-            models.Index(
-                fields=["next_review_deadline"],
-                name="episode_open_review_deadline",
-                condition=Q(next_review_deadline__isnull=False),
-            ),
+            # No index on next_review_deadline alone (patients 0017): no page's plan used it, and each index on a
+            # column the nightly recompute rewrites costs that write on every episode.
         ]
         constraints = [
             models.UniqueConstraint(

@@ -4,7 +4,7 @@ compare-and-set on schedule_computed_at, and its owed items (reviews.models.Owed
 On PostgreSQL each is one statement whatever the number of episodes, its rows passed as arrays and unnested
 (UPDATE ... FROM unnest, DELETE ... = ANY, INSERT ... SELECT FROM unnest), with no model instance built: the
 nightly recompute of every open episode at England scale (300,000 episodes) writes all of them at most once. The
-arrays go as parameters of their own, in binary (_bulk_cursor). On SQLite (tests, local runs) the ORM writes them,
+arrays go as parameters of their own (_bulk_cursor), each in PostgreSQL's text form of an array (_array_literal). On SQLite (tests, local runs) the ORM writes them,
 row by row or in batches.
 
 `changed` is a list of (episode, values): the episode as read (pk and schedule_computed_at are read), values a
@@ -12,6 +12,7 @@ reviews.services.schedule.Stored (columns, first_review, items).
 """
 
 import json
+from datetime import date
 
 import psycopg
 from django.db import connection
@@ -24,7 +25,7 @@ SQLITE_BATCH = 5000
 
 def _bulk_cursor():
     """A cursor (Django's, so that the query is logged and counted like any other) over a psycopg cursor that sends
-    its parameters apart from the statement, in binary. Django's own binds them client-side: every element of
+    its parameters apart from the statement. Django's own binds them client-side: every element of
     every array written out as text into the SQL, and the SQL parsed back by PostgreSQL (300,000 episodes: a
     30 MB statement, several seconds of Python and of the server's parsing)."""
     connection.ensure_connection()
@@ -47,6 +48,30 @@ def _json_encoder():
             return value
 
     return encoded
+
+
+def _array_literal(values, *, quoted: bool = False) -> str:
+    """PostgreSQL's text form of a one-dimensional array of `values` (dates, timestamps, texts; None is NULL), to be
+    cast by the statement (``%t::date[]``): joined by C code and parsed by the server, a few times cheaper than
+    psycopg's binary dump of a list, which converts every element in Python (0.3 s a column of 300,000 here). Each
+    distinct value is written out once. Texts (`quoted`) are double-quoted, their quotes and backslashes escaped, as
+    the array syntax requires (an empty text or the text NULL would otherwise not read back)."""
+    seen = {None: "NULL"}
+
+    def element(value) -> str:
+        text = value.isoformat() if isinstance(value, date) else str(value)
+        if quoted:
+            text = '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        seen[value] = text
+        return text
+
+    get = seen.get
+    return "{" + ",".join([get(value) or element(value) for value in values]) + "}"
+
+
+def _ids_literal(ids) -> str:
+    """The text form of an array of ids (ints, none of them None): each distinct, so none is cached."""
+    return "{" + ",".join(map(str, ids)) + "}"
 
 
 def schedule_columns_write(changed: list, now) -> set[int]:
@@ -82,8 +107,8 @@ def _columns_write_postgresql(changed: list, now) -> set[int]:
            SET next_review_kind = v.kind, next_review_target = v.target, next_review_deadline = v.deadline,
                next_review_reasons = v.reasons::jsonb, first_review_completed_on = v.first_review,
                schedule_computed_at = %s
-          FROM unnest(%b::bigint[], %b::varchar[], %b::date[], %b::date[], %b::text[], %b::date[],
-                      %b::timestamptz[])
+          FROM unnest(%t::bigint[], %t::varchar[], %t::date[], %t::date[], %t::text[], %t::date[],
+                      %t::timestamptz[])
                AS v(id, kind, target, deadline, reasons, first_review, seen)
          WHERE e.id = v.id AND e.schedule_computed_at IS NOT DISTINCT FROM v.seen
      RETURNING e.id
@@ -99,8 +124,17 @@ def _columns_write_postgresql(changed: list, now) -> set[int]:
         reasons.append(encoded(why))
         firsts.append(values.first_review)
         seen.append(episode.schedule_computed_at)
+    arrays = [
+        _ids_literal(ids),
+        _array_literal(kinds, quoted=True),
+        _array_literal(targets),
+        _array_literal(deadlines),
+        _array_literal(reasons, quoted=True),
+        _array_literal(firsts),
+        _array_literal(seen),
+    ]
     with _bulk_cursor() as cursor:
-        cursor.execute(sql, [now, ids, kinds, targets, deadlines, reasons, firsts, seen])
+        cursor.execute(sql, [now, *arrays])
         return {row[0] for row in cursor.fetchall()}
 
 
@@ -132,30 +166,46 @@ def owed_items_replace(values_by_episode: dict, *, stored: set[int] | None = Non
     )
 
 
+# More rows than this, and the bulk insert gives each item its team and keyworker itself, the row trigger of reviews
+# 0007 skipped for it (reviews 0014): a trigger call a row cost 2-3 s at 300,000 rows; two statements more.
+TEAM_GIVEN_OVER = 5000
+TEAM_GIVEN_SETTING = "rr.owed_care_team_given"  # read by the trigger's WHEN (reviews 0014)
+
+
 def _items_replace_postgresql(ids: list[int], rows: list) -> None:
-    """One DELETE of the episodes' items and one INSERT ... SELECT FROM unnest(...) of the new ones (their team
-    and keyworker are the episode's, copied by the trigger of migration reviews 0007)."""
+    """One DELETE of the episodes' items and one INSERT ... SELECT FROM unnest(...) of the new ones. Their team and
+    keyworker are the episode's: read from it by the INSERT (the caller holds the episodes' rows locked, having
+    written or locked them in its transaction), and copied again by the trigger of migration reviews 0007 unless
+    the rows are many (TEAM_GIVEN_OVER), when the trigger is skipped for this statement alone."""
     table = OwedItem._meta.db_table
     encoded = _json_encoder()
     with _bulk_cursor() as cursor:
         # Run when no episode had items too (an empty array costs nothing), so that the count of statements does
         # not depend on what was stored (it is pinned).
-        cursor.execute(f"DELETE FROM {table} WHERE episode_id = ANY(%b::bigint[])", [ids])
+        cursor.execute(f"DELETE FROM {table} WHERE episode_id = ANY(%t::bigint[])", [_ids_literal(ids)])
         if not rows:
             return
-        cursor.execute(
-            f"""
-            INSERT INTO {table} (episode_id, kind, target, deadline, reasons, element_end)
-            SELECT v.episode_id, v.kind, v.target, v.deadline, v.reasons::jsonb, v.element_end
-              FROM unnest(%b::bigint[], %b::varchar[], %b::date[], %b::date[], %b::text[], %b::date[])
+        insert = f"""
+            INSERT INTO {table} (episode_id, kind, target, deadline, reasons, element_end, team_id, keyworker_id)
+            SELECT v.episode_id, v.kind, v.target, v.deadline, v.reasons::jsonb, v.element_end, e.team_id,
+                   e.keyworker_id
+              FROM unnest(%t::bigint[], %t::varchar[], %t::date[], %t::date[], %t::text[], %t::date[])
                    AS v(episode_id, kind, target, deadline, reasons, element_end)
-            """,
-            [
-                [episode_id for episode_id, _ in rows],
-                [item.kind for _, item in rows],
-                [item.target for _, item in rows],
-                [item.deadline for _, item in rows],
-                [encoded(item.reasons) for _, item in rows],
-                [item.element_end for _, item in rows],
-            ],
-        )
+              LEFT JOIN {TreatmentEpisode._meta.db_table} AS e ON e.id = v.episode_id
+            """
+        arrays = [
+            _ids_literal([episode_id for episode_id, _ in rows]),
+            _array_literal([item.kind for _, item in rows], quoted=True),
+            _array_literal([item.target for _, item in rows]),
+            _array_literal([item.deadline for _, item in rows]),
+            _array_literal([encoded(item.reasons) for _, item in rows], quoted=True),
+            _array_literal([item.element_end for _, item in rows]),
+        ]
+        if len(rows) <= TEAM_GIVEN_OVER:
+            cursor.execute(insert, arrays)
+            return
+        # Transaction-local, and set after any savepoint the caller holds: an error that undoes the insert undoes
+        # the setting with it.
+        cursor.execute("SELECT set_config(%t, 'on', true)", [TEAM_GIVEN_SETTING])
+        cursor.execute(insert, arrays)
+        cursor.execute("SELECT set_config(%t, 'off', true)", [TEAM_GIVEN_SETTING])
