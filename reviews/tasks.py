@@ -55,7 +55,9 @@ def recompute_schedules() -> str:
     from reviews.services.schedule import episodes_schedule_recompute  # written alongside; imported late
 
     result = str(episodes_schedule_recompute())
-    rebuild()  # the changes the recompute made folded into the kept counts
+    # The changes the recompute made folded into the kept counts: none wait when it rebuilt them itself, in its
+    # transaction (it replaced many items), and then nothing is counted twice.
+    rebuild(force=False, changes_over=0)
     return result
 
 

@@ -14,7 +14,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, today=None, **options):
         result = episodes_schedule_recompute(today=today)
-        rebuild_owed_counts(today=today)  # the changes it made folded into the kept counts
+        # The changes it made folded into the kept counts, unless it rebuilt them itself (none wait then).
+        rebuild_owed_counts(today=today, force=False, changes_over=0)
         self.stdout.write(
             f"{result.episodes} open episodes recomputed: {result.changed} dates changed, "
             f"{result.errors} records need correcting."
