@@ -4,7 +4,7 @@ a clinician could state, with the dates and rule codes it must give. Month ends 
 import ast
 import dataclasses
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -894,9 +894,15 @@ def test_the_policy_module_imports_only_the_standard_library_and_dateutil():
         if isinstance(node, ast.Import | ast.ImportFrom)
         for alias in node.names
     }
-    assert imported <= {"__future__", "collections", "dataclasses", "datetime", "typing", "dateutil"}, (
-        imported
-    )
+    assert imported <= {
+        "__future__",
+        "collections",
+        "dataclasses",
+        "datetime",
+        "functools",
+        "typing",
+        "dateutil",
+    }, imported
 
 
 # === The second edition: the riskiest moments (docs/design.md, rule 3b and after) ============================
@@ -1663,3 +1669,19 @@ def test_facts_without_the_second_editions_owe_exactly_what_next_review_gave():
     ):
         (due,) = owed(facts)
         assert due == next_review(facts) and due.element_end is None
+
+
+def test_calendar_months_are_remembered_and_the_same_as_relativedelta():
+    """reviews.scheduling._months is cached (the nightly recompute asks it of the same days again and again): every
+    day of a leap year, forward and back, is what relativedelta gives, and asking again is answered from the
+    cache."""
+    from dateutil.relativedelta import relativedelta
+
+    from reviews.scheduling import _months
+
+    days = [date(2028, 1, 1) + timedelta(days=n) for n in range(366)]
+    for months in (-6, -3, 1, 3, 6, 12):
+        assert [_months(d, months) for d in days] == [d + relativedelta(months=months) for d in days]
+    before = _months.cache_info().hits
+    assert _months(date(2028, 1, 31), 1) == date(2028, 2, 29)
+    assert _months.cache_info().hits == before + 1
