@@ -445,7 +445,8 @@ class OwedItem(models.Model):
 
     team and keyworker are the episode's, copied so that the dashboards count by team in an index scan; database
     triggers (migration reviews 0007) keep them equal to the episode's, whatever path changes it. Never set by
-    hand."""
+    hand: the one writer that sets them itself is the recompute's bulk insert, which reads them from the episodes
+    in the same statement while the row trigger stands aside for it (reviews 0014; hazard H-048)."""
 
     # Indexed by owed_episode (episode, target), whose first column serves every read by episode (reviews 0014).
     episode = models.ForeignKey(
