@@ -151,7 +151,7 @@ def recent_safety_events(user, *, today: date, days: int = 28) -> list[SafetyEve
         )
         .select_related("episode__patient")
         .only(*REPORT_SHOWN, *PATIENT_SHOWN("episode__patient__"))
-        .order_by("-period_end")[:20]
+        .order_by("-period_end", "-pk")[:20]  # the newest first; of a day, the latest recorded
     )
     results = (
         scoped(
@@ -162,7 +162,7 @@ def recent_safety_events(user, *, today: date, days: int = 28) -> list[SafetyEve
         .filter(_unexpected())
         .select_related("test__episode__patient")
         .only(*RESULT_SHOWN, "test__taken_on", *PATIENT_SHOWN("test__episode__patient__"))
-        .order_by("-test__taken_on")[:20]
+        .order_by("-test__taken_on", "-pk")[:20]
     )
     reports, results = list(reports), list(results)
     acknowledged = _acknowledgements(reports, results)

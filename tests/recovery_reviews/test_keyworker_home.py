@@ -358,3 +358,20 @@ def test_new_events_come_first_and_a_long_list_keeps_the_rest_one_tap_away(clien
     assert shown.index("Tested4") < shown.index("Tested0")  # newest first among the new
     assert more.count('data-testid="safety-event"') == 1 and "Acknowledged by Alice Keyworker" in more
     assert "<summary>1 more safety event</summary>" in more
+
+
+def test_of_more_than_twenty_events_on_one_day_the_latest_recorded_are_shown_every_time(alice, team):
+    """Twenty events at most are listed, newest first; among events of the same day the latest recorded come first,
+    so which twenty are shown does not change from one look at the page to the next."""
+    episode = due(team, alice, date(2026, 1, 15), family_name="Tested")
+    results = [
+        DrugTestResultFactory(
+            test=DrugTestFactory(episode=episode, taken_on=date(2026, 4, 25)),
+            substance="cocaine",
+            result=Result.POSITIVE,
+        )
+        for _ in range(23)
+    ]
+    shown = [event.record_id for event in recent_safety_events(alice, today=TODAY)]
+    assert shown == sorted((result.pk for result in results), reverse=True)[:20]
+    assert [event.record_id for event in recent_safety_events(alice, today=TODAY)] == shown
