@@ -21,6 +21,12 @@ def day(d: date) -> str:
     return f"{day_short(d)} {d.year}"
 
 
+def day_or_blank(d: date | None) -> str:
+    """1 Mar 2026, or nothing for no date: what the pages' |date writes (tests/recovery_reviews/test_formatting.py
+    holds the two equal), for the lists written in Python."""
+    return day(d) if d else ""
+
+
 def day_and_time(moment: datetime) -> str:
     """1 Mar 2026 at 14:05, in the service's local time (an aware datetime from the database is in UTC)."""
     if timezone.is_aware(moment):

@@ -384,7 +384,7 @@ def _day_formatter():
 
     def day(value: date | None) -> str:
         if value not in seen:
-            seen[value] = formatting.day(value) if value else ""
+            seen[value] = formatting.day_or_blank(value)
         return seen[value]
 
     return day

@@ -8,14 +8,9 @@ from __future__ import annotations
 
 from django.utils.safestring import SafeString, mark_safe
 
-from recovery_reviews.formatting import day
+from recovery_reviews.formatting import day_or_blank
 from reviews.status import STATUS_LABELS
 from reviews.status_html import esc, status_reasons_html
-
-
-def _day(value) -> str:
-    """The date filter's day ("j M Y"; tests/recovery_reviews/test_formatting.py holds the two equal)."""
-    return day(value) if value else ""
 
 
 def rows_html(rows: list[dict]) -> SafeString:
@@ -51,7 +46,7 @@ def _row_html(row: dict) -> str:
         + status_reasons_html(
             status=item.status, label=STATUS_LABELS.get(item.status, ""), reasons=item.reasons
         )
-        + f" target {esc(_day(item.target))}, deadline {esc(_day(item.deadline))}</div>"
+        + f" target {esc(day_or_blank(item.target))}, deadline {esc(day_or_blank(item.deadline))}</div>"
         for item in row["also_owed"]
     )
     status = status_reasons_html(

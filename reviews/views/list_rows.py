@@ -5,7 +5,7 @@ loop it replaced."""
 
 from django.utils.safestring import SafeString, mark_safe
 
-from recovery_reviews.formatting import day
+from recovery_reviews.formatting import day_or_blank
 from reviews.dashboards.forms import KIND_LABELS
 from reviews.status import STATUS_LABELS
 from reviews.status_html import esc, status_reasons_html
@@ -42,13 +42,8 @@ def _row(item) -> str:
         f'\n      <td role="cell" data-label="Keyworker">{esc(patient.keyworker)}</td>'
         f'\n      <td role="cell" data-label="Owed" data-testid="list-kind">{esc(KIND_LABELS.get(item.kind) or item.kind)}</td>'
         f'\n      <td role="cell" data-label="Status" class="text-nowrap">{reasons}</td>'
-        f'\n      <td role="cell" data-label="Target" class="text-nowrap">{_day(item.target)}</td>'
-        f'\n      <td role="cell" data-label="Deadline" class="text-nowrap">{_day(item.deadline)}</td>'
+        f'\n      <td role="cell" data-label="Target" class="text-nowrap">{day_or_blank(item.target)}</td>'
+        f'\n      <td role="cell" data-label="Deadline" class="text-nowrap">{day_or_blank(item.deadline)}</td>'
         f"\n      {overdue}"
         "\n    </tr>\n    "
     )
-
-
-def _day(value) -> str:
-    """|date (DATE_FORMAT, "j M Y"): tests/recovery_reviews/test_formatting.py holds the two equal."""
-    return day(value) if value else ""
