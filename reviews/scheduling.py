@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
@@ -185,7 +185,9 @@ class ReviewFacts:
     element_check_ups: tuple[date, ...] = ()
     relapse_risk_on: date | None = None
 
-    @property
+    # Remembered on the instance (its __dict__, which the frozen dataclass leaves writable): the policy asks it
+    # some five times an episode. Not a field, so equality, hash, repr and replace() never see it.
+    @cached_property
     def last_review(self) -> date | None:
         return max(self.completed_reviews, default=None)
 
@@ -200,16 +202,19 @@ class ReviewDue:
     element_end: date | None = None  # ELEMENT_CHECK_UP only: the element end it follows (rule 7b)
 
     def with_dates(self, target: date, deadline: date, reason: str, rule: str) -> ReviewDue:
-        return replace(
-            self, target=target, deadline=deadline, reasons=(*self.reasons, reason), rules=(*self.rules, rule)
+        # What dataclasses.replace would build, built directly: replace() costs several times as much.
+        return ReviewDue(
+            self.kind, target, deadline, (*self.reasons, reason), (*self.rules, rule), self.element_end
         )
 
 
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+@lru_cache(maxsize=65536)
 def _d(day: date) -> str:
-    """15 Jan 2026, whatever the locale."""
+    """15 Jan 2026, whatever the locale. Remembered: the nightly recompute writes the same few thousand days
+    into some 700,000 sentences."""
     return f"{day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
 
 
@@ -233,7 +238,9 @@ def check_facts(facts: ReviewFacts, policy: Policy = DEFAULT_POLICY) -> None:
             )
     if facts.exit_date is not None and facts.exit_date < entry:
         raise ValueError(f"exit_date: {_d(facts.exit_date)} is before entry on {_d(entry)}.")
-    unknown = sorted(set(facts.earlier_review_factors) - set(EARLIER_REVIEW_FACTORS))
+    # The codes not in EARLIER_REVIEW_FACTORS, without a copy of it as a set; most episodes record no code.
+    factors = facts.earlier_review_factors
+    unknown = sorted({code for code in factors if code not in EARLIER_REVIEW_FACTORS}) if factors else ()
     if unknown:
         raise ValueError(f"earlier_review_factors: unknown code(s) {', '.join(unknown)}.")
     deteriorated = facts.adherence_deteriorated_on
@@ -248,16 +255,17 @@ def check_facts(facts: ReviewFacts, policy: Policy = DEFAULT_POLICY) -> None:
                 f"agreed_next_date: {_d(facts.agreed_next_date)} is not after the review of {_d(last)} "
                 "that agreed it."
             )
-    sequences = [offset.sequence for offset in policy.check_up_offsets]
-    bad = sorted(s for s in facts.completed_check_ups if s not in sequences)
-    if bad:
-        raise ValueError(
-            f"completed_check_ups: sequence numbers must be {sequences[0]} to {sequences[-1]}, not {bad}."
-        )
-    if facts.completed_check_ups and facts.exit_date is None:
-        raise ValueError(
-            "completed_check_ups: recovery check-ups are recorded but the episode has no exit date."
-        )
+    if facts.completed_check_ups:  # most episodes are open, with none: nothing to check
+        sequences = [offset.sequence for offset in policy.check_up_offsets]
+        bad = sorted(s for s in facts.completed_check_ups if s not in sequences)
+        if bad:
+            raise ValueError(
+                f"completed_check_ups: sequence numbers must be {sequences[0]} to {sequences[-1]}, not {bad}."
+            )
+        if facts.exit_date is None:
+            raise ValueError(
+                "completed_check_ups: recovery check-ups are recorded but the episode has no exit date."
+            )
     _check_second_edition(facts)
 
 
@@ -268,6 +276,8 @@ def _check_second_edition(facts: ReviewFacts) -> None:
         ("transitions", facts.transitions, "a transition"),
         ("element_ends", facts.element_ends, "an element of treatment ending"),
     ):
+        if not days:  # the usual case: no sort of an empty tuple
+            continue
         for day in sorted(days):
             if day < entry:
                 raise ValueError(f"{name}: {what} on {_d(day)}, before entry on {_d(entry)}.")
@@ -278,7 +288,8 @@ def _check_second_edition(facts: ReviewFacts) -> None:
         raise ValueError(f"exit_reason: {reason} is recorded but the episode has no exit date.")
     if reason is not None and reason not in EXIT_REASONS:
         raise ValueError(f"exit_reason: unknown code {reason}; known: {', '.join(EXIT_REASONS)}.")
-    stray = sorted(set(facts.element_check_ups) - set(facts.element_ends))
+    # Most episodes hold no element check-up: then none can be stray, and no sets are built.
+    stray = sorted(set(facts.element_check_ups) - set(facts.element_ends)) if facts.element_check_ups else ()
     if stray:
         raise ValueError(f"element_check_ups: {_d(stray[0])} is not among element_ends.")
     relapse = facts.relapse_risk_on
@@ -384,8 +395,9 @@ def deteriorating_adherence(due: ReviewDue, facts: ReviewFacts, policy: Policy) 
     App. C 1 makes it the reason for "a schedule of earlier re-review"; one before that review was dealt with
     there, and says nothing."""
     on = facts.adherence_deteriorated_on
-    since = facts.last_review or facts.entry_date
-    if on is None or on < since:
+    if on is None:
+        return due
+    if on < (facts.last_review or facts.entry_date):
         return due
     by = on + timedelta(days=policy.adherence_rereview_days)
     reason = (
@@ -400,6 +412,8 @@ def treatment_transitions(due: ReviewDue, facts: ReviewFacts, policy: Policy) ->
     (after entry when there is none) brings the review within 3 months of it; the earliest binds. One on the
     day of the last review counts, as rule 4 counts a deterioration found that day: the safer reading of
     "after", since the review may have been the one that planned the change. Element ends are transitions."""
+    if not facts.transitions and not facts.element_ends:  # the usual case: no set to build, nothing to sort
+        return due
     since = facts.last_review
     counted = sorted(
         day
@@ -469,6 +483,8 @@ def element_check_ups(facts: ReviewFacts, policy: Policy) -> list[ReviewDue]:
     open, with 14 days' grace, owed until held, beside whatever else is owed. One not held by the exit stays
     owed after it ("until it is held"), except after an exit in NO_CHECK_UP_EXITS, when nothing is owed."""
     items = []
+    if not facts.element_ends:  # the usual case: no sets to build, nothing to sort
+        return items
     for end in sorted(set(facts.element_ends) - set(facts.element_check_ups)):
         if facts.exit_date is not None and end >= facts.exit_date:
             continue  # it ended with the episode: rule 7's first check-up is the one that follows it
@@ -510,6 +526,8 @@ def owed(facts: ReviewFacts, policy: Policy = DEFAULT_POLICY) -> tuple[ReviewDue
         items.append(strategic_review(facts, policy))
     elif (check_up := recovery_check_up(facts, policy)) is not None:
         items.append(relapse_risk(check_up, facts, policy))
+    if len(items) < 2:  # the usual case, one item: already in order
+        return tuple(items)
     return tuple(sorted(items, key=_order))
 
 
