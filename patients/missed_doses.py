@@ -6,7 +6,7 @@ A run is a run wherever it spans: consecutive missed days are read from all the 
 together (the caller leaves out reports entered in error, which breaks a run they were part of), and a day in two
 reports counts once. Three or more in a row is a safety event (tolerance may be lost: the prescriber must be
 told before dosing resumes), dated on the run's third day, as the review schedule dates it
-(`reviews.scheduling.safety_events`; a test keeps the two readings equal).
+(`reviews.scheduling_missed_doses.safety_events`; a test keeps the two readings equal).
 
 **Which report owns a run**, for the prescriber-told record, the safety alert's link and the reminder: the
 report that holds the run's third missed day, the day it became a safety event (when two reports hold that day,

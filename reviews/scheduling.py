@@ -19,13 +19,12 @@ another, and `next_review` is the first of them:
 
 Each rule that shaped a date appends a sentence for clinicians, citing its paragraph, and its short code.
 Rule 6 (§2.4, a review counts only once the patient took part) is applied by the caller: see ReviewFacts.
-Rule 4b (missed doses read across reports) is the caller's too, with `missed_dose_runs` and
-`missed_dose_deterioration` below.
+Rule 4b (missed doses read across reports) is the caller's too, with reviews.scheduling_missed_doses.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from functools import cached_property, lru_cache
@@ -185,8 +184,7 @@ class ReviewFacts:
     element_check_ups: tuple[date, ...] = ()
     relapse_risk_on: date | None = None
 
-    # Remembered on the instance (its __dict__, which the frozen dataclass leaves writable): the policy asks it
-    # some five times an episode. Not a field, so equality, hash, repr and replace() never see it.
+    # Remembered (asked ~5 times an episode) in __dict__: not a field, so equality, hash and replace() ignore it.
     @cached_property
     def last_review(self) -> date | None:
         return max(self.completed_reviews, default=None)
@@ -213,8 +211,7 @@ _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 
 @lru_cache(maxsize=65536)
 def _d(day: date) -> str:
-    """15 Jan 2026, whatever the locale. Remembered: the nightly recompute writes the same few thousand days
-    into some 700,000 sentences."""
+    """15 Jan 2026, whatever the locale. Remembered: the nightly recompute writes the same days ~700,000 times."""
     return f"{day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
 
 
@@ -395,9 +392,7 @@ def deteriorating_adherence(due: ReviewDue, facts: ReviewFacts, policy: Policy) 
     App. C 1 makes it the reason for "a schedule of earlier re-review"; one before that review was dealt with
     there, and says nothing."""
     on = facts.adherence_deteriorated_on
-    if on is None:
-        return due
-    if on < (facts.last_review or facts.entry_date):
+    if on is None or on < (facts.last_review or facts.entry_date):  # last_review read only when needed
         return due
     by = on + timedelta(days=policy.adherence_rereview_days)
     reason = (
@@ -566,48 +561,3 @@ def review_status(due: ReviewDue, today: date, policy: Policy = DEFAULT_POLICY) 
     if today >= due.target - timedelta(days=policy.due_soon_days):
         return DUE_SOON
     return UPCOMING
-
-
-# --- Rule 4b: missed doses read across reports -------------------------------------------------------------
-
-
-class MissedDoseRun(NamedTuple):
-    """Consecutive missed days, first to last."""
-
-    first: date
-    last: date
-    length: int
-
-
-def missed_dose_runs(dates: Iterable[date]) -> list[MissedDoseRun]:
-    """Rule 4b: the runs of consecutive missed days in `dates`, from any number of pharmacy reports together
-    (the caller leaves out reports entered in error), earliest first. A day in two reports counts once."""
-    runs: list[MissedDoseRun] = []
-    for day in sorted(set(dates)):
-        if runs and day - runs[-1].last == timedelta(days=1):
-            runs[-1] = MissedDoseRun(runs[-1].first, day, runs[-1].length + 1)
-        else:
-            runs.append(MissedDoseRun(day, day, 1))
-    return runs
-
-
-def safety_events(dates: Iterable[date], policy: Policy = DEFAULT_POLICY) -> list[date]:
-    """The date of each safety event (App. C 1): the third consecutive missed day of every run of three or
-    more, earliest first. The last of them is the latest safety event."""
-    run = policy.missed_dose_safety_run
-    return [r.first + timedelta(days=run - 1) for r in missed_dose_runs(dates) if r.length >= run]
-
-
-def missed_dose_deterioration(
-    dates: Iterable[date], since: date, policy: Policy = DEFAULT_POLICY
-) -> date | None:
-    """Rule 4 with 4b: the first day on or after `since` (the last completed review, or entry) on which three
-    or more doses in a row had been missed: the third missed day of a run, or `since` itself for a run already
-    three long that goes on that day (the safer reading: a run the review may not have known of is not left
-    out because it began before it). None when there is no such day."""
-    days = [
-        max(r.first + timedelta(days=policy.missed_dose_safety_run - 1), since)
-        for r in missed_dose_runs(dates)
-        if r.length >= policy.missed_dose_safety_run and r.last >= since
-    ]
-    return min(days, default=None)

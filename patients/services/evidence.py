@@ -8,6 +8,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from patients.missed_doses import missed_dose_runs, owned_safety_events
@@ -192,19 +193,41 @@ def safety_events_refresh(*, episode: TreatmentEpisode) -> int:
     return _safety_events_store(list(locked.values_list("pk", flat=True)))
 
 
-def safety_events_recompute(*, episodes: QuerySet[TreatmentEpisode], missed_out: dict | None = None) -> int:
+def safety_events_recompute(
+    *, episodes: QuerySet[TreatmentEpisode], missed_out: dict | None = None, missed_out_run: int | None = None
+) -> int:
     """safety_events_refresh for every episode of `episodes` at once, unlocked: the nightly safety net (with the
     schedule's, reviews.services.schedule.episodes_schedule_recompute) and records loaded in bulk without the
     services (the demo and England-scale seeders). Reads with a fixed number of queries whatever the number of
     episodes, and writes only what changed, in batches. The stored events are read before the missed doses, so a
     write committed between the two reads is never undone by this one.
 
-    With `missed_out`, a dict, each episode's missed days (of reports not entered in error) are put in it by
-    episode id, so that the schedule's recompute reads the missed doses once, not twice."""
-    return _safety_events_store(episodes, missed_out)
+    With `missed_out`, a dict, the missed days (of reports not entered in error) of each episode that holds a run
+    of `missed_out_run` days, or of a safety event's three if that is shorter, are put in it by episode id, so
+    that the schedule's recompute reads the missed doses once, not twice (rule 4b reads no other episode's). On
+    PostgreSQL only those episodes' missed doses are read at all: the database finds them (_runs_of)."""
+    return _safety_events_store(episodes, missed_out, missed_out_run or MISSED_DOSE_SAFETY_RUN)
 
 
-def _safety_events_store(episodes, missed_out: dict | None = None) -> int:
+def _runs_of(episodes: QuerySet[TreatmentEpisode], length: int) -> RawSQL:
+    """The ids of the episodes among `episodes` whose missed doses (of reports not entered in error, a day in two
+    reports once) hold a run of `length` consecutive days or more, as a subquery (PostgreSQL): consecutive days
+    less their rank among the episode's days are one island, and an island `length` days wide is such a run.
+    holds_run, which reads the same days in Python, still decides for each episode read."""
+    inner, params = episodes.values("pk").query.sql_with_params()
+    days = f"""
+        SELECT r.episode_id, m.missed_on,
+               m.missed_on - (dense_rank() OVER (PARTITION BY r.episode_id ORDER BY m.missed_on))::integer AS island
+          FROM {MissedDose._meta.db_table} m JOIN {PharmacyReport._meta.db_table} r ON r.id = m.report_id
+         WHERE r.entered_in_error_at IS NULL AND r.episode_id IN ({inner})"""
+    return RawSQL(
+        f"SELECT episode_id FROM ({days}) AS days GROUP BY episode_id, island "
+        "HAVING max(missed_on) - min(missed_on) >= %s",
+        (*params, length - 1),
+    )
+
+
+def _safety_events_store(episodes, missed_out: dict | None = None, missed_out_run: int = 0) -> int:
     stored = {
         pk: (length, first, told)
         for pk, length, first, told in PharmacyReport.with_errors.filter(
@@ -212,21 +235,28 @@ def _safety_events_store(episodes, missed_out: dict | None = None) -> int:
             safety_run__gte=MISSED_DOSE_SAFETY_RUN,  # through pharmacy_safety_events
         ).values_list("pk", *SAFETY_EVENT_FIELDS)
     }
+    # Only a run of three or more is owned as a safety event: an episode without one (most) stores none, and
+    # the schedule asks for no other episode's days (a policy may count a shorter run: missed_out_run).
+    shortest = (
+        min(MISSED_DOSE_SAFETY_RUN, missed_out_run) if missed_out is not None else MISSED_DOSE_SAFETY_RUN
+    )
+    doses = MissedDose.objects.filter(report__entered_in_error_at__isnull=True, report__episode__in=episodes)
+    if connection.vendor == "postgresql" and isinstance(episodes, QuerySet):
+        doses = doses.filter(report__episode_id__in=_runs_of(episodes, shortest))
     missed, told = defaultdict(list), {}
-    for episode_id, report_id, missed_on, told_on in (
-        MissedDose.objects.filter(report__entered_in_error_at__isnull=True, report__episode__in=episodes)
-        .values_list("report__episode_id", "report_id", "missed_on", "report__prescriber_informed_on")
-        .iterator(chunk_size=5000)
+    for episode_id, report_id, missed_on, told_on in doses.values_list(
+        "report__episode_id", "report_id", "missed_on", "report__prescriber_informed_on"
     ):
         missed[episode_id].append((missed_on, report_id))
         told[report_id] = told_on
     wanted = {}
     for episode_id, pairs in missed.items():
         days = [missed_on for missed_on, _ in pairs]
+        if not holds_run(days, shortest):
+            continue
         if missed_out is not None:
             missed_out[episode_id] = days
-        # Only a run of three or more is owned as a safety event: an episode without one (most) stores none.
-        if not holds_run(days, MISSED_DOSE_SAFETY_RUN):
+        if shortest < MISSED_DOSE_SAFETY_RUN and not holds_run(days, MISSED_DOSE_SAFETY_RUN):
             continue
         for report_id, event in owned_safety_events(missed_dose_runs(pairs), told).items():
             wanted[report_id] = (event.length, event.first, event.told_on)

@@ -31,13 +31,8 @@ from patients.services.treatment import ExitRecorded
 from patients.views.common import episode_form_page
 from recovery_reviews.formatting import day
 from reviews.models import OwedItem, ReviewStatus
-from reviews.scheduling import (
-    ELEMENT_CHECK_UP,
-    RECOVERY_CHECK_UP,
-    MissedDoseRun,
-    missed_dose_runs,
-    nothing_owed_reason,
-)
+from reviews.scheduling import ELEMENT_CHECK_UP, RECOVERY_CHECK_UP, nothing_owed_reason
+from reviews.scheduling_missed_doses import MissedDoseRun, missed_dose_runs
 from reviews.services.schedule import facts_for_episode
 
 ADHERENCE_DAYS = 28  # "adherence over the last four weeks"

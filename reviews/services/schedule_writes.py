@@ -131,7 +131,7 @@ def _columns_write_postgresql(changed: list, now) -> set[int]:
         _array_literal(deadlines),
         _array_literal(reasons, quoted=True),
         _array_literal(firsts),
-        _array_literal(seen),
+        _array_literal(seen, quoted=True),  # text (reviews.services.schedule._episode_rows) or datetimes
     ]
     with _bulk_cursor() as cursor:
         cursor.execute(sql, [now, *arrays])

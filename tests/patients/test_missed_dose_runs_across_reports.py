@@ -22,7 +22,7 @@ from patients.models import MissedDose, PharmacyReport
 from patients.selectors import recent_safety_events
 from patients.services.evidence import safety_events_refresh
 from recovery_reviews.models import Role
-from reviews import reminders, scheduling
+from reviews import reminders, scheduling_missed_doses
 from reviews.models import InboxItem, Reminder, ReviewStatus, StrategicReview
 from reviews.selectors import evidence_pack
 from reviews.services.schedule import episode_schedule_refresh, episodes_schedule_recompute
@@ -112,9 +112,11 @@ def test_the_records_runs_are_the_schedules_runs_however_the_days_are_split(miss
     pairs = [(day, rng.randint(1, 3)) for day in missed]
     runs = missed_dose_runs(pairs)
     assert [(r.first, r.last, r.length) for r in runs] == [
-        tuple(r) for r in scheduling.missed_dose_runs(missed)
+        tuple(r) for r in scheduling_missed_doses.missed_dose_runs(missed)
     ]
-    assert [r.safety_event_on for r in runs if r.is_safety_event] == scheduling.safety_events(missed)
+    assert [r.safety_event_on for r in runs if r.is_safety_event] == scheduling_missed_doses.safety_events(
+        missed
+    )
     for run in runs:
         owning_day = run.safety_event_on or run.first
         assert run.owner == min(report for day, report in pairs if day == owning_day)

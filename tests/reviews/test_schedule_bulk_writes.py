@@ -17,11 +17,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.db import connection, transaction
 
+from patients import services
 from patients.missed_doses import missed_dose_runs
-from patients.models import TreatmentEpisode
+from patients.models import MissedDose, TreatmentEpisode
 from patients.services import evidence
 from reviews.models import OwedItem
-from reviews.services import schedule, schedule_writes
+from reviews.services import schedule, schedule_facts, schedule_writes
 from reviews.services.schedule import Item, Stored
 from tests.support.factories import EpisodeFactory, PatientFactory, PharmacyReportFactory
 
@@ -144,9 +145,11 @@ def test_runs_are_read_only_for_episodes_with_three_missed_days_in_a_row(episode
     """Fails if the cheap test is removed: episodes without three consecutive missed days are not read run by run
     (most of them, at England scale), and an episode with such a run still is."""
     calls = []
-    real = schedule.missed_dose_deterioration
+    real = schedule_facts.missed_dose_deterioration
     monkeypatch.setattr(
-        schedule, "missed_dose_deterioration", lambda days, *a, **k: calls.append(days) or real(days, *a, **k)
+        schedule_facts,
+        "missed_dose_deterioration",
+        lambda days, *a, **k: calls.append(days) or real(days, *a, **k),
     )
     short = [date(2026, 5, 1), date(2026, 5, 2), date(2026, 5, 4), date(2026, 5, 6), date(2026, 5, 6)]
     run = [date(2026, 5, 10), date(2026, 5, 11), date(2026, 5, 12)]
@@ -172,4 +175,71 @@ def test_safety_events_are_read_only_for_episodes_with_a_run(episodes, monkeypat
     missed_out = {}
     evidence.safety_events_recompute(episodes=TreatmentEpisode.objects.all(), missed_out=missed_out)
     assert len(calls) == 1 and {day for day, _ in calls[0]} == set(missed_out[episodes[1].pk])
+    assert episodes[0].pk not in missed_out  # two days: no run, none of the schedule's business
+    missed_out = {}
+    evidence.safety_events_recompute(
+        episodes=TreatmentEpisode.objects.all(), missed_out=missed_out, missed_out_run=2
+    )
     assert sorted(missed_out[episodes[0].pk]) == [date(2026, 2, 13), date(2026, 2, 14)]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize("length", [2, 3, 4])
+def test_the_database_finds_exactly_the_episodes_with_a_run(length, team, alice):
+    """_runs_of, the query that spares the recompute the missed doses of every episode without a run, against
+    holds_run over every day read in Python: days split across reports, a day in two reports, gaps, month ends,
+    reports entered in error (their days do not count)."""
+    rng = random.Random(length)
+    episodes = [EpisodeFactory(patient=PatientFactory(team=team, keyworker=alice)) for _ in range(40)]
+    counted = {}
+    for episode in episodes:
+        days = []
+        for period in range(rng.randint(0, 3)):
+            start = date(2026, 1, 25) + timedelta(days=14 * period)
+            report = PharmacyReportFactory(
+                episode=episode, period_start=start, period_end=start + timedelta(13)
+            )
+            missed = set(rng.sample(range(14), rng.choice([0, 1, 2, 3])))
+            if rng.random() < 0.4:  # a block of days in a row, at either end of the period or inside it
+                size = rng.randint(2, 5)
+                first = rng.choice([0, 14 - size, rng.randint(0, 14 - size)])
+                missed |= set(range(first, first + size))
+            missed = sorted(missed)
+            report.missed_doses.bulk_create(
+                [MissedDose(report=report, missed_on=start + timedelta(days=d)) for d in missed]
+            )
+            if rng.random() < 0.15:
+                services.record_mark_entered_in_error(record=report, reason="Wrong patient", by=alice)
+            else:
+                days += [start + timedelta(days=d) for d in missed]
+            if rng.random() < 0.2 and missed:  # the same day again in a second report
+                twice = start + timedelta(days=missed[0])
+                again = PharmacyReportFactory(
+                    episode=episode,
+                    period_start=twice,
+                    period_end=twice,
+                    doses_due=1,
+                    supervised_doses_taken=0,
+                )
+                again.missed_doses.create(missed_on=twice)
+                days.append(twice)
+        counted[episode.pk] = days
+    expected = {pk for pk, days in counted.items() if evidence.holds_run(days, length)}
+    assert 3 <= len(expected) <= 37  # both kinds of episode are there
+    found = set(
+        TreatmentEpisode.objects.filter(
+            pk__in=evidence._runs_of(TreatmentEpisode.objects.all(), length)
+        ).values_list("pk", flat=True)
+    )
+    assert found == expected
+    missed_out = {}
+    evidence.safety_events_recompute(
+        episodes=TreatmentEpisode.objects.all(), missed_out=missed_out, missed_out_run=length
+    )
+    # The days of the episodes with a run of `length`, or of three (a safety event's), whichever is shorter.
+    assert set(missed_out) == {pk for pk, days in counted.items() if evidence.holds_run(days, min(3, length))}
+    assert expected <= set(missed_out)
+    assert all(sorted(days) == sorted(counted[pk]) for pk, days in missed_out.items())
+    # What the recompute stored is what each episode's own refresh (which reads every dose) stores.
+    assert sum(evidence.safety_events_refresh(episode=episode) for episode in episodes) == 0

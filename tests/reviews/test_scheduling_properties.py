@@ -18,14 +18,12 @@ from reviews.scheduling import (
     RECOVERY_CHECK_UP,
     STRATEGIC_REVIEW,
     ReviewFacts,
-    missed_dose_deterioration,
-    missed_dose_runs,
     next_review,
     nothing_owed_reason,
     owed,
     review_status,
-    safety_events,
 )
+from reviews.scheduling_missed_doses import missed_dose_deterioration, missed_dose_runs, safety_events
 
 STATUS_ORDER = ("upcoming", "due_soon", "due", "overdue")
 PROPERTY = settings(max_examples=250, deadline=None)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reviews import scheduling
+from reviews import scheduling, scheduling_missed_doses
 from reviews.scheduling import (
     CHECK_UP_OFFSETS,
     DEFAULT_POLICY,
@@ -19,17 +19,19 @@ from reviews.scheduling import (
     NO_CHECK_UP_EXITS,
     TRANSFERRED,
     TRANSFERRED_CUSTODY,
-    MissedDoseRun,
     Policy,
     ReviewDue,
     ReviewFacts,
     check_facts,
-    missed_dose_deterioration,
-    missed_dose_runs,
     next_review,
     nothing_owed_reason,
     owed,
     review_status,
+)
+from reviews.scheduling_missed_doses import (
+    MissedDoseRun,
+    missed_dose_deterioration,
+    missed_dose_runs,
     safety_events,
 )
 
@@ -886,23 +888,18 @@ def test_facts_and_answers_cannot_be_changed_after_the_fact():
         DEFAULT_POLICY.due_soon_days = 1
 
 
-def test_the_policy_module_imports_only_the_standard_library_and_dateutil():
-    tree = ast.parse(Path(scheduling.__file__).read_text())
+@pytest.mark.parametrize("module", [scheduling, scheduling_missed_doses], ids=lambda module: module.__name__)
+def test_the_policy_modules_import_only_the_standard_library_dateutil_and_each_other(module):
+    tree = ast.parse(Path(module.__file__).read_text())
     imported = {
-        (node.module if isinstance(node, ast.ImportFrom) else alias.name).split(".")[0]
+        node.module if isinstance(node, ast.ImportFrom) else alias.name
         for node in ast.walk(tree)
         if isinstance(node, ast.Import | ast.ImportFrom)
         for alias in node.names
     }
-    assert imported <= {
-        "__future__",
-        "collections",
-        "dataclasses",
-        "datetime",
-        "functools",
-        "typing",
-        "dateutil",
-    }, imported
+    standard = {"__future__", "collections", "dataclasses", "datetime", "functools", "typing", "dateutil"}
+    assert {name.split(".")[0] for name in imported} - {"reviews"} <= standard, imported
+    assert {name for name in imported if name.startswith("reviews")} <= {"reviews.scheduling"}, imported
 
 
 # === The second edition: the riskiest moments (docs/design.md, rule 3b and after) ============================

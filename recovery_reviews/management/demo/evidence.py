@@ -18,7 +18,8 @@ from recovery_reviews.management.demo.vocabulary import (
     PLANNED_EXITS,
 )
 from reviews import models as rm
-from reviews.scheduling import NO_CHECK_UP_EXITS, missed_dose_runs, safety_events
+from reviews.scheduling import NO_CHECK_UP_EXITS
+from reviews.scheduling_missed_doses import missed_dose_runs, safety_events
 from reviews.services.transitions import element_ends, element_row
 
 CRIMES = ("theft_from_vehicle", "theft_other_property", "fraud_forgery_handling", "assault_violence")

@@ -23,7 +23,8 @@ from recovery_reviews.management.demo.vocabulary import (
 from recovery_reviews.models import Role
 from reviews import models as rm
 from reviews.findings import SUGGESTIONS
-from reviews.scheduling import ReviewFacts, missed_dose_deterioration, next_review
+from reviews.scheduling import ReviewFacts, next_review
+from reviews.scheduling_missed_doses import missed_dose_deterioration
 from reviews.services.transitions import (
     NOT_BENEFITING,
     NOT_BENEFITING_FINDINGS,

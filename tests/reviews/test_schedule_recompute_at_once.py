@@ -1,0 +1,187 @@
+"""The nightly recompute with its reads at once (reviews.services.schedule.episodes_schedule_recompute,
+recovery_reviews.parallel_reads; docs/design.md, Review scheduling policy; hazard H-019).
+
+- On PostgreSQL outside a transaction the reads run on connections of their own; what is stored is what the reads
+  in turn store, item for item and column for column.
+- A service that stores a fresher schedule while the recompute runs is never overwritten, in turn or at once:
+  each episode's token is read before any of its facts.
+"""
+
+from datetime import date, timedelta
+
+import pytest
+from django.db import transaction
+
+from patients import services
+from patients.models import Circumstance, ExitReason, TreatmentEpisode
+from patients.services import evidence
+from reviews.models import OwedItem, RecoveryCheckUp, ReviewStatus
+from reviews.services.schedule import episodes_schedule_recompute
+from tests.support.factories import (
+    CircumstanceFactory,
+    EpisodeFactory,
+    PatientFactory,
+    PharmacyReportFactory,
+    StrategicReviewFactory,
+)
+
+pytestmark = [pytest.mark.usefixtures("frozen_today")]
+FROZEN_AT = date(2026, 6, 1)
+TODAY = FROZEN_AT
+
+
+def _stored() -> tuple:
+    episodes = sorted(
+        TreatmentEpisode.objects.values_list(
+            "pk",
+            "next_review_kind",
+            "next_review_target",
+            "next_review_deadline",
+            "next_review_reasons",
+            "first_review_completed_on",
+        )
+    )
+    items = sorted(
+        (pk, kind, target, deadline, tuple(reasons), end)
+        for pk, kind, target, deadline, reasons, end in OwedItem.objects.values_list(
+            "episode_id", "kind", "target", "deadline", "reasons", "element_end"
+        )
+    )
+    return episodes, items
+
+
+def _forget_every_schedule() -> None:
+    OwedItem.objects.all().delete()
+    TreatmentEpisode.objects.update(
+        next_review_kind="",
+        next_review_target=None,
+        next_review_deadline=None,
+        next_review_reasons=[],
+        first_review_completed_on=None,
+        schedule_computed_at=None,
+    )
+
+
+def _varied_caseload(team, alice, sam) -> list[TreatmentEpisode]:
+    """Episodes that each take a different rule: new, reviewed, complex needs, a run of missed doses across two
+    reports, an ended episode with a check-up held, one whose record needs correcting."""
+    episodes = []
+    for i in range(12):
+        episode = EpisodeFactory(
+            patient=PatientFactory(team=team, keyworker=alice),
+            entry_date=date(2025, 7, 1) + timedelta(days=17 * i),
+            lead_practitioner=sam,
+        )
+        episodes.append(episode)
+        if i % 3 == 0:
+            StrategicReviewFactory(
+                episode=episode,
+                lead=sam,
+                held_on=episode.entry_date + timedelta(days=80),
+                status=ReviewStatus.COMPLETED,
+                patient_took_part=True,
+                completed_on=episode.entry_date + timedelta(days=80),
+            )
+        if i % 4 == 1:
+            CircumstanceFactory(episode=episode, code=Circumstance.COMPLEX_NEEDS)
+        if i in (2, 6):  # 6 was reviewed on 30 Dec 2025: the run calls its re-review before 30 Jun
+            first = PharmacyReportFactory(
+                episode=episode,
+                period_start=date(2026, 5, 1),
+                period_end=date(2026, 5, 14),
+                missed_dose_run=1,
+            )
+            first.missed_doses.create(missed_on=date(2026, 5, 14))
+            second = PharmacyReportFactory(
+                episode=episode,
+                period_start=date(2026, 5, 15),
+                period_end=date(2026, 5, 28),
+                missed_dose_run=2,
+            )
+            second.missed_doses.create(missed_on=date(2026, 5, 15))
+            second.missed_doses.create(missed_on=date(2026, 5, 16))
+    ended = episodes[7]
+    TreatmentEpisode.objects.filter(pk=ended.pk).update(
+        exit_date=date(2026, 3, 1), exit_reason=ExitReason.COMPLETED_DRUG_FREE
+    )
+    RecoveryCheckUp.objects.create(
+        episode=ended, sequence=1, held_on=date(2026, 3, 14), held_by=alice, outcome="stable"
+    )
+    StrategicReviewFactory(  # completed before entry: the record needs correcting
+        episode=episodes[11],
+        lead=sam,
+        held_on=episodes[11].entry_date - timedelta(days=3),
+        status=ReviewStatus.COMPLETED,
+        patient_took_part=True,
+        completed_on=episodes[11].entry_date - timedelta(days=3),
+    )
+    return episodes
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_reads_at_once_store_what_the_reads_in_turn_store(team, alice, sam):
+    _varied_caseload(team, alice, sam)
+    _forget_every_schedule()
+    with transaction.atomic():  # in turn, on this connection
+        in_turn = episodes_schedule_recompute(today=TODAY)
+    stored_in_turn = _stored()
+
+    _forget_every_schedule()
+    at_once = episodes_schedule_recompute(today=TODAY)
+    assert _stored() == stored_in_turn
+    assert (at_once.episodes, at_once.changed, at_once.errors) == (in_turn.episodes, in_turn.changed, 1)
+    assert at_once.changed == 12
+    kinds = {kind for _, kind, *_ in stored_in_turn[0]}
+    assert {"strategic_review", "recovery_check_up", "record_error"} <= kinds
+    # The run of three across the two reports moved its episodes' reviews within 28 days (rule 4b).
+    assert any("App. C" in reason for *_, reasons, _ in stored_in_turn[0] for reason in reasons)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("at_once", [False, True], ids=["in turn", "at once"])
+def test_a_schedule_a_service_stores_while_the_recompute_reads_is_not_overwritten(
+    at_once, team, alice, sam, monkeypatch
+):
+    """The service commits a run of three missed doses after the recompute read the missed doses: the recompute's
+    answer, from the doses before, would move the review back to three months. Before the tokens were read first
+    (in turn: the missed doses were read before the episodes), it did."""
+    episode = services.episode_open(
+        patient=PatientFactory(team=team, keyworker=alice),
+        entry_date=date(2026, 4, 15),
+        primary_drug="heroin",
+        by=alice,
+        lead_practitioner=sam,
+    )
+    _forget_every_schedule()
+    recompute_safety_events = evidence.safety_events_recompute
+
+    def then_a_pharmacy_report(**kwargs):
+        done = recompute_safety_events(**kwargs)
+        services.pharmacy_report_record(
+            episode=TreatmentEpisode.objects.get(pk=episode.pk),
+            pharmacy_name="Boots",
+            period_start=date(2026, 5, 18),
+            period_end=date(2026, 5, 31),
+            doses_due=14,
+            supervised_doses_taken=11,
+            take_home_doses_collected=0,
+            missed_dates=[date(2026, 5, 20), date(2026, 5, 21), date(2026, 5, 22)],
+            by=alice,
+        )
+        return done
+
+    monkeypatch.setattr(evidence, "safety_events_recompute", then_a_pharmacy_report)
+    fresh = ("strategic_review", date(2026, 6, 19), date(2026, 6, 19))  # 28 days from the third missed day
+    if at_once:
+        result = episodes_schedule_recompute(today=TODAY)
+    else:
+        with transaction.atomic():
+            result = episodes_schedule_recompute(today=TODAY)
+    stored = TreatmentEpisode.objects.values_list(
+        "next_review_kind", "next_review_target", "next_review_deadline"
+    ).get(pk=episode.pk)
+    assert stored == fresh
+    assert list(OwedItem.objects.filter(episode=episode).values_list("kind", "target", "deadline")) == [fresh]
+    assert result.changed == 0
