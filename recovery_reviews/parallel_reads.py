@@ -50,6 +50,7 @@ def _on_own_connection(read: Callable[[], object], logged: bool) -> tuple[object
     """In a reader thread: `read` on this thread's own connections, closed afterwards whatever happens."""
     try:
         connection.force_debug_cursor = logged
+        connection.queries_log.clear()  # a thread runs several reads in turn: only this one's queries
         result = read()
         return result, list(connection.queries_log) if logged else []
     finally:
