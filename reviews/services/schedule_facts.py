@@ -94,58 +94,45 @@ def _completed_reviews(scope: dict) -> dict:
     return completed
 
 
+def _grouped(rows, into: type = list) -> dict:
+    """(episode id, value) rows as a list (or set) of values by episode id."""
+    grouped = defaultdict(into)
+    add = list.append if into is list else set.add
+    for episode_id, value in rows:
+        add(grouped[episode_id], value)
+    return grouped
+
+
 def _circumstances(scope: dict, today: date) -> dict:
-    factors = defaultdict(set)
-    for episode_id, code in (
-        EpisodeCircumstance.objects.filter(
-            Q(ended_on__isnull=True) | Q(ended_on__gte=today), started_on__lte=today, **scope
-        )
-        .values_list("episode_id", "code")
-        .iterator(chunk_size=5000)
-    ):
-        factors[episode_id].add(code)
-    return factors
+    """Rule 3 (§1.6): the codes of the circumstances current today."""
+    current = EpisodeCircumstance.objects.filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gte=today), started_on__lte=today, **scope
+    )
+    return _grouped(current.values_list("episode_id", "code").iterator(chunk_size=5000), set)
 
 
 def _missed_days(scope: dict) -> dict:
     """Rule 4 with 4b (App. C 1): the missed days of each episode's pharmacy reports, a report entered in error
     left out (it calls no re-review)."""
-    missed = defaultdict(list)
-    for episode_id, missed_on in (
-        MissedDose.objects.filter(report__entered_in_error_at__isnull=True, **scope)
-        .values_list("report__episode_id", "missed_on")
-        .iterator(chunk_size=5000)
-    ):
-        missed[episode_id].append(missed_on)
-    return missed
+    doses = MissedDose.objects.filter(report__entered_in_error_at__isnull=True, **scope)
+    return _grouped(doses.values_list("report__episode_id", "missed_on").iterator(chunk_size=5000))
+
+
+def _findings(codes, scope: dict, into: type) -> dict:
+    """The completed reviews' dates that found any of `codes`, by episode id."""
+    found = ReviewFinding.objects.filter(code__in=codes, review__completed_on__isnull=False, **scope)
+    rows = found.values_list("review__episode_id", "review__completed_on").iterator(chunk_size=5000)
+    return _grouped(rows, into)
 
 
 def _adherence_findings(scope: dict) -> dict:
     """Rule 4 (App. C 1): deteriorating adherence found at a review, dated by the review."""
-    adherence_findings = defaultdict(list)
-    for episode_id, found_on in (
-        ReviewFinding.objects.filter(
-            code=Finding.DETERIORATING_ADHERENCE, review__completed_on__isnull=False, **scope
-        )
-        .values_list("review__episode_id", "review__completed_on")
-        .iterator(chunk_size=5000)
-    ):
-        adherence_findings[episode_id].append(found_on)
-    return adherence_findings
+    return _findings([Finding.DETERIORATING_ADHERENCE], scope, list)
 
 
 def _no_benefit_findings(scope: dict) -> dict:
     """Rule 3c (App. C 3-4): the reviews that found no appearance of benefit, or benefit less than anticipated."""
-    no_benefit_findings = defaultdict(set)
-    for episode_id, completed_on in (
-        ReviewFinding.objects.filter(
-            code__in=NOT_BENEFITING_FINDINGS, review__completed_on__isnull=False, **scope
-        )
-        .values_list("review__episode_id", "review__completed_on")
-        .iterator(chunk_size=5000)
-    ):
-        no_benefit_findings[episode_id].add(completed_on)
-    return no_benefit_findings
+    return _findings(NOT_BENEFITING_FINDINGS, scope, set)
 
 
 def _elements(scope: dict) -> dict:
@@ -183,16 +170,8 @@ def _check_ups(scope: dict) -> tuple[dict, dict]:
 def _element_check_ups(scope: dict) -> dict:
     """Rule 7b (§1.7): the check-ups held after an element ended (an attempt that could not reach the patient
     holds nothing, as with rule 7)."""
-    element_check_ups = defaultdict(set)
-    for episode_id, element_end in (
-        ElementCheckUp.objects.filter(**scope)
-        .exclude(outcome=CheckUpOutcome.NOT_REACHED)
-        .order_by()
-        .values_list("episode_id", "element_end")
-        .iterator(chunk_size=5000)
-    ):
-        element_check_ups[episode_id].add(element_end)
-    return element_check_ups
+    held = ElementCheckUp.objects.filter(**scope).exclude(outcome=CheckUpOutcome.NOT_REACHED).order_by()
+    return _grouped(held.values_list("episode_id", "element_end").iterator(chunk_size=5000), set)
 
 
 def facts_assembled(episodes: list, inputs: dict, rules: Policy) -> dict:
