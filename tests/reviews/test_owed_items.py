@@ -21,6 +21,7 @@ from reviews.dashboards.status import status_counts_by_team
 from reviews.models import CheckUpOutcome, ElementCheckUp, OwedItem, Reminder
 from reviews.services.element_check_ups import element_check_up_record
 from reviews.services.schedule import episodes_schedule_recompute
+from tests.support.factories import PatientFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
 TODAY = date(2026, 2, 20)
@@ -208,6 +209,17 @@ def test_items_follow_the_patients_team_by_trigger(ost_ended, other_team):
         (other_team.pk, keyworker.pk)
     }
     assert Team.objects.filter(pk=other_team.pk).exists()
+
+
+def test_items_follow_their_episode_to_another_patient(ost_ended, other_team, olga):
+    """An UPDATE that sets only the episode's patient names no team: the items follow all the same (reviews
+    0015; before it, on PostgreSQL, they kept the old team)."""
+    elsewhere = PatientFactory(team=other_team, keyworker=olga)
+    TreatmentEpisode.objects.filter(pk=ost_ended.pk).update(patient=elsewhere)
+    assert OwedItem.objects.filter(episode=ost_ended).exists()
+    assert set(OwedItem.objects.filter(episode=ost_ended).values_list("team_id", "keyworker_id")) == {
+        (other_team.pk, olga.pk)
+    }
 
 
 def test_the_nightly_recompute_restores_items_lost_and_leaves_the_rest(ost_ended):
