@@ -212,7 +212,17 @@ def test_every_reminder_arrives_once_through_a_killed_worker_and_a_lost_broker(s
     # 4. Five reviews overdue: fifteen reminders (alice, sam, mona). Redis goes while they are queued.
     reviews_owed(5, team, alice, sam, target_in_days=-200, deadline_in_days=-20)
     stack.sweep()
-    wait_for(lambda: delivered() >= 19, what="some overdue deliveries")
+    # Every reminder claimed and every sweep finished (its deliveries published once it commits), and some
+    # delivered: Redis must not go while a sweep is still publishing, or the publisher's retries put the
+    # deliveries into the new Redis (the sweep can be two: an earlier sweep's message given again may claim some).
+    wait_for(
+        lambda: (
+            Reminder.objects.count() == 31
+            and all(len(e) == 2 for e in stack.task_results("sweep_reminders").values())
+            and delivered() >= 19
+        ),
+        what="every overdue reminder claimed and published, some delivered",
+    )
     stack.stop_redis()
     lost = 31 - delivered()
     stack.start_redis()
