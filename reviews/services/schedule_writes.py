@@ -4,8 +4,8 @@ compare-and-set on schedule_computed_at, and its owed items (reviews.models.Owed
 On PostgreSQL each is one statement whatever the number of episodes, its rows passed as arrays and unnested
 (UPDATE ... FROM unnest, DELETE ... = ANY, INSERT ... SELECT FROM unnest), with no model instance built: the
 nightly recompute of every open episode at England scale (300,000 episodes) writes all of them at most once. The
-arrays go as parameters of their own (_bulk_cursor), each in PostgreSQL's text form of an array (_array_literal). On SQLite (tests, local runs) the ORM writes them,
-row by row or in batches.
+arrays go as parameters of their own (_bulk_cursor), each in PostgreSQL's text form of an array (_array_literal).
+On SQLite (tests, local runs) the ORM writes them, row by row or in batches.
 
 `changed` is a list of (episode, values): the episode as read (pk and schedule_computed_at are read), values a
 reviews.services.schedule.Stored (columns, first_review, items).

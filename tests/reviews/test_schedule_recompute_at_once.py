@@ -62,6 +62,29 @@ def _forget_every_schedule() -> None:
     )
 
 
+def _completed_review(episode, lead, on: date) -> None:
+    StrategicReviewFactory(
+        episode=episode,
+        lead=lead,
+        held_on=on,
+        status=ReviewStatus.COMPLETED,
+        patient_took_part=True,
+        completed_on=on,
+    )
+
+
+def _report(episode, start: date, missed: list[date]) -> None:
+    """A fortnight's pharmacy report from `start`, these days missed."""
+    report = PharmacyReportFactory(
+        episode=episode,
+        period_start=start,
+        period_end=start + timedelta(days=13),
+        missed_dose_run=len(missed),
+    )
+    for day in missed:
+        report.missed_doses.create(missed_on=day)
+
+
 def _varied_caseload(team, alice, sam) -> list[TreatmentEpisode]:
     """Episodes that each take a different rule: new, reviewed, complex needs, a run of missed doses across two
     reports, an ended episode with a check-up held, one whose record needs correcting."""
@@ -74,32 +97,12 @@ def _varied_caseload(team, alice, sam) -> list[TreatmentEpisode]:
         )
         episodes.append(episode)
         if i % 3 == 0:
-            StrategicReviewFactory(
-                episode=episode,
-                lead=sam,
-                held_on=episode.entry_date + timedelta(days=80),
-                status=ReviewStatus.COMPLETED,
-                patient_took_part=True,
-                completed_on=episode.entry_date + timedelta(days=80),
-            )
+            _completed_review(episode, sam, episode.entry_date + timedelta(days=80))
         if i % 4 == 1:
             CircumstanceFactory(episode=episode, code=Circumstance.COMPLEX_NEEDS)
         if i in (2, 6):  # 6 was reviewed on 30 Dec 2025: the run calls its re-review before 30 Jun
-            first = PharmacyReportFactory(
-                episode=episode,
-                period_start=date(2026, 5, 1),
-                period_end=date(2026, 5, 14),
-                missed_dose_run=1,
-            )
-            first.missed_doses.create(missed_on=date(2026, 5, 14))
-            second = PharmacyReportFactory(
-                episode=episode,
-                period_start=date(2026, 5, 15),
-                period_end=date(2026, 5, 28),
-                missed_dose_run=2,
-            )
-            second.missed_doses.create(missed_on=date(2026, 5, 15))
-            second.missed_doses.create(missed_on=date(2026, 5, 16))
+            _report(episode, date(2026, 5, 1), [date(2026, 5, 14)])
+            _report(episode, date(2026, 5, 15), [date(2026, 5, 15), date(2026, 5, 16)])
     ended = episodes[7]
     TreatmentEpisode.objects.filter(pk=ended.pk).update(
         exit_date=date(2026, 3, 1), exit_reason=ExitReason.COMPLETED_DRUG_FREE
@@ -107,14 +110,8 @@ def _varied_caseload(team, alice, sam) -> list[TreatmentEpisode]:
     RecoveryCheckUp.objects.create(
         episode=ended, sequence=1, held_on=date(2026, 3, 14), held_by=alice, outcome="stable"
     )
-    StrategicReviewFactory(  # completed before entry: the record needs correcting
-        episode=episodes[11],
-        lead=sam,
-        held_on=episodes[11].entry_date - timedelta(days=3),
-        status=ReviewStatus.COMPLETED,
-        patient_took_part=True,
-        completed_on=episodes[11].entry_date - timedelta(days=3),
-    )
+    # Completed before entry: the record needs correcting.
+    _completed_review(episodes[11], sam, episodes[11].entry_date - timedelta(days=3))
     return episodes
 
 
