@@ -12,11 +12,16 @@ would not see what it has written (tests run in one), so there, and on SQLite, t
 caller's connection, in the order given. A read that fails fails the whole: the first error is raised once every
 read has stopped, and every connection opened here is closed.
 
-Queries run on the readers' connections are added to the caller's query log when it logs queries (DEBUG, or a
-CaptureQueriesContext), so that counts of queries stay whole.
+The same holds for a long computation that writes as it goes (written_beside): its results are written on a
+thread and connection of their own while the next ones are computed, so that the server's writing and Python's
+computing overlap instead of taking turns.
+
+Queries run on the readers' and the writer's connections are added to the caller's query log when it logs queries
+(DEBUG, or a CaptureQueriesContext), so that counts of queries stay whole.
 """
 
-from collections.abc import Callable
+import queue
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connection, connections
@@ -55,3 +60,48 @@ def _on_own_connection(read: Callable[[], object], logged: bool) -> tuple[object
         return result, list(connection.queries_log) if logged else []
     finally:
         connections.close_all()
+
+
+class _Abandoned(Exception):
+    """Raised inside the writer when the computation feeding it failed: its transaction rolls back."""
+
+
+_END = object()
+
+
+def written_beside(items: Iterable, write: Callable[[Iterator], object]) -> object:
+    """write(items), its result returned: where parallel_reads_apply, `items` (a generator, say, computing each
+    item) is iterated on this thread while write() consumes them on a thread and connection of its own, in the
+    order made; else write(items) runs here.
+
+    write() should make its own transaction (it is the only thing on its connection). If the computation raises,
+    write() sees _Abandoned raised by the iterator it was given (so that its transaction rolls back), and the
+    computation's error is raised once the writer has stopped. If write() raises, the computation stops at its
+    next item and write()'s error is raised."""
+    if not parallel_reads_apply():
+        return write(items)
+    fed: queue.SimpleQueue = queue.SimpleQueue()
+
+    def consumed() -> Iterator:
+        while (item := fed.get()) is not _END:
+            if item is _Abandoned:
+                raise _Abandoned
+            yield item
+
+    logged = connection.queries_logged
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="writer") as pool:
+        future = pool.submit(_on_own_connection, lambda: write(consumed()), logged)
+        try:
+            for item in items:
+                if future.done():  # the writer failed: its error is raised below
+                    break
+                fed.put(item)
+        except BaseException:
+            fed.put(_Abandoned)
+            future.exception()  # wait for the rollback; the computation's error is the one to raise
+            raise
+        fed.put(_END)
+        result, queries = future.result()
+    if logged:
+        connection.queries_log.extend(queries)
+    return result

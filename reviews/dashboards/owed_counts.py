@@ -12,7 +12,7 @@ items: 150-250 ms a page). Kept, it does not:
   today, as the rebuild used.
 
 A write of many items at once (the nightly recompute after the day's dates moved: 300,000 items) may defer its
-change rows instead (write_deferred, PostgreSQL): the triggers write none for it, and the counts are rebuilt in
+change rows instead (writes_counted, PostgreSQL): the triggers write none for it, and the counts are rebuilt in
 its transaction before it commits, so that the deferral and the rebuild commit or roll back together.
 
 So a figure always equals the count over the items (tests/reviews/test_owed_counts.py changes items at random
@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
+from typing import TypeVar
 
 from django.db import OperationalError, connection, transaction
 from django.db.models import Case, Count, DateField, IntegerField, Q, Sum, Value, When
@@ -44,6 +45,7 @@ PAST, LATER = -1, WEEKS  # the week of an item whose target has passed, and of o
 # More changes than this waiting since the last rebuild, and the quarter-hourly task folds them in (a day's use
 # writes a few thousand; a caseload import or a recompute that moves every date, far more).
 FOLD_CHANGES_OVER = 5000
+T = TypeVar("T")
 LOCK_NOT_AVAILABLE = (
     "55P03"  # PostgreSQL's error when a lock taken with NOWAIT is held by another transaction
 )
@@ -120,31 +122,42 @@ class ItemsBusy(Exception):
     """Another transaction kept writing owed items: a deferred write could not lock them for its rebuild."""
 
 
-def write_deferred(write: Callable[[], object], *, today: date) -> bool:
-    """Run write(), a bulk write of owed items in the caller's transaction, without a change row for each item
-    (PostgreSQL): the counts are rebuilt as of `today` in the same transaction instead, so that they are exact
-    when it commits. Worth it for more items than FOLD_CHANGES_OVER: their change rows cost more than the
-    rebuild, which the quarter-hourly task would run after such a write anyway. Returns whether it was deferred.
+def writes_counted(writes: Iterable[tuple[int, Callable[[], T]]], *, today: date) -> list[T]:
+    """Run each write, a bulk write of owed items in the caller's transaction given with the number of item rows it
+    may add or remove, in order; their results in order. Once the rows given pass FOLD_CHANGES_OVER, the write
+    that passes it and every one after it are deferred (PostgreSQL): they write no change row for each item, and
+    the counts are rebuilt as of `today` in the same transaction instead, so that they are exact when it commits.
+    Their change rows would cost more than the rebuild, which the quarter-hourly task would run after so many
+    changes anyway. `writes` may be a generator (the nightly recompute's, computing each write as it goes).
 
-    The deferred write and its rebuild are one savepoint, so that no item written uncounted can commit: an error
-    undoes both (and the setting, SET LOCAL, which ends with the transaction in any case). The rebuild must lock
+    The deferred writes and their rebuild are one savepoint, so that no item written uncounted can commit: an error
+    undoes them (and the setting, SET LOCAL, which ends with the transaction in any case). The rebuild must lock
     the items against writers, and this transaction may hold rows (a recompute's episodes) that a writer holding
     the items waits for: so the lock is tried without waiting, a few times, and if the items stay busy the
-    deferred write is undone and write() runs again, its changes counted as always. Slower, never a deadlock.
-    On SQLite write() runs as always."""
-    if connection.vendor != "postgresql":
-        write()
-        return False
+    deferred writes are undone and run again, their changes counted as always. Slower, never a deadlock. A write
+    run again must give the same result on the state the savepoint restores (the recompute's compare-and-set
+    writes do). On SQLite the row triggers count every write."""
+    results, rows, writes = [], 0, iter(writes)
+    for given, write in writes:
+        rows += given
+        if connection.vendor == "postgresql" and rows > FOLD_CHANGES_OVER:
+            break
+        results.append(write())
+    else:
+        return results
+    deferred = [write]
     try:
         with transaction.atomic():
             _defer(True)
-            write()
+            counted = [write()]
+            for _, write in writes:
+                deferred.append(write)
+                counted.append(write())
             _defer(False)
             _rebuild_unless_busy(today)
-        return True
     except ItemsBusy:
-        write()
-        return False
+        counted = [write() for write in deferred]
+    return results + counted
 
 
 def _defer(on: bool) -> None:

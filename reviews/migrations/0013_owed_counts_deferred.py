@@ -1,4 +1,4 @@
-"""The owed items' change rows may be deferred by a bulk write (reviews.dashboards.owed_counts.write_deferred;
+"""The owed items' change rows may be deferred by a bulk write (reviews.dashboards.owed_counts.writes_counted;
 docs/design.md, Figures kept between requests).
 
 On PostgreSQL the statement triggers of migration reviews 0010 write no OwedCountChange row while the transaction

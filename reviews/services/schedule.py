@@ -28,7 +28,7 @@ from django.utils import timezone
 from patients.models import EpisodeCircumstance, TreatmentEpisode
 from patients.models.record import SCHEDULE_FIELDS
 from recovery_reviews.formatting import day
-from recovery_reviews.parallel_reads import parallel_reads_apply, reads_at_once
+from recovery_reviews.parallel_reads import parallel_reads_apply, reads_at_once, written_beside
 from reviews.models import OwedItem
 from reviews.scheduling import (
     KINDS,
@@ -45,6 +45,9 @@ from reviews.services.transitions import NOT_BENEFITING
 logger = logging.getLogger(__name__)
 
 RECORD_ERROR_KIND = "record_error"
+# The nightly recompute computes and writes this many episodes at a time: each chunk is written while the next is
+# computed (episodes_schedule_recompute).
+RECOMPUTE_CHUNK = 20_000
 
 
 @cache
@@ -373,9 +376,11 @@ def episodes_schedule_recompute(*, today: date | None = None) -> RecomputeResult
 
     On PostgreSQL outside a transaction (the nightly task, the command) the reads run at once, each on a
     connection of its own (recovery_reviews.parallel_reads): the tokens are read first, alone, and an episode
-    whose row, read later, carries another token is left for the next run, as a service has just stored it."""
+    whose row, read later, carries another token is left for the next run, as a service has just stored it. The
+    episodes are then computed a chunk at a time (RECOMPUTE_CHUNK), and each chunk's changes are written, in one
+    transaction for the whole run, on a thread and connection of their own while the next chunk is computed
+    (recovery_reviews.parallel_reads.written_beside); elsewhere each chunk is written before the next is computed."""
     from patients.services.evidence import safety_events_recompute  # imports this module: read when called
-    from reviews.dashboards import owed_counts  # imports this module too (reviews.status)
 
     today = today or timezone.localdate()
     tokens = _tokens() if parallel_reads_apply() else None
@@ -398,39 +403,67 @@ def episodes_schedule_recompute(*, today: date | None = None) -> RecomputeResult
     episodes, stored = inputs["episodes"], inputs["stored"]
     if tokens is not None:
         episodes = [e for e in episodes if tokens.get(e.pk, e) == e.schedule_computed_at]
-    facts = facts_assembled(episodes, {**inputs, "missed": missed}, policy())
+    inputs["missed"] = missed
     back = _back_in_treatment_on(episodes, all_open=True)
     now = timezone.now()
-    changed, items_changed, errors = [], set(), 0
-    for episode in episodes:
-        values = _stored_values(facts[episode.pk], today, back.get(episode.pk))
-        errors += bool(values.items) and values.items[0].kind == RECORD_ERROR_KIND
-        items = stored.get(episode.pk, ())
-        if not _unchanged(values, episode, items):
-            changed.append((episode, values))
-            if values.items != _current_values(episode, items).items:
-                items_changed.add(episode.pk)
-    with transaction.atomic():
-        written = schedule_columns_write(changed, now)
-        # Only the items of an episode written (compare-and-set) are replaced, and only if they changed: an
-        # episode whose columns alone changed (its first review's date) keeps its rows. Only an episode read with
-        # items stored may have some: a service that stored items since moved schedule_computed_at, and that
-        # episode was not written.
-        replaced = {
-            episode.pk: values
-            for episode, values in changed
-            if episode.pk in written and episode.pk in items_changed
-        }
-        write = partial(owed_items_replace, replaced, stored={pk for pk in replaced if pk in stored})
-        rows = sum(len(values.items) + len(stored.get(pk, ())) for pk, values in replaced.items())
-        # Many rows (a day that moves many dates): the kept counts rebuilt in this transaction instead of a
-        # change row an item (reviews.dashboards.owed_counts.write_deferred).
-        if rows > owed_counts.FOLD_CHANGES_OVER:
-            owed_counts.write_deferred(write, today=today)
-        else:
-            write()
+    errors = 0
+
+    def writes():
+        """Each chunk's write, as its changes are known: (the owed item rows it may replace, the write)."""
+        nonlocal errors
+        rules = policy()
+        for start in range(0, len(episodes), RECOMPUTE_CHUNK):
+            chunk = episodes[start : start + RECOMPUTE_CHUNK]
+            facts = facts_assembled(chunk, inputs, rules)
+            changed, items_changed = [], set()
+            for episode in chunk:
+                values = _stored_values(facts[episode.pk], today, back.get(episode.pk))
+                errors += bool(values.items) and values.items[0].kind == RECORD_ERROR_KIND
+                items = stored.get(episode.pk, ())
+                if not _unchanged(values, episode, items):
+                    changed.append((episode, values))
+                    if values.items != _current_values(episode, items).items:
+                        items_changed.add(episode.pk)
+            if changed:
+                rows = sum(
+                    len(values.items) + len(stored.get(episode.pk, ()))
+                    for episode, values in changed
+                    if episode.pk in items_changed
+                )
+                yield rows, partial(_chunk_write, changed, items_changed, stored, now)
+
+    written = set().union(*written_beside(writes(), partial(_writes_committed, today=today)))
     logger.info("Recomputed %d episodes: %d changed, %d need correcting", len(episodes), len(written), errors)
     return RecomputeResult(episodes=len(episodes), changed=len(written), errors=errors)
+
+
+def _writes_committed(writes, *, today: date) -> list[set[int]]:
+    """The recompute's writes in one transaction (reviews.dashboards.owed_counts.writes_counted: many items
+    replaced, and their kept counts are rebuilt in it instead of a change row an item). A transaction of its own
+    on PostgreSQL (recovery_reviews.parallel_reads.written_beside) checks its foreign keys as each statement runs,
+    while the next chunk is computed, rather than all at once when it commits."""
+    from reviews.dashboards import owed_counts  # imports this module too (reviews.status)
+
+    own = connection.vendor == "postgresql" and not connection.in_atomic_block
+    with transaction.atomic():
+        if own:
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        return owed_counts.writes_counted(writes, today=today)
+
+
+def _chunk_write(changed: list, items_changed: set[int], stored: dict, now) -> set[int]:
+    """Store one chunk's changes: the episodes' columns compare-and-set on schedule_computed_at, then the items of
+    those written whose items changed. Only an episode read with items stored may have some: a service that stored
+    items since moved schedule_computed_at, and that episode was not written. The ids written."""
+    written = schedule_columns_write(changed, now)
+    replaced = {
+        episode.pk: values
+        for episode, values in changed
+        if episode.pk in written and episode.pk in items_changed
+    }
+    owed_items_replace(replaced, stored={pk for pk in replaced if pk in stored})
+    return written
 
 
 def episodes_schedule_store(episode_ids: list[int], *, today: date | None = None) -> int:

@@ -1,5 +1,5 @@
 """A write of many owed items defers their change rows and rebuilds the kept counts in its own transaction
-(reviews.dashboards.owed_counts.write_deferred, migration reviews 0013;
+(reviews.dashboards.owed_counts.writes_counted, migration reviews 0013;
 docs/design.md, Figures kept between requests).
 The nightly recompute does so when it replaces many items: the kept counts equal the live count when
 it commits, a rollback leaves them as they were, a writer committing meanwhile is counted once, a writer still
@@ -153,7 +153,7 @@ def test_an_error_inside_the_deferral_undoes_its_uncounted_writes(service):
 
     with transaction.atomic():
         with pytest.raises(RuntimeError):
-            kept.write_deferred(write, today=TODAY)
+            kept.writes_counted([(kept.FOLD_CHANGES_OVER + 1, write)], today=TODAY)
         # The caller carries on in the same transaction: the writes are gone and changes are counted again.
         assert not _deferred()
         assert not OwedItem.objects.filter(episode=episode, kind="check_up").exists()

@@ -1,6 +1,6 @@
 """The nightly task and the recompute_schedules command count the owed items once
 (docs/design.md, Figures kept between requests): after a recompute that rebuilt the kept counts in its own
-transaction (it replaced many items, reviews.dashboards.owed_counts.write_deferred) they do not rebuild them again;
+transaction (it replaced many items, reviews.dashboards.owed_counts.writes_counted) they do not rebuild them again;
 after one that left change rows they fold them in, as before."""
 
 import io
