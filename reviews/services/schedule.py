@@ -13,7 +13,7 @@ writes what changed with one UPDATE on PostgreSQL.
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache, partial
@@ -39,7 +39,14 @@ from reviews.scheduling import (
     owed,
 )
 from reviews.services.schedule_facts import fact_reads, facts_assembled, open_episodes
-from reviews.services.schedule_writes import owed_items_replace, schedule_columns_write
+from reviews.services.schedule_writes import (
+    columns_prepared,
+    columns_written,
+    items_prepared,
+    items_written,
+    owed_items_replace,
+    schedule_columns_write,
+)
 from reviews.services.transitions import NOT_BENEFITING
 
 logger = logging.getLogger(__name__)
@@ -430,7 +437,7 @@ def episodes_schedule_recompute(*, today: date | None = None) -> RecomputeResult
                     for episode, values in changed
                     if episode.pk in items_changed
                 )
-                yield rows, partial(_chunk_write, changed, items_changed, stored, now)
+                yield rows, _chunk_write(changed, items_changed, stored, now)
 
     written = set().union(*written_beside(writes(), partial(_writes_committed, today=today)))
     logger.info("Recomputed %d episodes: %d changed, %d need correcting", len(episodes), len(written), errors)
@@ -452,18 +459,41 @@ def _writes_committed(writes, *, today: date) -> list[set[int]]:
         return owed_counts.writes_counted(writes, today=today)
 
 
-def _chunk_write(changed: list, items_changed: set[int], stored: dict, now) -> set[int]:
-    """Store one chunk's changes: the episodes' columns compare-and-set on schedule_computed_at, then the items of
-    those written whose items changed. Only an episode read with items stored may have some: a service that stored
-    items since moved schedule_computed_at, and that episode was not written. The ids written."""
-    written = schedule_columns_write(changed, now)
-    replaced = {
-        episode.pk: values
-        for episode, values in changed
-        if episode.pk in written and episode.pk in items_changed
-    }
-    owed_items_replace(replaced, stored={pk for pk in replaced if pk in stored})
-    return written
+def _chunk_write(changed: list, items_changed: set[int], stored: dict, now) -> Callable[[], set[int]]:
+    """The write of one chunk's changes: the episodes' columns compare-and-set on schedule_computed_at, then the
+    items of those written whose items changed. Only an episode read with items stored may have some: a service
+    that stored items since moved schedule_computed_at, and that episode was not written. The write returns the
+    ids written. On PostgreSQL its statements' parameters are made ready here, before it is called (the recompute
+    makes them while the previous chunk is being written): the items' for every episode changed, made again for
+    those written only when a service stored one of them in the meantime (rare)."""
+    replaced = {episode.pk: values for episode, values in changed if episode.pk in items_changed}
+
+    def items(among: set[int]) -> dict:
+        return {pk: values for pk, values in replaced.items() if pk in among}
+
+    if connection.vendor != "postgresql":
+
+        def write() -> set[int]:
+            written = schedule_columns_write(changed, now)
+            owed_items_replace(
+                items(written), stored={pk for pk in replaced if pk in stored and pk in written}
+            )
+            return written
+
+        return write
+    columns = columns_prepared(changed, now)
+    prepared = items_prepared(replaced, stored={pk for pk in replaced if pk in stored})
+
+    def write() -> set[int]:
+        written = columns_written(columns)
+        if len(written) < len(changed):  # compare-and-set left some: their items are not replaced
+            if kept := items(written):
+                items_written(items_prepared(kept, stored={pk for pk in kept if pk in stored}))
+        elif replaced:
+            items_written(prepared)
+        return written
+
+    return write
 
 
 def episodes_schedule_store(episode_ids: list[int], *, today: date | None = None) -> int:

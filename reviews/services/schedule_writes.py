@@ -13,6 +13,7 @@ reviews.services.schedule.Stored (columns, first_review, items).
 
 import json
 from datetime import date
+from typing import NamedTuple
 
 import psycopg
 from django.db import connection
@@ -79,7 +80,7 @@ def schedule_columns_write(changed: list, now) -> set[int]:
     if not changed:
         return set()
     if connection.vendor == "postgresql":
-        return _columns_write_postgresql(changed, now)
+        return columns_written(columns_prepared(changed, now))
     written = set()
     for episode, values in changed:
         kind, target, deadline, reasons = values.columns
@@ -99,20 +100,23 @@ def schedule_columns_write(changed: list, now) -> set[int]:
     return written
 
 
-def _columns_write_postgresql(changed: list, now) -> set[int]:
-    """One UPDATE ... FROM unnest(...) for every changed episode, compare-and-set on schedule_computed_at."""
-    table = TreatmentEpisode._meta.db_table
-    sql = f"""
-        UPDATE {table} AS e
-           SET next_review_kind = v.kind, next_review_target = v.target, next_review_deadline = v.deadline,
-               next_review_reasons = v.reasons::jsonb, first_review_completed_on = v.first_review,
-               schedule_computed_at = %s
-          FROM unnest(%t::bigint[], %t::varchar[], %t::date[], %t::date[], %t::text[], %t::date[],
-                      %t::timestamptz[])
-               AS v(id, kind, target, deadline, reasons, first_review, seen)
-         WHERE e.id = v.id AND e.schedule_computed_at IS NOT DISTINCT FROM v.seen
-     RETURNING e.id
-    """
+_COLUMNS_SQL = f"""
+    UPDATE {TreatmentEpisode._meta.db_table} AS e
+       SET next_review_kind = v.kind, next_review_target = v.target, next_review_deadline = v.deadline,
+           next_review_reasons = v.reasons::jsonb, first_review_completed_on = v.first_review,
+           schedule_computed_at = %s
+      FROM unnest(%t::bigint[], %t::varchar[], %t::date[], %t::date[], %t::text[], %t::date[],
+                  %t::timestamptz[])
+           AS v(id, kind, target, deadline, reasons, first_review, seen)
+     WHERE e.id = v.id AND e.schedule_computed_at IS NOT DISTINCT FROM v.seen
+ RETURNING e.id
+"""
+
+
+def columns_prepared(changed: list, now) -> list:
+    """The parameters of the one UPDATE ... FROM unnest(...) of every changed episode, compare-and-set on
+    schedule_computed_at of the changed episodes' columns (PostgreSQL), made ready to send: the Python
+    share of the write, which the nightly recompute does while the previous chunk is being written."""
     ids, kinds, targets, deadlines, reasons, firsts, seen = [], [], [], [], [], [], []
     encoded = _json_encoder()
     for episode, values in changed:
@@ -124,7 +128,8 @@ def _columns_write_postgresql(changed: list, now) -> set[int]:
         reasons.append(encoded(why))
         firsts.append(values.first_review)
         seen.append(episode.schedule_computed_at)
-    arrays = [
+    return [
+        now,
         _ids_literal(ids),
         _array_literal(kinds, quoted=True),
         _array_literal(targets),
@@ -133,8 +138,12 @@ def _columns_write_postgresql(changed: list, now) -> set[int]:
         _array_literal(firsts),
         _array_literal(seen, quoted=True),  # text (reviews.services.schedule._episode_rows) or datetimes
     ]
+
+
+def columns_written(prepared: list) -> set[int]:
+    """Send the UPDATE columns_prepared made ready: the ids of the rows written."""
     with _bulk_cursor() as cursor:
-        cursor.execute(sql, [now, *arrays])
+        cursor.execute(_COLUMNS_SQL, prepared)
         return {row[0] for row in cursor.fetchall()}
 
 
@@ -143,10 +152,10 @@ def owed_items_replace(values_by_episode: dict, *, stored: set[int] | None = Non
     them that may have items stored (None: any of them); on PostgreSQL the others' are only inserted."""
     if not values_by_episode:
         return
-    rows = [(episode_id, item) for episode_id, values in values_by_episode.items() for item in values.items]
     if connection.vendor == "postgresql":
-        _items_replace_postgresql([pk for pk in values_by_episode if stored is None or pk in stored], rows)
+        items_written(items_prepared(values_by_episode, stored=stored))
         return
+    rows = [(episode_id, item) for episode_id, values in values_by_episode.items() for item in values.items]
     ids = list(values_by_episode)  # on SQLite (no scale) every episode's, as the statement count is pinned
     for start in range(0, len(ids), SQLITE_BATCH):
         OwedItem.objects.filter(episode_id__in=ids[start : start + SQLITE_BATCH]).delete()
@@ -172,28 +181,22 @@ TEAM_GIVEN_OVER = 5000
 TEAM_GIVEN_SETTING = "rr.owed_care_team_given"  # read by the trigger's WHEN (reviews 0014)
 
 
-def _items_replace_postgresql(ids: list[int], rows: list) -> None:
-    """One DELETE of the episodes' items and one INSERT ... SELECT FROM unnest(...) of the new ones. Their team and
-    keyworker are the episode's: read from it by the INSERT (the caller holds the episodes' rows locked, having
-    written or locked them in its transaction), and copied again by the trigger of migration reviews 0007 unless
-    the rows are many (TEAM_GIVEN_OVER), when the trigger is skipped for this statement alone."""
-    table = OwedItem._meta.db_table
+class ItemsPrepared(NamedTuple):
+    """The statements' parameters of an owed items replace (PostgreSQL), made ready by items_prepared."""
+
+    delete: str  # the ids of the episodes whose items are deleted
+    insert: list  # the INSERT's arrays; empty when there is nothing to insert
+    rows: int
+
+
+def items_prepared(values_by_episode: dict, *, stored: set[int] | None = None) -> ItemsPrepared:
+    """The parameters of owed_items_replace's statements on PostgreSQL (items_written), made ready to send: the
+    Python share of the write, as columns_prepared."""
+    ids = [pk for pk in values_by_episode if stored is None or pk in stored]
+    rows = [(episode_id, item) for episode_id, values in values_by_episode.items() for item in values.items]
     encoded = _json_encoder()
-    with _bulk_cursor() as cursor:
-        # Run when no episode had items too (an empty array costs nothing), so that the count of statements does
-        # not depend on what was stored (it is pinned).
-        cursor.execute(f"DELETE FROM {table} WHERE episode_id = ANY(%t::bigint[])", [_ids_literal(ids)])
-        if not rows:
-            return
-        insert = f"""
-            INSERT INTO {table} (episode_id, kind, target, deadline, reasons, element_end, team_id, keyworker_id)
-            SELECT v.episode_id, v.kind, v.target, v.deadline, v.reasons::jsonb, v.element_end, e.team_id,
-                   e.keyworker_id
-              FROM unnest(%t::bigint[], %t::varchar[], %t::date[], %t::date[], %t::text[], %t::date[])
-                   AS v(episode_id, kind, target, deadline, reasons, element_end)
-              LEFT JOIN {TreatmentEpisode._meta.db_table} AS e ON e.id = v.episode_id
-            """
-        arrays = [
+    insert = (
+        [
             _ids_literal([episode_id for episode_id, _ in rows]),
             _array_literal([item.kind for _, item in rows], quoted=True),
             _array_literal([item.target for _, item in rows]),
@@ -201,11 +204,40 @@ def _items_replace_postgresql(ids: list[int], rows: list) -> None:
             _array_literal([encoded(item.reasons) for _, item in rows], quoted=True),
             _array_literal([item.element_end for _, item in rows]),
         ]
-        if len(rows) <= TEAM_GIVEN_OVER:
-            cursor.execute(insert, arrays)
+        if rows
+        else []
+    )
+    return ItemsPrepared(_ids_literal(ids), insert, len(rows))
+
+
+_ITEMS_INSERT = f"""
+    INSERT INTO {OwedItem._meta.db_table} (episode_id, kind, target, deadline, reasons, element_end, team_id,
+                                           keyworker_id)
+    SELECT v.episode_id, v.kind, v.target, v.deadline, v.reasons::jsonb, v.element_end, e.team_id, e.keyworker_id
+      FROM unnest(%t::bigint[], %t::varchar[], %t::date[], %t::date[], %t::text[], %t::date[])
+           AS v(episode_id, kind, target, deadline, reasons, element_end)
+      LEFT JOIN {TreatmentEpisode._meta.db_table} AS e ON e.id = v.episode_id
+"""
+
+
+def items_written(prepared: ItemsPrepared) -> None:
+    """One DELETE of the episodes' items and one INSERT ... SELECT FROM unnest(...) of the new ones. Their team and
+    keyworker are the episode's: read from it by the INSERT (the caller holds the episodes' rows locked, having
+    written or locked them in its transaction), and copied again by the trigger of migration reviews 0007 unless
+    the rows are many (TEAM_GIVEN_OVER), when the trigger is skipped for this statement alone."""
+    with _bulk_cursor() as cursor:
+        # Run when no episode had items too (an empty array costs nothing), so that the count of statements does
+        # not depend on what was stored (it is pinned).
+        cursor.execute(
+            f"DELETE FROM {OwedItem._meta.db_table} WHERE episode_id = ANY(%t::bigint[])", [prepared.delete]
+        )
+        if not prepared.rows:
+            return
+        if prepared.rows <= TEAM_GIVEN_OVER:
+            cursor.execute(_ITEMS_INSERT, prepared.insert)
             return
         # Transaction-local, and set after any savepoint the caller holds: an error that undoes the insert undoes
         # the setting with it.
         cursor.execute("SELECT set_config(%t, 'on', true)", [TEAM_GIVEN_SETTING])
-        cursor.execute(insert, arrays)
+        cursor.execute(_ITEMS_INSERT, prepared.insert)
         cursor.execute("SELECT set_config(%t, 'off', true)", [TEAM_GIVEN_SETTING])

@@ -185,7 +185,7 @@ def test_the_deferral_ends_with_the_transaction(service, deferring):
 def test_a_writer_committing_during_a_deferred_recompute_is_counted_once(service, deferring, monkeypatch):
     """Another connection adds an item while the recompute's uncounted items are written but not committed: its
     change row is written as always, and the recompute's rebuild (after the writer commits) absorbs it."""
-    replace = schedule.owed_items_replace
+    replace = schedule.items_written
     written = []
 
     def writer():
@@ -205,7 +205,7 @@ def test_a_writer_committing_during_a_deferred_recompute_is_counted_once(service
         thread.join(timeout=30)
         assert written and written[0] >= 1  # committed, with its change row, while the recompute waits
 
-    monkeypatch.setattr(schedule, "owed_items_replace", replace_then_let_another_write)
+    monkeypatch.setattr(schedule, "items_written", replace_then_let_another_write)
     schedule.episodes_schedule_recompute(today=TODAY)
     assert OwedItem.objects.filter(episode=service["episodes"][3], kind="check_up").exists()
     assert not OwedCountChange.objects.exists()
@@ -219,7 +219,7 @@ def test_a_writer_holding_the_items_makes_the_recompute_count_as_always(service,
     """Another transaction writes an item, then waits for an episode the recompute has written: the recompute
     cannot lock the items for its rebuild, and waiting would be a deadlock. It gives up the deferral instead,
     writes the items again with their change rows and commits; the writer then commits too."""
-    replace = schedule.owed_items_replace
+    replace = schedule.items_written
     holding, calls, outcome = threading.Event(), [], []
     waiting_for = service["episodes"][4]
 
@@ -245,7 +245,7 @@ def test_a_writer_holding_the_items_makes_the_recompute_count_as_always(service,
             threading.Thread(target=writer).start()
             assert holding.wait(timeout=30)
 
-    monkeypatch.setattr(schedule, "owed_items_replace", replace_while_another_holds_the_items)
+    monkeypatch.setattr(schedule, "items_written", replace_while_another_holds_the_items)
     schedule.episodes_schedule_recompute(today=TODAY)
     assert calls == [True, False]  # deferred, then written again with the changes counted
     for _ in range(300):
@@ -255,4 +255,59 @@ def test_a_writer_holding_the_items_makes_the_recompute_count_as_always(service,
     assert outcome == ["committed"]
     assert TreatmentEpisode.objects.get(pk=waiting_for.pk).primary_drug == "crack"
     assert OwedCountChange.objects.exists()
+    _assert_exact(service["users"])
+
+
+def _item_writes(episode, calls: list, rows: list[int]) -> list:
+    """writes_counted's writes: the n-th adds one item to the episode and notes whether it ran deferred."""
+
+    def write(n):
+        def run():
+            calls.append((n, _deferred()))
+            day = TODAY + timedelta(days=n)
+            OwedItem.objects.create(episode=episode, kind="check_up", target=day, deadline=day)
+            return n
+
+        return run
+
+    return [(given, write(n)) for n, given in enumerate(rows, start=1)]
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_the_writes_are_deferred_from_the_one_that_passes_the_threshold(service, monkeypatch):
+    """The nightly recompute writes a chunk at a time, not knowing the total: the changes of the first chunks are
+    counted as always until the rows given pass the threshold; from that write on they are deferred, and the
+    rebuild absorbs the change rows of the earlier ones."""
+    monkeypatch.setattr(kept, "FOLD_CHANGES_OVER", 5)
+    calls = []
+    with transaction.atomic():
+        writes = _item_writes(service["episodes"][1], calls, [3, 2, 1, 4])
+        assert kept.writes_counted(iter(writes), today=TODAY) == [1, 2, 3, 4]
+        assert not _deferred()
+    assert calls == [(1, False), (2, False), (3, True), (4, True)]  # 3, 5 (not over 5), then 6
+    assert not OwedCountChange.objects.exists()
+    assert OwedCountRebuild.objects.get().items == OwedItem.objects.count()
+    _assert_exact(service["users"])
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_deferred_writes_whose_items_stay_busy_are_undone_and_run_again_counted(service, monkeypatch):
+    monkeypatch.setattr(kept, "FOLD_CHANGES_OVER", 5)
+
+    def busy(today):
+        raise kept.ItemsBusy
+
+    monkeypatch.setattr(kept, "_rebuild_unless_busy", busy)
+    calls, changes = [], OwedCountChange.objects.count()
+    episode = service["episodes"][1]
+    with transaction.atomic():
+        writes = _item_writes(episode, calls, [3, 2, 1, 4])
+        assert kept.writes_counted(iter(writes), today=TODAY) == [1, 2, 3, 4]
+        assert not _deferred()
+    # The first two were counted and stay; the deferred two were undone, then written again, counted.
+    assert calls == [(1, False), (2, False), (3, True), (4, True), (3, False), (4, False)]
+    assert OwedItem.objects.filter(episode=episode, kind="check_up").count() == 4
+    assert OwedCountChange.objects.count() == changes + 4
     _assert_exact(service["users"])

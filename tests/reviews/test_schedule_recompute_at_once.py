@@ -5,17 +5,22 @@ recovery_reviews.parallel_reads; docs/design.md, Review scheduling policy; hazar
   in turn store, item for item and column for column.
 - A service that stores a fresher schedule while the recompute runs is never overwritten, in turn or at once:
   each episode's token is read before any of its facts.
+- Computed and written a chunk at a time, each chunk written beside the computing of the next, it stores the same;
+  a service that stores while an earlier chunk is written is not overwritten by a later one.
 """
 
+import threading
 from datetime import date, timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from patients import services
 from patients.models import Circumstance, ExitReason, TreatmentEpisode
 from patients.services import evidence
-from reviews.models import OwedItem, RecoveryCheckUp, ReviewStatus
+from reviews.dashboards import owed_counts
+from reviews.models import OwedCountChange, OwedItem, RecoveryCheckUp, ReviewStatus
+from reviews.services import schedule
 from reviews.services.schedule import episodes_schedule_recompute
 from tests.support.factories import (
     CircumstanceFactory,
@@ -182,3 +187,106 @@ def test_a_schedule_a_service_stores_while_the_recompute_reads_is_not_overwritte
     assert stored == fresh
     assert list(OwedItem.objects.filter(episode=episode).values_list("kind", "target", "deadline")) == [fresh]
     assert result.changed == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("fold_over", [0, 5000], ids=["deferred from the first chunk", "counted"])
+def test_written_a_chunk_at_a_time_it_stores_what_one_chunk_stores(
+    fold_over, team, alice, sam, mona, monkeypatch
+):
+    """Five episodes a chunk (three chunks), each written beside the computing of the next, store what the whole
+    caseload computed and written at once stores; the kept counts equal the items, deferred or counted."""
+    _varied_caseload(team, alice, sam)
+    _forget_every_schedule()
+    with transaction.atomic():
+        whole = episodes_schedule_recompute(today=TODAY)
+    stored_whole = _stored()
+
+    _forget_every_schedule()
+    owed_counts.rebuild(today=TODAY)
+    monkeypatch.setattr(schedule, "RECOMPUTE_CHUNK", 5)
+    monkeypatch.setattr(owed_counts, "FOLD_CHANGES_OVER", fold_over)
+    chunks = []
+    written = schedule.columns_written
+    monkeypatch.setattr(schedule, "columns_written", lambda prepared: chunks.append(1) or written(prepared))
+    chunked = episodes_schedule_recompute(today=TODAY)
+    assert len(chunks) == 3
+    assert _stored() == stored_whole
+    assert (chunked.episodes, chunked.changed, chunked.errors) == (
+        whole.episodes,
+        whole.changed,
+        whole.errors,
+    )
+    assert OwedCountChange.objects.exists() == (fold_over > 0)
+    for by in [("team_id", "status"), ("team_id", "kind", "status", "week")]:
+        assert owed_counts.owed_counts(mona, today=TODAY, by=by) == owed_counts.live_counts(
+            mona, today=TODAY, by=by
+        )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_schedule_a_service_stores_while_an_earlier_chunk_is_written_is_not_overwritten(
+    team, alice, sam, monkeypatch
+):
+    """The recompute has written its first chunk (its transaction open) when a service commits a run of three
+    missed doses for an episode of the second chunk: the second chunk's compare-and-set leaves that episode, with
+    the service's items, and writes the others'."""
+    episodes = [
+        services.episode_open(
+            patient=PatientFactory(team=team, keyworker=alice),
+            entry_date=date(2026, 4, 1) + timedelta(days=i),
+            primary_drug="heroin",
+            by=alice,
+            lead_practitioner=sam,
+        )
+        for i in range(4)
+    ]
+    raced = episodes[3]
+    _forget_every_schedule()
+    monkeypatch.setattr(schedule, "RECOMPUTE_CHUNK", 2)
+    written = schedule.columns_written
+    calls = []
+
+    def service():
+        try:
+            services.pharmacy_report_record(
+                episode=TreatmentEpisode.objects.get(pk=raced.pk),
+                pharmacy_name="Boots",
+                period_start=date(2026, 5, 18),
+                period_end=date(2026, 5, 31),
+                doses_due=14,
+                supervised_doses_taken=11,
+                take_home_doses_collected=0,
+                missed_dates=[date(2026, 5, 20), date(2026, 5, 21), date(2026, 5, 22)],
+                by=alice,
+            )
+        finally:
+            connection.close()
+
+    def then_a_service_for_the_second_chunk(prepared):
+        calls.append(1)
+        if len(calls) == 2:  # the first chunk written, not committed
+            thread = threading.Thread(target=service)
+            thread.start()
+            thread.join(timeout=30)
+        return written(prepared)
+
+    monkeypatch.setattr(schedule, "columns_written", then_a_service_for_the_second_chunk)
+    result = episodes_schedule_recompute(today=TODAY)
+    fresh = ("strategic_review", date(2026, 6, 19), date(2026, 6, 19))  # 28 days from the third missed day
+    assert result.changed == 3
+    assert (
+        TreatmentEpisode.objects.values_list(
+            "next_review_kind", "next_review_target", "next_review_deadline"
+        ).get(pk=raced.pk)
+        == fresh
+    )
+    assert list(OwedItem.objects.filter(episode=raced).values_list("kind", "target", "deadline")) == [fresh]
+    for episode in episodes[:3]:  # the others written, each with its item (three months from entry, §1.3)
+        stored = TreatmentEpisode.objects.get(pk=episode.pk)
+        assert stored.next_review_kind == "strategic_review"
+        assert list(OwedItem.objects.filter(episode=episode).values_list("target", flat=True)) == [
+            stored.next_review_target
+        ]
