@@ -399,8 +399,10 @@ class PharmacyReport(EnteredInError):
         ordering = ["-period_end"]
         indexes = [
             models.Index(fields=["episode", "period_end"]),
+            # Keyed by date then id, so that the newest twenty come in order however many share a day (patients
+            # 0018).
             models.Index(
-                fields=["period_end"], name="pharmacy_safety_events", condition=Q(safety_run__gte=3)
+                fields=["period_end", "id"], name="pharmacy_safety_events", condition=Q(safety_run__gte=3)
             ),
         ]
         constraints = [

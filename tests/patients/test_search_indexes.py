@@ -29,7 +29,10 @@ INDEXES = {
 }
 MORE = {  # the caseload's count of what a search found, and the safety events every caseload page reads
     "episode_patient_with_target": "(patient_id) INCLUDE (team_id) WHERE (next_review_target IS NOT NULL)",
-    "drug_test_recent": "(taken_on) WHERE (entered_in_error_at IS NULL)",
+    # patients 0018 (it replaced patients 0014's drug_test_recent, keyed by the date alone)
+    "drug_test_recent_order": (
+        "(taken_on, id) INCLUDE (team_id, keyworker_id, episode_id) WHERE (entered_in_error_at IS NULL)"
+    ),
 }
 NAMES = {"given": ["Jo", "John", "Sam", "Zoe"], "family": ["Adams", "Clarke", "Jones", "Smith", "Taylor"]}
 KNOWN = [("Jo", "Smith"), ("John", "Smithson"), ("Sam", "Jones"), ("Joanna", "Blacksmith"), ("Ann", "Smith")]
@@ -136,7 +139,7 @@ def test_the_search_indexes_exist_on_postgresql():
     for name, (method, expression) in INDEXES.items():
         assert f"ON public.patients_patient USING {method} ({expression})" in found[name], found[name]
     assert "ON public.patients_treatmentepisode USING btree" in found["episode_patient_with_target"]
-    assert "ON public.patients_drugtest USING btree" in found["drug_test_recent"]
+    assert "ON public.patients_drugtest USING btree" in found["drug_test_recent_order"]
     for name, definition in MORE.items():
         assert found[name].endswith(definition), found[name]
 
