@@ -90,6 +90,22 @@ def _report(episode, start: date, missed: list[date]) -> None:
         report.missed_doses.create(missed_on=day)
 
 
+def _run_of_three_reported(episode, by) -> None:
+    """The service records a fortnight's report with three missed doses in a row, 20 to 22 May: a re-review is
+    owed within 28 days of the third (rule 4b), 19 June, earlier than anything else these tests' episodes owe."""
+    services.pharmacy_report_record(
+        episode=TreatmentEpisode.objects.get(pk=episode.pk),
+        pharmacy_name="Boots",
+        period_start=date(2026, 5, 18),
+        period_end=date(2026, 5, 31),
+        doses_due=14,
+        supervised_doses_taken=11,
+        take_home_doses_collected=0,
+        missed_dates=[date(2026, 5, 20), date(2026, 5, 21), date(2026, 5, 22)],
+        by=by,
+    )
+
+
 def _varied_caseload(team, alice, sam) -> list[TreatmentEpisode]:
     """Episodes that each take a different rule: new, reviewed, complex needs, a run of missed doses across two
     reports, an ended episode with a check-up held, one whose record needs correcting."""
@@ -161,17 +177,7 @@ def test_a_schedule_a_service_stores_while_the_recompute_reads_is_not_overwritte
 
     def then_a_pharmacy_report(**kwargs):
         done = recompute_safety_events(**kwargs)
-        services.pharmacy_report_record(
-            episode=TreatmentEpisode.objects.get(pk=episode.pk),
-            pharmacy_name="Boots",
-            period_start=date(2026, 5, 18),
-            period_end=date(2026, 5, 31),
-            doses_due=14,
-            supervised_doses_taken=11,
-            take_home_doses_collected=0,
-            missed_dates=[date(2026, 5, 20), date(2026, 5, 21), date(2026, 5, 22)],
-            by=alice,
-        )
+        _run_of_three_reported(episode, alice)
         return done
 
     monkeypatch.setattr(evidence, "safety_events_recompute", then_a_pharmacy_report)
@@ -251,17 +257,7 @@ def test_a_schedule_a_service_stores_while_an_earlier_chunk_is_written_is_not_ov
 
     def service():
         try:
-            services.pharmacy_report_record(
-                episode=TreatmentEpisode.objects.get(pk=raced.pk),
-                pharmacy_name="Boots",
-                period_start=date(2026, 5, 18),
-                period_end=date(2026, 5, 31),
-                doses_due=14,
-                supervised_doses_taken=11,
-                take_home_doses_collected=0,
-                missed_dates=[date(2026, 5, 20), date(2026, 5, 21), date(2026, 5, 22)],
-                by=alice,
-            )
+            _run_of_three_reported(raced, alice)
         finally:
             connection.close()
 
