@@ -467,6 +467,7 @@ def _chunk_write(changed: list, items_changed: set[int], stored: dict, now) -> C
     makes them while the previous chunk is being written): the items' for every episode changed, made again for
     those written only when a service stored one of them in the meantime (rare)."""
     replaced = {episode.pk: values for episode, values in changed if episode.pk in items_changed}
+    had_items = replaced.keys() & stored.keys()
 
     def items(among: set[int]) -> dict:
         return {pk: values for pk, values in replaced.items() if pk in among}
@@ -475,20 +476,18 @@ def _chunk_write(changed: list, items_changed: set[int], stored: dict, now) -> C
 
         def write() -> set[int]:
             written = schedule_columns_write(changed, now)
-            owed_items_replace(
-                items(written), stored={pk for pk in replaced if pk in stored and pk in written}
-            )
+            owed_items_replace(items(written), stored=had_items)
             return written
 
         return write
     columns = columns_prepared(changed, now)
-    prepared = items_prepared(replaced, stored={pk for pk in replaced if pk in stored})
+    prepared = items_prepared(replaced, stored=had_items)
 
     def write() -> set[int]:
         written = columns_written(columns)
         if len(written) < len(changed):  # compare-and-set left some: their items are not replaced
             if kept := items(written):
-                items_written(items_prepared(kept, stored={pk for pk in kept if pk in stored}))
+                items_written(items_prepared(kept, stored=had_items))
         elif replaced:
             items_written(prepared)
         return written

@@ -114,9 +114,9 @@ _COLUMNS_SQL = f"""
 
 
 def columns_prepared(changed: list, now) -> list:
-    """The parameters of the one UPDATE ... FROM unnest(...) of every changed episode, compare-and-set on
-    schedule_computed_at of the changed episodes' columns (PostgreSQL), made ready to send: the Python
-    share of the write, which the nightly recompute does while the previous chunk is being written."""
+    """The parameters of the one UPDATE ... FROM unnest(...) of the changed episodes' columns, compare-and-set on
+    schedule_computed_at (PostgreSQL; columns_written sends it), made ready to send: the Python share of the
+    write, which the nightly recompute does while the previous chunk is being written."""
     ids, kinds, targets, deadlines, reasons, firsts, seen = [], [], [], [], [], [], []
     encoded = _json_encoder()
     for episode, values in changed:
