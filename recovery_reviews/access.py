@@ -11,18 +11,27 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from recovery_reviews.auth_backend import LOADED_FOR_ONE_REQUEST
+from recovery_reviews.compiled_queries import TEAM_IDS_IN_SCOPE
 from recovery_reviews.models import Role, Team
 
 
 def team_ids_for_user(user) -> list[int]:
+    """The teams whose patients the user sees. Kept, like the managed teams, on a user loaded for one request
+    (and given to a stand-in for compiling a query, recovery_reviews/compiled_queries.py)."""
     if not user.is_authenticated:
         return []
+    kept = user.__dict__.get(TEAM_IDS_IN_SCOPE)
+    if kept is not None:
+        return list(kept)
     ids = set()
     if user.role in (Role.KEYWORKER, Role.SENIOR_PRACTITIONER, Role.MANAGER) and user.team_id:
         ids.add(user.team_id)
     if user.role == Role.MANAGER:
         ids.update(managed_team_ids(user))
-    return sorted(ids)
+    found = sorted(ids)
+    if getattr(user, LOADED_FOR_ONE_REQUEST, False):
+        user.__dict__[TEAM_IDS_IN_SCOPE] = found
+    return found
 
 
 def managed_team_ids(user) -> list[int]:

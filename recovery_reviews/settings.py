@@ -133,6 +133,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # a loss of 50-150 ms on every dashboard aggregate here (measured with bench_pages on 300,000 patients).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The hot pages' queries are compiled once per process and shape (recovery_reviews/compiled_queries.py). On, each
+# run compiles the query again with the ORM and refuses SQL or values that differ: the tests turn it on.
+COMPILED_QUERIES_CHECK = env_bool("COMPILED_QUERIES_CHECK", False)
 
 AUTH_USER_MODEL = "recovery_reviews.User"
 AUTHENTICATION_BACKENDS = [

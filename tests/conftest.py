@@ -40,6 +40,13 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def compiled_queries_checked(settings):
+    """Every compiled query a test reaches is compiled again by the ORM and held equal to it
+    (recovery_reviews/compiled_queries.py)."""
+    settings.COMPILED_QUERIES_CHECK = True
+
+
 @pytest.fixture
 def team(db):
     return TeamFactory(name="North")
