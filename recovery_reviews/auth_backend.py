@@ -17,7 +17,9 @@ LOADED_FOR_ONE_REQUEST = "loaded_for_one_request"
 # The person signed in, with their team: one query on every request, its SQL compiled once
 # (recovery_reviews/compiled_queries.py).
 _USER_WITH_TEAM = CompiledQuery(
-    lambda user_id: get_user_model()._default_manager.select_related("team").filter(pk=user_id).order_by("pk")[:1]
+    lambda user_id: (
+        get_user_model()._default_manager.select_related("team").filter(pk=user_id).order_by("pk")[:1]
+    )
 )
 
 

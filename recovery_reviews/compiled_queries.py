@@ -132,7 +132,9 @@ def _stand_ins(slots: dict[str, _Slot], series: int) -> tuple[dict[str, Any], li
             value = [an_int() for _ in range(slot.shape[0])]
         else:
             role, no_team, teams = slot.shape
-            value = ScopeStandIn(role, an_int(), None if no_team else an_int(), [an_int() for _ in range(teams)])
+            value = ScopeStandIn(
+                role, an_int(), None if no_team else an_int(), [an_int() for _ in range(teams)]
+            )
         values[name] = value
         flat.extend(_flat(slot, value))
     return values, flat
@@ -156,7 +158,9 @@ class CompiledQuery:
         self._kept: dict[tuple, _Compiled | NotCompilable] = {}
         self._lock = Lock()
 
-    def run(self, *, shape: dict | None = None, **values) -> list:
+    def run(self, *, shape: dict | None = None, check_against: QuerySet | None = None, **values) -> list:
+        """The rows. `check_against`: a queryset the caller built the same way, held to the same SQL and values
+        under COMPILED_QUERIES_CHECK (so that a caller's own query and the compiled one cannot drift apart)."""
         shape = shape or {}
         slots = {name: _slot(value) for name, value in values.items()}
         key = (tuple(sorted(shape.items())), tuple(slots.items()))
@@ -179,7 +183,9 @@ class CompiledQuery:
             params = tuple(_param(step, flat) for step in compiled.recipe)
             rows = _rows(compiled, params)
         if getattr(settings, "COMPILED_QUERIES_CHECK", False):
-            self._check(compiled, params, values, shape)
+            self._check(compiled, params, self.build(**values, **shape))
+            if check_against is not None:
+                self._check(compiled, params, check_against)
         return rows
 
     def _compile(self, slots: dict[str, _Slot], shape: dict) -> _Compiled | NotCompilable:
@@ -188,15 +194,16 @@ class CompiledQuery:
         except NotCompilable as refused:
             return refused
 
-    def _check(self, compiled: _Compiled, params, values, shape) -> None:
-        queryset = self.build(**values, **shape)
+    def _check(self, compiled: _Compiled, params, queryset: QuerySet) -> None:
         try:
             sql, orm_params = queryset.query.get_compiler(using=queryset.db).as_sql()
         except EmptyResultSet:
             sql, orm_params = None, None
         expected = (compiled.sql, params) if compiled.queryset is not None else (None, None)
         if (sql, None if orm_params is None else tuple(orm_params)) != expected:
-            raise AssertionError(f"A compiled query sent {expected!r} where the ORM compiles {(sql, orm_params)!r}.")
+            raise AssertionError(
+                f"A compiled query sent {expected!r} where the ORM compiles {(sql, orm_params)!r}."
+            )
 
 
 def _compiled(build, slots: dict[str, _Slot], shape: dict) -> _Compiled:

@@ -24,6 +24,7 @@ from patients.models import (
 from patients.selectors import drug_test_compilation, pharmacy_compilation
 from patients.top_questionnaire import DOMAIN_LABELS, TOP_ITEMS, TopItem
 from recovery_reviews.access import scoped
+from recovery_reviews.compiled_queries import CompiledQuery
 from recovery_reviews.formatting import day
 from reviews.corroboration import SubstanceEvidence, substance_evidence
 from reviews.findings import EASING_FINDINGS
@@ -160,6 +161,25 @@ def transition_vigilance_by_episode(
     return transitions_and_vigilance_by_episode(episodes, today=today)[1]
 
 
+def _elements_with_last_review(episodes: list[int]):
+    last_review = (
+        StrategicReview.objects.filter(
+            episode_id=OuterRef("episode_id"), status=ReviewStatus.COMPLETED, completed_on__isnull=False
+        )
+        .order_by("-completed_on")
+        .values("completed_on")[:1]
+    )
+    return (
+        Intervention.objects.filter(episode__in=episodes, kind__in=ELEMENT_KINDS)
+        .annotate(last_review_on=Subquery(last_review))
+        .only("episode", "kind", "medicine", "daily_dose_mg", "started_on", "ended_on")
+    )
+
+
+# Read on every caseload page: compiled once per number of episodes (recovery_reviews/compiled_queries.py).
+_ELEMENTS_WITH_LAST_REVIEW = CompiledQuery(_elements_with_last_review)
+
+
 def transitions_and_vigilance_by_episode(
     episodes: list[TreatmentEpisode], *, today: date
 ) -> tuple[dict[int, tuple], dict[int, TransitionVigilance]]:
@@ -168,19 +188,8 @@ def transitions_and_vigilance_by_episode(
     for the caseload's page instead of two. Nothing is read when there are no episodes."""
     if not episodes:
         return {}, {}
-    last_review = (
-        StrategicReview.objects.filter(
-            episode_id=OuterRef("episode_id"), status=ReviewStatus.COMPLETED, completed_on__isnull=False
-        )
-        .order_by("-completed_on")
-        .values("completed_on")[:1]
-    )
     rows, last_review_on = {}, {}
-    for intervention in (
-        Intervention.objects.filter(episode__in=[e.pk for e in episodes], kind__in=ELEMENT_KINDS)
-        .annotate(last_review_on=Subquery(last_review))
-        .only("episode", "kind", "medicine", "daily_dose_mg", "started_on", "ended_on")
-    ):
+    for intervention in _ELEMENTS_WITH_LAST_REVIEW.run(episodes=[e.pk for e in episodes]):
         rows.setdefault(intervention.episode_id, []).append(element_row(intervention))
         last_review_on[intervention.episode_id] = intervention.last_review_on
     transitions, found = {}, {}
@@ -432,13 +441,11 @@ def _hints(pack: EvidencePack) -> list[Hint]:
     return found
 
 
-def reviews_to_finish(user, *, limit: int = 15) -> list[StrategicReview]:
-    """Strategic reviews the user leads that are not complete: started and not finished, or held without the
-    patient and waiting on their involvement (§2.4). Until then the clock does not reset."""
-    return list(
+def _led_unfinished(user, limit: int):
+    return (
         scoped(
             StrategicReview.objects.filter(
-                lead=user, status__in=[ReviewStatus.DRAFT, ReviewStatus.AWAITING_PATIENT]
+                lead_id=user.pk, status__in=[ReviewStatus.DRAFT, ReviewStatus.AWAITING_PATIENT]
             ).exclude(  # strategic reviews stop when the episode ends (§1.7); a draft is left to discard
                 status=ReviewStatus.AWAITING_PATIENT, episode__exit_date__isnull=False
             ),
@@ -447,3 +454,13 @@ def reviews_to_finish(user, *, limit: int = 15) -> list[StrategicReview]:
         .select_related("episode__patient")
         .order_by("held_on", "pk")[:limit]
     )
+
+
+# Read on every caseload page: compiled once per shape of scope (recovery_reviews/compiled_queries.py).
+_LED_UNFINISHED = CompiledQuery(_led_unfinished)
+
+
+def reviews_to_finish(user, *, limit: int = 15) -> list[StrategicReview]:
+    """Strategic reviews the user leads that are not complete: started and not finished, or held without the
+    patient and waiting on their involvement (§2.4). Until then the clock does not reset."""
+    return _LED_UNFINISHED.run(shape={"limit": limit}, user=user)

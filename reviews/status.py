@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
 
+from recovery_reviews.compiled_queries import CompiledQuery
 from reviews.models import OwedItem, ReviewStatus, StrategicReview
 from reviews.scheduling import (
     DUE,
@@ -84,13 +85,19 @@ def status_of(episode, *, today: date) -> str:
     return review_status(due, today)
 
 
+# Read on every caseload and patient page: compiled once per number of episodes (recovery_reviews/compiled_queries.py).
+_OWED_BY_EPISODE = CompiledQuery(
+    lambda episodes: OwedItem.objects.filter(episode_id__in=episodes).order_by(
+        "episode_id", "target", "deadline", "pk"
+    )
+)
+
+
 def owed_items_by_episode(episode_ids: list[int], *, today: date) -> dict[int, list[OwedItem]]:
     """Every item each of these episodes owes, first first, each with its rule 8 `status` and kind `label`: one
     query, for a page of rows already in hand."""
     by_episode: dict[int, list[OwedItem]] = {}
-    for item in OwedItem.objects.filter(episode_id__in=episode_ids).order_by(
-        "episode_id", "target", "deadline", "pk"
-    ):
+    for item in _OWED_BY_EPISODE.run(episodes=list(episode_ids)):
         item.status = review_status(ReviewDue(item.kind, item.target, item.deadline, ()), today, policy())
         item.label = KIND_LABELS.get(item.kind, item.kind)
         by_episode.setdefault(item.episode_id, []).append(item)

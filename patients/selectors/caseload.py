@@ -12,6 +12,7 @@ from django.utils import timezone
 from patients.access import patients_for_user
 from patients.models import Appointment, AppointmentStatus, Patient
 from recovery_reviews.access import scoped
+from recovery_reviews.compiled_queries import CompiledQuery
 
 
 def this_week_filter(today: date) -> Q:
@@ -53,12 +54,11 @@ def patients_with_nothing_due(
     )
 
 
-def appointments_to_record(user, *, limit: int = 10) -> list[Appointment]:
-    """The user's own booked appointments whose time has passed: what became of them is still to be recorded."""
-    return list(
+def _own_booked_before(user, now, limit: int):
+    return (
         scoped(
             Appointment.objects.filter(
-                keyworker=user, status=AppointmentStatus.BOOKED, starts_at__lt=timezone.now()
+                keyworker_id=user.pk, status=AppointmentStatus.BOOKED, starts_at__lt=now
             ),
             user,
         )
@@ -67,14 +67,10 @@ def appointments_to_record(user, *, limit: int = 10) -> list[Appointment]:
     )
 
 
-def appointments_today(user, *, today: date, limit: int = 20) -> list[Appointment]:
-    """The user's own appointments of the day, in the service's local time, earliest first (cancelled ones left
-    out): the first thing the keyworker's home shows (docs/design.md, The keyworker's home)."""
-    start = timezone.make_aware(datetime.combine(today, time.min))
-    end = timezone.make_aware(datetime.combine(today + timedelta(days=1), time.min))
-    return list(
+def _own_between(user, start, end, limit: int):
+    return (
         scoped(
-            Appointment.objects.filter(keyworker=user, starts_at__gte=start, starts_at__lt=end).exclude(
+            Appointment.objects.filter(keyworker_id=user.pk, starts_at__gte=start, starts_at__lt=end).exclude(
                 status=AppointmentStatus.CANCELLED
             ),
             user,
@@ -82,3 +78,21 @@ def appointments_today(user, *, today: date, limit: int = 20) -> list[Appointmen
         .select_related("episode__patient")
         .order_by("starts_at")[:limit]
     )
+
+
+# Read on every caseload page: compiled once per shape of scope (recovery_reviews/compiled_queries.py).
+_OWN_BOOKED_BEFORE = CompiledQuery(_own_booked_before)
+_OWN_BETWEEN = CompiledQuery(_own_between)
+
+
+def appointments_to_record(user, *, limit: int = 10) -> list[Appointment]:
+    """The user's own booked appointments whose time has passed: what became of them is still to be recorded."""
+    return _OWN_BOOKED_BEFORE.run(shape={"limit": limit}, user=user, now=timezone.now())
+
+
+def appointments_today(user, *, today: date, limit: int = 20) -> list[Appointment]:
+    """The user's own appointments of the day, in the service's local time, earliest first (cancelled ones left
+    out): the first thing the keyworker's home shows (docs/design.md, The keyworker's home)."""
+    start = timezone.make_aware(datetime.combine(today, time.min))
+    end = timezone.make_aware(datetime.combine(today + timedelta(days=1), time.min))
+    return _OWN_BETWEEN.run(shape={"limit": limit}, user=user, start=start, end=end)

@@ -24,6 +24,7 @@ from patients.models import (
 )
 from patients.top_questionnaire import TOP_ITEMS
 from recovery_reviews.access import record_for_user, scoped
+from recovery_reviews.compiled_queries import CompiledQuery
 from recovery_reviews.formatting import day, day_short
 
 # --- The TOP over time ------------------------------------------------------------------------------------------
@@ -140,24 +141,26 @@ def PATIENT_SHOWN(path: str) -> tuple[str, ...]:  # noqa: N802 (read as the cons
     return (f"{path}given_name", f"{path}family_name")
 
 
-def recent_safety_events(user, *, today: date, days: int = 28) -> list[SafetyEvent]:
-    """Runs of three or more missed doses and unexpected drug test results in the last four weeks. A run is read
-    across the episode's reports (docs/design.md rule 4b) and listed once, by the report that owns it (the one
-    holding its third missed day), from the safety event that report stores: one indexed read
-    (pharmacy_safety_events), whatever the number of patients; the results likewise (see above)."""
-    since = today - timedelta(days=days)
-    reports = (
+def _recent_reports(user, today: date, days: int):
+    return (
         scoped(
-            PharmacyReport.objects.filter(safety_run__gte=MISSED_DOSE_SAFETY_RUN, period_end__gte=since),
+            PharmacyReport.objects.filter(
+                safety_run__gte=MISSED_DOSE_SAFETY_RUN, period_end__gte=today - timedelta(days=days)
+            ),
             user,
         )
         .select_related("episode__patient")
         .only(*REPORT_SHOWN, *PATIENT_SHOWN("episode__patient__"))
         .order_by("-period_end", "-pk")[:20]  # the newest first; of a day, the latest recorded
     )
-    results = (
+
+
+def _recent_results(user, today: date, days: int):
+    return (
         scoped(
-            DrugTestResult.objects.filter(test__taken_on__gte=since, test__entered_in_error_at__isnull=True),
+            DrugTestResult.objects.filter(
+                test__taken_on__gte=today - timedelta(days=days), test__entered_in_error_at__isnull=True
+            ),
             user,
             episode_path="test__",  # the test's copy of its episode's team and keyworker
         )
@@ -166,7 +169,20 @@ def recent_safety_events(user, *, today: date, days: int = 28) -> list[SafetyEve
         .only(*RESULT_SHOWN, "test__taken_on", *PATIENT_SHOWN("test__episode__patient__"))
         .order_by("-test__taken_on", "-test_id", "-pk")[:20]
     )
-    reports, results = list(reports), list(results)
+
+
+# Read on every caseload page: compiled once per shape of scope (recovery_reviews/compiled_queries.py).
+_RECENT_REPORTS = CompiledQuery(_recent_reports)
+_RECENT_RESULTS = CompiledQuery(_recent_results)
+
+
+def recent_safety_events(user, *, today: date, days: int = 28) -> list[SafetyEvent]:
+    """Runs of three or more missed doses and unexpected drug test results in the last four weeks. A run is read
+    across the episode's reports (docs/design.md rule 4b) and listed once, by the report that owns it (the one
+    holding its third missed day), from the safety event that report stores: one indexed read
+    (pharmacy_safety_events), whatever the number of patients; the results likewise (see above)."""
+    reports = _RECENT_REPORTS.run(shape={"days": days}, user=user, today=today)
+    results = _RECENT_RESULTS.run(shape={"days": days}, user=user, today=today)
     acknowledged = _acknowledgements(reports, results)
     events = [
         SafetyEvent(
@@ -199,18 +215,23 @@ def recent_safety_events(user, *, today: date, days: int = 28) -> list[SafetyEve
     return sorted(events, key=lambda e: e.on, reverse=True)[:20]
 
 
+_ACKNOWLEDGEMENTS = CompiledQuery(
+    lambda reports, results: (
+        SafetyEventAcknowledgement.objects.filter(
+            Q(pharmacy_report__in=reports) | Q(drug_test_result__in=results)
+        )
+        .select_related("acknowledged_by")
+        .order_by("acknowledged_at", "pk")
+    )
+)
+
+
 def _acknowledgements(reports, results) -> dict[tuple[str, int], list[SafetyEventAcknowledgement]]:
     """The acknowledgements of these events, oldest first, in one read (none when there is no event)."""
     found: dict[tuple[str, int], list[SafetyEventAcknowledgement]] = {}
     if not reports and not results:
         return found
-    for ack in (
-        SafetyEventAcknowledgement.objects.filter(
-            Q(pharmacy_report__in=[r.pk for r in reports]) | Q(drug_test_result__in=[r.pk for r in results])
-        )
-        .select_related("acknowledged_by")
-        .order_by("acknowledged_at", "pk")
-    ):
+    for ack in _ACKNOWLEDGEMENTS.run(reports=[r.pk for r in reports], results=[r.pk for r in results]):
         key = (
             (MISSED_DOSES, ack.pharmacy_report_id)
             if ack.pharmacy_report_id

@@ -46,6 +46,7 @@ from patients.services.acknowledgement import safety_event_acknowledge
 from recovery_reviews import formatting
 from recovery_reviews.access import team_ids_for_user
 from recovery_reviews.audit import record_list_access
+from recovery_reviews.compiled_queries import CompiledQuery
 from recovery_reviews.forms import csrf_input
 from recovery_reviews.pages.caseload_cards import due_items_html, safety_events_html
 from recovery_reviews.pages.caseload_rows import rows_html
@@ -117,7 +118,7 @@ def caseload_for_user(
     if team_id:
         episodes = episodes.filter(team_id=team_id)
     if mine:
-        episodes = episodes.filter(keyworker=user)
+        episodes = episodes.filter(keyworker_id=user.pk)
     if this_week:
         episodes = episodes.filter(this_week_filter(today))
     if search:
@@ -188,10 +189,17 @@ def caseload(request):
         episodes = found.episodes
     # the risk level's and disengagement's facts ride on the page's own query (reviews/risk_selectors.py)
     listed = with_risk_facts(episodes, today=today)
+    number = request.GET.get("page")
     page = _page(
         listed[:SEARCH_CAP] if found and found.capped else listed,
-        request.GET.get("page"),
+        number,
         count=found.listed if found is not None else None,  # counted with the match: no count of its own
+        # the first page of a caseload unsearched, the page most asked for, from SQL compiled once
+        head=(
+            _first_page_head(request.user, today, filters, check_against=listed[: PER_PAGE + 1])
+            if found is None and number in FIRST
+            else None
+        ),
     )
     # the transitions of the page's episodes: for the risk level, and within 3 months of one (App. C 2); one query
     transitions, vigilance = transitions_and_vigilance_by_episode(list(page), today=today)
@@ -262,18 +270,41 @@ def caseload(request):
 
 
 PER_PAGE = 50
+FIRST = (None, "", "1")
 
 
-def _page(rows: QuerySet, number: str | None, *, count: int | None):
-    """The page asked for. The first is read with one row more than it shows: a caseload that fits on one page
-    (a keyworker's own, usually) is counted by it, without a count of its own."""
+def _first_page_built(user, today: date, status: str, mine: bool, week: bool, team_id: int | None = None):
+    episodes = caseload_for_user(user, today=today, status=status, team_id=team_id, mine=mine, this_week=week)
+    return with_risk_facts(episodes, today=today)[: PER_PAGE + 1]
+
+
+# The caseload's first page with one row more (see _page): compiled once per shape of scope and filters
+# (recovery_reviews/compiled_queries.py), the same SQL caseload_for_user and with_risk_facts build.
+_FIRST_PAGE = CompiledQuery(_first_page_built)
+
+
+def _first_page_head(user, today: date, filters: dict, *, check_against: QuerySet) -> list[TreatmentEpisode]:
+    team = filters.get("team")
+    shape = {
+        "status": filters.get("status", ""),
+        "mine": bool(filters.get("mine", False)),
+        "week": bool(filters.get("week", False)),
+    }
+    team_id = {"team_id": team.pk} if team else {}
+    return _FIRST_PAGE.run(shape=shape, check_against=check_against, user=user, today=today, **team_id)
+
+
+def _page(rows: QuerySet, number: str | None, *, count: int | None, head: list | None = None):
+    """The page asked for. The first is read with one row more than it shows (or given so read, `head`): a
+    caseload that fits on one page (a keyworker's own, usually) is counted by it, without a count of its own."""
     paginator = Paginator(rows, PER_PAGE)
     if count is not None:
         paginator.count = count
         return paginator.get_page(number)
-    if number not in (None, "", "1"):
+    if number not in FIRST:
         return paginator.get_page(number)
-    head = list(rows[: PER_PAGE + 1])
+    if head is None:
+        head = list(rows[: PER_PAGE + 1])
     if len(head) <= PER_PAGE:
         paginator.count = len(head)
     page = paginator.page(1)  # more than a page: counted now, as any page is

@@ -40,7 +40,12 @@ def _entered_since(user, today, limit):
 @pytest.fixture
 def two_teams(team, other_team, alice, olga):
     today = date(2026, 6, 1)
-    for days, owner, in_team in ((3, alice, team), (10, alice, team), (40, alice, team), (5, olga, other_team)):
+    for days, owner, in_team in (
+        (3, alice, team),
+        (10, alice, team),
+        (40, alice, team),
+        (5, olga, other_team),
+    ):
         patient = PatientFactory(team=in_team, keyworker=owner)
         EpisodeFactory(patient=patient, entry_date=today - timedelta(days=days))
     return today
