@@ -12,6 +12,7 @@ from django.utils import timezone
 from careplans.models import Goal, GoalAction, GoalProgress
 from patients.models import CoreDomain, TreatmentEpisode
 from patients.top_questionnaire import DOMAIN_LABELS
+from recovery_reviews.compiled_queries import CompiledQuery
 
 
 def care_plan_progress(goals: list[Goal]) -> dict:
@@ -32,12 +33,18 @@ def care_plan_progress(goals: list[Goal]) -> dict:
     }
 
 
-def goals_for_episode(episode: TreatmentEpisode) -> list[Goal]:
-    return list(
-        Goal.objects.filter(care_plan__episode=episode)
+# Read on every patient page: compiled once (recovery_reviews/compiled_queries.py).
+_GOALS = CompiledQuery(
+    lambda episode: (
+        Goal.objects.filter(care_plan__episode_id=episode)
         .prefetch_related("actions")
         .order_by("domain", "created_at", "pk")
     )
+)
+
+
+def goals_for_episode(episode: TreatmentEpisode) -> list[Goal]:
+    return _GOALS.run(episode=episode.pk)
 
 
 # --- The care plan as it stood on a past day (docs/design.md, The evidence pack as of its date) ------------------

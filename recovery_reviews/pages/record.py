@@ -19,11 +19,15 @@ from django.utils.text import Truncator
 from careplans.selectors import care_plan_progress, goals_for_episode
 from patients.access import patient_for_user
 from patients.models import (
+    Appointment,
     CareTeamChange,
     Circumstance,
+    DispensingArrangement,
     DrugTest,
     DrugTestResult,
+    EpisodeCircumstance,
     ExitReason,
+    Intervention,
     PharmacyReport,
     RecordCorrection,
     Substance,
@@ -36,6 +40,7 @@ from patients.selectors.substances import patient_substances, substances_found
 from patients.top_questionnaire import top_items_for_substances
 from recovery_reviews.access import can_move_patient
 from recovery_reviews.audit import record_access
+from recovery_reviews.compiled_queries import CompiledQuery
 from recovery_reviews.pages.timeline import TimelineEntry, build_timeline
 from reviews.models import ElementCheckUp, RecoveryCheckUp, ReviewStatus, StrategicReview
 from reviews.risk_selectors import disengagement_of, risk_of, transitions_of, with_risk_facts
@@ -286,9 +291,8 @@ def with_people(queryset, *paths: str):
     )
 
 
-def _standing_and_in_error(queryset) -> tuple[list, list]:
-    """One read of every entry, including those entered in error, split into what counts and what was marked."""
-    rows = list(with_people(queryset, "entered_in_error_by"))
+def _standing_and_in_error(rows: list) -> tuple[list, list]:
+    """Every entry, including those entered in error (one read), split into what counts and what was marked."""
     return [r for r in rows if not r.is_entered_in_error], [r for r in rows if r.is_entered_in_error]
 
 
@@ -303,60 +307,120 @@ def _nothing_owed_reason(episode: TreatmentEpisode, today: date) -> str:
         return ""
 
 
+def _on_episode(build) -> CompiledQuery:
+    """A query of one episode's records, by the episode's id: compiled once (recovery_reviews/compiled_queries.py),
+    as every patient page reads the same dozen."""
+    return CompiledQuery(build)
+
+
+_TOPS = _on_episode(
+    lambda episode: with_people(
+        TopAssessment.with_errors.filter(episode_id=episode).order_by("assessed_on", "pk"),
+        "entered_in_error_by",
+    )
+)
+_TESTS = _on_episode(
+    lambda episode: with_people(
+        DrugTest.with_errors.filter(episode_id=episode)
+        .order_by("-taken_on", "-pk")
+        .prefetch_related(Prefetch("results", queryset=DrugTestResult.objects.order_by("substance"))),
+        "entered_in_error_by",
+    )
+)
+_REPORTS = _on_episode(
+    lambda episode: with_people(
+        PharmacyReport.with_errors.filter(episode_id=episode)
+        .order_by("-period_end", "-pk")
+        .prefetch_related("missed_doses"),
+        "entered_in_error_by",
+    )
+)
+_CARE_TEAM_CHANGES = CompiledQuery(
+    lambda patient, start, end: with_people(
+        CareTeamChange.objects.filter(
+            patient_id=patient, changed_on__gte=start, changed_on__lte=end
+        ).select_related("from_team", "to_team"),
+        "from_keyworker",
+        "to_keyworker",
+        "from_lead",
+        "to_lead",
+    )
+)
+_CORRECTIONS = CompiledQuery(
+    lambda patient, episode: with_people(
+        RecordCorrection.objects.filter(
+            Q(episode_id=episode) | Q(episode__isnull=True), patient_id=patient
+        ).order_by("corrected_at"),
+        "corrected_by",
+    )
+)
+_INTERVENTIONS = _on_episode(
+    lambda episode: Intervention.objects.filter(episode_id=episode).order_by("-started_on", "-pk")
+)
+_DISPENSING = _on_episode(
+    lambda episode: with_people(
+        DispensingArrangement.objects.filter(episode_id=episode), "recorded_by"
+    ).order_by("-effective_from", "-recorded_at")
+)
+_CIRCUMSTANCES = _on_episode(
+    lambda episode: EpisodeCircumstance.objects.filter(episode_id=episode).order_by("-started_on", "-pk")
+)
+_APPOINTMENTS = _on_episode(
+    lambda episode: with_people(Appointment.objects.filter(episode_id=episode), "keyworker").order_by(
+        "-starts_at"
+    )[:200]
+)
+_REVIEWS = _on_episode(
+    lambda episode: (
+        with_people(StrategicReview.objects.filter(episode_id=episode), "lead")
+        .prefetch_related("findings")
+        .order_by("-held_on", "-pk")
+    )
+)
+_CHECK_UPS = _on_episode(
+    lambda episode: RecoveryCheckUp.objects.filter(episode_id=episode).order_by("sequence", "held_on", "pk")
+)
+_ELEMENT_CHECK_UPS = _on_episode(
+    lambda episode: with_people(ElementCheckUp.objects.filter(episode_id=episode), "held_by")
+)
+
+
+def _of(episode: TreatmentEpisode, rows: list) -> list:
+    """Rows read through the episode's own related manager know their episode; these, read by its id, are told."""
+    for row in rows:
+        row.episode = episode
+    return rows
+
+
 def episode_record(episode: TreatmentEpisode, *, today: date) -> EpisodeRecord:
     """Read one episode's record for the patient page: one query per kind of record (and, for an ended episode
     that owes nothing, the policy's facts, to say why)."""
-    tops, tops_in_error = _standing_and_in_error(
-        TopAssessment.with_errors.filter(episode=episode).order_by("assessed_on", "pk")
-    )
-    tests, tests_in_error = _standing_and_in_error(
-        DrugTest.with_errors.filter(episode=episode)
-        .order_by("-taken_on", "-pk")
-        .prefetch_related(Prefetch("results", queryset=DrugTestResult.objects.order_by("substance")))
-    )
-    reports, reports_in_error = _standing_and_in_error(
-        PharmacyReport.with_errors.filter(episode=episode)
-        .order_by("-period_end", "-pk")
-        .prefetch_related("missed_doses")
-    )
-    care_team_changes = CareTeamChange.objects.filter(
-        patient_id=episode.patient_id,
-        changed_on__gte=episode.entry_date,
-        changed_on__lte=episode.exit_date or today,
-    ).select_related("from_team", "to_team")
-    corrections = RecordCorrection.objects.filter(
-        Q(episode=episode) | Q(episode__isnull=True), patient_id=episode.patient_id
-    ).order_by("corrected_at")
+    pk, patient = episode.pk, episode.patient_id
+    tops, tops_in_error = _standing_and_in_error(_TOPS.run(episode=pk))
+    tests, tests_in_error = _standing_and_in_error(_TESTS.run(episode=pk))
+    reports, reports_in_error = _standing_and_in_error(_REPORTS.run(episode=pk))
     return EpisodeRecord(
         episode=episode,
         today=today,
         status=status_of(episode, today=today),
-        interventions=list(episode.interventions.order_by("-started_on", "-pk")),
-        dispensing=list(
-            with_people(episode.dispensing_arrangements.all(), "recorded_by").order_by(
-                "-effective_from", "-recorded_at"
-            )
-        ),
-        circumstances=list(episode.circumstances.order_by("-started_on", "-pk")),
+        interventions=_of(episode, _INTERVENTIONS.run(episode=pk)),
+        dispensing=_of(episode, _DISPENSING.run(episode=pk)),
+        circumstances=_of(episode, _CIRCUMSTANCES.run(episode=pk)),
         tops=tops,
         tests=tests,
         reports=reports,
         entered_in_error=[*tops_in_error, *tests_in_error, *reports_in_error],
-        appointments=list(with_people(episode.appointments.all(), "keyworker").order_by("-starts_at")[:200]),
-        reviews=list(
-            with_people(StrategicReview.objects.filter(episode=episode), "lead")
-            .prefetch_related("findings")
-            .order_by("-held_on", "-pk")
-        ),
-        check_ups=list(RecoveryCheckUp.objects.filter(episode=episode).order_by("sequence", "held_on", "pk")),
+        appointments=_of(episode, _APPOINTMENTS.run(episode=pk)),
+        reviews=_REVIEWS.run(episode=pk),
+        check_ups=_CHECK_UPS.run(episode=pk),
         goals=goals_for_episode(episode),
-        care_team_changes=list(
-            with_people(care_team_changes, "from_keyworker", "to_keyworker", "from_lead", "to_lead")
+        care_team_changes=_CARE_TEAM_CHANGES.run(
+            patient=patient, start=episode.entry_date, end=episode.exit_date or today
         ),
-        corrections=list(with_people(corrections, "corrected_by")),
+        corrections=_CORRECTIONS.run(patient=patient, episode=pk),
         nothing_owed_reason=_nothing_owed_reason(episode, today),
         owed_items=owed_items_by_episode([episode.pk], today=today).get(episode.pk, []),
-        element_check_ups=list(with_people(ElementCheckUp.objects.filter(episode=episode), "held_by")),
+        element_check_ups=_ELEMENT_CHECK_UPS.run(episode=pk),
     )
 
 
@@ -398,13 +462,27 @@ def _timeline_html(entries: list[TimelineEntry]) -> str:
     return mark_safe("".join(parts))  # noqa: S308 every value above is escaped
 
 
+_EPISODES = CompiledQuery(
+    lambda patient, today: with_risk_facts(
+        TreatmentEpisode.objects.filter(patient_id=patient)
+        .select_related("lead_practitioner")
+        .order_by("-entry_date"),
+        today=today,
+    )
+)
+
+
+def _of_patient(patient, episode: TreatmentEpisode) -> TreatmentEpisode:
+    episode.patient = patient  # as the patient's own related manager would have told it
+    return episode
+
+
 def patient_detail(request, pk):
     patient = patient_for_user(request.user, pk)
     record_access(request, patient)
     today = timezone.localdate()
     # the risk level's facts ride on the episodes' own query (reviews/risk_selectors.py): no query more
-    episodes = patient.episodes.select_related("lead_practitioner").order_by("-entry_date")
-    episodes = list(with_risk_facts(episodes, today=today))
+    episodes = [_of_patient(patient, e) for e in _EPISODES.run(patient=patient.pk, today=today)]
     chosen = request.GET.get("episode", "")
     episode = next((e for e in episodes if str(e.pk) == chosen), episodes[0] if episodes else None)
     record = episode_record(episode, today=today) if episode else None
