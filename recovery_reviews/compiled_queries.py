@@ -73,15 +73,17 @@ class ScopeStandIn:
 
 @dataclass(frozen=True)
 class _Slot:
-    kind: str  # "int", "date", "datetime", "ints" or "scope"
+    kind: str  # "int", "str", "date", "datetime", "ints" or "scope"
     shape: tuple  # what must be equal for two runs to share SQL
 
 
 def _slot(value) -> _Slot:
     if isinstance(value, bool) or value is None:
-        raise TypeError("A compiled query's values are ids, dates or a person: pass a flag as shape.")
+        raise TypeError("A compiled query's values are ids, texts, dates or a person: pass a flag as shape.")
     if isinstance(value, int):
         return _Slot("int", ())
+    if isinstance(value, str):
+        return _Slot("str", ())
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise TypeError("A compiled query's times are aware datetimes.")
@@ -99,9 +101,12 @@ def _slot(value) -> _Slot:
     raise TypeError(f"A compiled query cannot take {type(value).__name__} as a value: pass it as shape.")
 
 
+_TEXT_STAND_IN = "\x1fcompiled query stand-in {series} {n}\x1f"
+
+
 def _flat(slot: _Slot, value) -> list:
     """The value as the parameters it may become, in a fixed order."""
-    if slot.kind in ("int", "date", "datetime"):
+    if slot.kind in ("int", "str", "date", "datetime"):
         return [value]
     if slot.kind == "ints":
         return list(value)
@@ -123,6 +128,8 @@ def _stand_ins(slots: dict[str, _Slot], series: int) -> tuple[dict[str, Any], li
     for name, slot in slots.items():
         if slot.kind == "int":
             value = an_int()
+        elif slot.kind == "str":
+            value = _TEXT_STAND_IN.format(series=series, n=an_int())
         elif slot.kind in ("date", "datetime"):
             base = _DATE_BASES[series]
             day = base.replace(year=base.year + _YEARS_APART * dates_used)
@@ -150,8 +157,10 @@ class _Compiled:
 
 class CompiledQuery:
     """``build(**values, **shape)`` returns a queryset. ``run(shape={...}, **values)`` returns its rows as a list.
-    Values are ids, lists of ids, dates, aware datetimes or a signed-in person (their scope); shape is anything
-    else the build takes (a limit, a flag), and part of what the SQL is kept by."""
+    Values are ids, lists of ids, texts, dates, aware datetimes or a signed-in person (their scope); shape is
+    anything else the build takes (a limit, a flag), and part of what the SQL is kept by. A text is kept only
+    where it reaches the SQL as it is (an exact match): one the ORM changes first (``icontains``'s ``%text%``) is
+    refused."""
 
     def __init__(self, build: Callable[..., QuerySet]):
         self.build = build

@@ -75,7 +75,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # django-otp's, reading the device through compiled SQL (recovery_reviews/two_factor.py).
+    "recovery_reviews.two_factor.OTPMiddleware",
     # Every page needs a login (docs/design.md, Access and audit); views opt out with @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # No copy of a signed-in response kept by a browser or proxy (docs/design.md, Access and audit).
@@ -135,7 +136,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The hot pages' queries are compiled once per process and shape (recovery_reviews/compiled_queries.py). On, each
 # run compiles the query again with the ORM and refuses SQL or values that differ: the tests turn it on.
-COMPILED_QUERIES_CHECK = env_bool("COMPILED_QUERIES_CHECK", False)
+COMPILED_QUERIES_CHECK = False
 
 AUTH_USER_MODEL = "recovery_reviews.User"
 AUTHENTICATION_BACKENDS = [
@@ -217,6 +218,8 @@ FREE_TEXT_MAX_CHARS = 20_000
 
 # Security. With DEBUG off `manage.py check --deploy` reports nothing.
 SESSION_COOKIE_HTTPONLY = True
+# Django's database sessions, read through SQL compiled once (recovery_reviews/sessions.py).
+SESSION_ENGINE = "recovery_reviews.sessions"
 SESSION_COOKIE_AGE = env_int(
     "SESSION_COOKIE_AGE", 8 * 60 * 60, minimum=60
 )  # the absolute limit, from sign-in

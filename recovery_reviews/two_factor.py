@@ -16,14 +16,40 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django_otp import login as otp_login
+from django_otp.middleware import OTPMiddleware as DjangoOTPMiddleware
+from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from recovery_reviews.audit import record_account_event
+from recovery_reviews.compiled_queries import CompiledQuery
 
 RECOVERY_CODES = 10
 THROTTLED = "Too many wrong codes in a row: wait a few seconds, then type the code the app shows then."
 OPEN_WITHOUT_SECOND_FACTOR = ("/account/two-factor/", "/logout/", "/login/", "/static/", "/account/reset/")
+
+
+# The device that verified the session, by kind: read on every request through SQL compiled once
+# (recovery_reviews/compiled_queries.py).
+_DEVICE_BY_ID = {
+    kind: CompiledQuery(lambda device_id, kind=kind: kind.objects.filter(id=device_id).order_by("pk")[:1])
+    for kind in (TOTPDevice, StaticDevice)
+}
+
+
+class OTPMiddleware(DjangoOTPMiddleware):
+    """django-otp's, reading the session's device as django-otp does (Device.from_persistent_id: its kind and id
+    from the session, then the first device of that kind with that id), through compiled SQL for the two kinds
+    the service has. django-otp still checks that the device is the person's and confirmed."""
+
+    def _device_from_persistent_id(self, persistent_id: str):
+        persistent_id = self._normalize_persistent_id(persistent_id)
+        label, _, device_id = persistent_id.rpartition("/")
+        kind = next((k for k in _DEVICE_BY_ID if k._meta.label_lower == label), None)
+        if kind is None or not device_id.isdigit() or not 0 < int(device_id) < 2**63:
+            return Device.from_persistent_id(persistent_id)  # anything else, as django-otp reads it
+        found = _DEVICE_BY_ID[kind].run(device_id=int(device_id))
+        return found[0] if found else None
 
 
 def require_second_factor(get_response):

@@ -102,7 +102,8 @@ class CompiledFact(Expression):
 # was a tenth of the caseload's Python calls and a seventh of the patient page's, and took longer than PostgreSQL
 # took to run them. The SQL is what the ORM compiles for the episodes' own query
 # (tests/reviews/test_risk_facts_compiled.py holds it so).
-@lru_cache(maxsize=4)
+# Room for today and the three stand-in days a compiled query is built with (recovery_reviews/compiled_queries.py).
+@lru_cache(maxsize=8)
 def _compiled_facts(today: date, alias: str) -> dict[str, CompiledFact]:
     query = with_risk_facts_built(TreatmentEpisode.objects.using(alias), today=today).query
     compiler = query.get_compiler(using=alias)

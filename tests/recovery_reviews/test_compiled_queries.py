@@ -122,10 +122,28 @@ def test_the_check_catches_sql_kept_for_a_query_that_has_since_changed(two_teams
         kept.run(user=alice)
 
 
-def test_values_that_are_not_ids_dates_or_a_person_are_refused(alice):
+def test_a_text_is_kept_where_it_reaches_the_sql_as_it_is_and_refused_where_the_orm_changes_it(
+    two_teams, alice
+):
+    exact = CompiledQuery(
+        lambda user, q: episodes_for_user(user).filter(patient__family_name=q).order_by("pk")
+    )
+    family_name = TreatmentEpisode.objects.filter(keyworker=alice).first().patient.family_name
+    assert exact.run(user=alice, q=family_name) == list(
+        episodes_for_user(alice).filter(patient__family_name=family_name).order_by("pk")
+    )
+    assert exact.run(user=alice, q="Nobody") == []
+    contains = CompiledQuery(
+        lambda user, q: episodes_for_user(user).filter(patient__family_name__icontains=q)
+    )
+    with pytest.raises(NotCompilable, match="worked out from a value"):
+        contains.run(user=alice, q="smi")
+
+
+def test_values_that_are_not_ids_texts_dates_or_a_person_are_refused(alice):
     kept = CompiledQuery(lambda user, q: TreatmentEpisode.objects.filter(patient__family_name=q))
     with pytest.raises(TypeError, match="pass it as shape"):
-        kept.run(user=alice, q="Smith")
+        kept.run(user=alice, q=2.5)
     with pytest.raises(TypeError, match="aware"):
         kept.run(user=alice, q=datetime(2026, 1, 1, 9))
     with pytest.raises(TypeError, match="pass a flag as shape"):

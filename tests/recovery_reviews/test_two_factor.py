@@ -90,6 +90,34 @@ def test_a_later_sign_in_needs_a_code_and_a_wrong_one_is_refused(client, require
         assert client.get(reverse("patients:caseload")).status_code == 200
 
 
+def test_the_device_that_verified_the_session_is_read_again_on_every_request(
+    client, required, alice, olga, enrolled
+):
+    """The session names its device (django-otp); each request reads it (recovery_reviews/two_factor.py,
+    through compiled SQL): once it is removed, unconfirmed or given to someone else, the session is not verified
+    and the next page asks for a code again."""
+    sign_in(client, alice)
+    with time_machine.travel(datetime.now(UTC) + timedelta(seconds=3)):
+        client.post(reverse("two_factor_verify"), {"code": code_for(enrolled)})
+    caseload = reverse("patients:caseload")
+    assert client.get(caseload).status_code == 200
+    TOTPDevice.objects.filter(pk=enrolled.pk).update(user=olga)
+    assert client.get(caseload).url.startswith(reverse("two_factor_enrol"))  # hers no longer: enrol one
+    TOTPDevice.objects.filter(pk=enrolled.pk).update(user=alice)
+    assert client.get(caseload).url.startswith(reverse("two_factor_verify"))  # the session forgot it: a code
+    with time_machine.travel(datetime.now(UTC) + timedelta(seconds=35)):  # the next code: one is used once
+        client.post(reverse("two_factor_verify"), {"code": code_for(enrolled)})
+    assert client.get(caseload).status_code == 200
+    TOTPDevice.objects.filter(pk=enrolled.pk).update(confirmed=False)
+    assert client.get(caseload).status_code == 302
+    TOTPDevice.objects.filter(pk=enrolled.pk).update(confirmed=True)
+    with time_machine.travel(datetime.now(UTC) + timedelta(seconds=67)):
+        client.post(reverse("two_factor_verify"), {"code": code_for(enrolled)})
+    assert client.get(caseload).status_code == 200
+    enrolled.delete()
+    assert client.get(caseload).status_code == 302
+
+
 def test_a_recovery_code_signs_in_once(client, required, alice, enrolled):
     from django_otp.plugins.otp_static.models import StaticDevice
 
