@@ -62,3 +62,21 @@ def test_the_idle_time_is_a_setting(client, alice, settings):
         clock.shift(timedelta(minutes=11))
         response = client.get(reverse("patients:caseload"), follow=True)
     assert "You were signed out after 10 minutes without activity." in response.content.decode()
+
+
+def test_the_session_store_loads_a_live_session_and_no_expired_or_unknown_one(client, alice):
+    """recovery_reviews/sessions.py reads the session through compiled SQL: a session past its expiry date, or a key
+    the store does not hold, is no session (the person is signed out), as Django's own store reads it."""
+    from django.contrib.sessions.models import Session
+
+    from recovery_reviews.sessions import SessionStore
+
+    client.force_login(alice)
+    key = client.cookies["sessionid"].value
+    assert SessionStore(key).load()["_auth_user_id"] == str(alice.pk)
+    assert client.get(reverse("patients:caseload")).status_code == 200
+    Session.objects.filter(session_key=key).update(expire_date=datetime.now(UTC) - timedelta(seconds=1))
+    store = SessionStore(key)
+    assert store.load() == {} and store.session_key is None
+    assert client.get(reverse("patients:caseload")).status_code == 302
+    assert SessionStore("no-such-session-key-0123456789abcdef").load() == {}
