@@ -167,9 +167,12 @@ class CompiledQuery:
         self._kept: dict[tuple, _Compiled | NotCompilable] = {}
         self._lock = Lock()
 
-    def run(self, *, shape: dict | None = None, check_against: QuerySet | None = None, **values) -> list:
-        """The rows. `check_against`: a queryset the caller built the same way, held to the same SQL and values
-        under COMPILED_QUERIES_CHECK (so that a caller's own query and the compiled one cannot drift apart)."""
+    def run(
+        self, *, shape: dict | None = None, check_against: Callable[[], QuerySet] | None = None, **values
+    ) -> list:
+        """The rows. `check_against`: a function giving a queryset the caller builds the same way, held to the same
+        SQL and values under COMPILED_QUERIES_CHECK (so that a caller's own query and the compiled one cannot drift
+        apart); called only then."""
         shape = shape or {}
         slots = {name: _slot(value) for name, value in values.items()}
         key = (tuple(sorted(shape.items())), tuple(slots.items()))
@@ -194,7 +197,7 @@ class CompiledQuery:
         if getattr(settings, "COMPILED_QUERIES_CHECK", False):
             self._check(compiled, params, self.build(**values, **shape))
             if check_against is not None:
-                self._check(compiled, params, check_against)
+                self._check(compiled, params, check_against())
         return rows
 
     def _compile(self, slots: dict[str, _Slot], shape: dict) -> _Compiled | NotCompilable:

@@ -176,27 +176,37 @@ def caseload(request):
     filters = form.cleaned_data if form.is_valid() else {"mine": form.mine_by_default}
     mine = filters.get("mine", False)
     search = filters.get("q", "")
-    episodes = caseload_for_user(
-        request.user,
-        today=today,
-        status=filters.get("status", ""),
-        team_id=getattr(filters.get("team"), "pk", None),
-        mine=mine,
-        this_week=filters.get("week", False),
+    chosen = {
+        "status": filters.get("status", ""),
+        "team_id": getattr(filters.get("team"), "pk", None),
+        "mine": mine,
+        "this_week": filters.get("week", False),
+    }
+
+    # The caseload's episodes as chosen are built only where a read needs them (a search, a page past the first,
+    # a count of more than one page, what is due across pages): the first page comes from compiled SQL.
+    found = (
+        _search(request.user, search, caseload_for_user(request.user, today=today, **chosen))
+        if search
+        else None
     )
-    found = _search(request.user, search, episodes) if search else None
-    if found is not None:
-        episodes = found.episodes
-    # the risk level's and disengagement's facts ride on the page's own query (reviews/risk_selectors.py)
-    listed = with_risk_facts(episodes, today=today)
+
+    def episodes_built() -> QuerySet[TreatmentEpisode]:
+        return found.episodes if found is not None else caseload_for_user(request.user, today=today, **chosen)
+
+    def listed() -> QuerySet[TreatmentEpisode]:
+        # the risk level's and disengagement's facts ride on the page's own query (reviews/risk_selectors.py)
+        rows = with_risk_facts(episodes_built(), today=today)
+        return rows[:SEARCH_CAP] if found and found.capped else rows
+
     number = request.GET.get("page")
     page = _page(
-        listed[:SEARCH_CAP] if found and found.capped else listed,
+        listed,
         number,
         count=found.listed if found is not None else None,  # counted with the match: no count of its own
         # the first page of a caseload unsearched, the page most asked for, from SQL compiled once
         head=(
-            _first_page_head(request.user, today, filters, check_against=listed[: PER_PAGE + 1])
+            _first_page_head(request.user, today, chosen, check_against=lambda: listed()[: PER_PAGE + 1])
             if found is None and number in FIRST
             else None
         ),
@@ -227,7 +237,7 @@ def caseload(request):
         # a keyworker's own caseload fits on one page: what is due is among its rows
         due_this_week_on_the_page(page.object_list, today=today)
         if not page.has_other_pages() and not (found and found.capped)
-        else due_this_week(episodes, today=today),
+        else due_this_week(episodes_built(), today=today),
         today=today,
         day=day,
     )
@@ -273,8 +283,8 @@ PER_PAGE = 50
 FIRST = (None, "", "1")
 
 
-def _first_page_built(user, today: date, status: str, mine: bool, week: bool, team_id: int | None = None):
-    episodes = caseload_for_user(user, today=today, status=status, team_id=team_id, mine=mine, this_week=week)
+def _first_page_built(user, today: date, team_id: int | None = None, **chosen):
+    episodes = caseload_for_user(user, today=today, team_id=team_id, **chosen)
     return with_risk_facts(episodes, today=today)[: PER_PAGE + 1]
 
 
@@ -283,28 +293,28 @@ def _first_page_built(user, today: date, status: str, mine: bool, week: bool, te
 _FIRST_PAGE = CompiledQuery(_first_page_built)
 
 
-def _first_page_head(user, today: date, filters: dict, *, check_against: QuerySet) -> list[TreatmentEpisode]:
-    team = filters.get("team")
-    shape = {
-        "status": filters.get("status", ""),
-        "mine": bool(filters.get("mine", False)),
-        "week": bool(filters.get("week", False)),
-    }
-    team_id = {"team_id": team.pk} if team else {}
+def _first_page_head(user, today: date, chosen: dict, *, check_against) -> list[TreatmentEpisode]:
+    """The first page and one row more, with the filters `chosen` (caseload_for_user's): a team chosen is a value
+    of the SQL, the rest its shape."""
+    shape = {name: value for name, value in chosen.items() if name != "team_id"}
+    team_id = {"team_id": chosen["team_id"]} if chosen["team_id"] else {}
     return _FIRST_PAGE.run(shape=shape, check_against=check_against, user=user, today=today, **team_id)
 
 
-def _page(rows: QuerySet, number: str | None, *, count: int | None, head: list | None = None):
-    """The page asked for. The first is read with one row more than it shows (or given so read, `head`): a
-    caseload that fits on one page (a keyworker's own, usually) is counted by it, without a count of its own."""
-    paginator = Paginator(rows, PER_PAGE)
+def _page(rows, number: str | None, *, count: int | None, head: list | None = None):
+    """The page asked for, of `rows()`. The first is read with one row more than it shows (or given so read,
+    `head`): a caseload that fits on one page (a keyworker's own, usually) is counted by it, without a count of
+    its own, and its rows are not built again."""
+    if head is not None and len(head) <= PER_PAGE:
+        return Paginator(head, PER_PAGE).page(1)
+    paginator = Paginator(rows(), PER_PAGE)
     if count is not None:
         paginator.count = count
         return paginator.get_page(number)
     if number not in FIRST:
         return paginator.get_page(number)
     if head is None:
-        head = list(rows[: PER_PAGE + 1])
+        head = list(paginator.object_list[: PER_PAGE + 1])
     if len(head) <= PER_PAGE:
         paginator.count = len(head)
     page = paginator.page(1)  # more than a page: counted now, as any page is
