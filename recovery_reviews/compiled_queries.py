@@ -11,8 +11,9 @@ with stand-in values (sentinels) and compiles each, and learns which parameter o
 - a parameter that is a stand-in value, or a stand-in date moved by the same number of days in all three (today
   less 28 days), carries that value;
 - anything else (the SQL differs, a value went into the SQL's text, a date moved by months, a value the build
-  worked out some other way) and the query is not compiled: it is built and compiled by the ORM on every run, as
-  before. Nothing is guessed.
+  worked out some other way, a "constant" date within two days of now, which only a build reading the clock
+  writes) and the query is not compiled: it is built and compiled by the ORM on every run, as before. Nothing is
+  guessed.
 
 The three stand-in dates sit at places in the calendar (30 December 1896, 1 November 1904, 28 April 1703) where a
 date moved by any number of calendar months up to three years, or to the first of its month or year, moves by
@@ -61,14 +62,22 @@ class NotCompilable(Exception):
 
 class ScopeStandIn:
     """A signed-in person as the scope rules read them (recovery_reviews/access.py): a role, an id, a team and
-    the teams in scope. Passed to a build in place of the person, with stand-in ids."""
+    the teams in scope. Passed to a build in place of the person, with stand-in ids. Reading anything else of it
+    (even with a default, as ``getattr(user, "is_superuser", False)`` would) refuses the query: SQL kept for a
+    shape must not depend on anything the shape does not hold."""
 
     is_authenticated = True
     is_anonymous = False
+    _READABLE = frozenset({"role", "pk", "id", "team_id", "is_authenticated", "is_anonymous", "__dict__"})
 
     def __init__(self, role: str, pk: int, team_id: int | None, team_ids: list[int]):
-        self.role, self.pk, self.id, self.team_id = role, pk, pk, team_id
+        self.__dict__.update(role=role, pk=pk, id=pk, team_id=team_id)
         self.__dict__[TEAM_IDS_IN_SCOPE] = list(team_ids)
+
+    def __getattribute__(self, name: str):
+        if name.startswith("__") or name in ScopeStandIn._READABLE:
+            return object.__getattribute__(self, name)
+        raise NotCompilable(f"The build reads the person's {name!r}, which the shape does not hold.")
 
 
 @dataclass(frozen=True)
@@ -226,6 +235,7 @@ def _compiled(build, slots: dict[str, _Slot], shape: dict) -> _Compiled:
             queryset = build(**stand_ins, **shape)
         except (AttributeError, TypeError, ValueError) as error:
             raise NotCompilable(f"The build does not take stand-in values: {error}") from error
+        # NotCompilable raised by a stand-in goes on up as it is
         compiler = queryset.query.get_compiler(using=queryset.db)
         try:
             sql, params = compiler.as_sql()
@@ -249,6 +259,11 @@ def _compiled(build, slots: dict[str, _Slot], shape: dict) -> _Compiled:
 def _step(position: int, compiles: list, connection) -> tuple:
     """What fills one parameter: a constant, or one of the values (moved by a number of days, for a date)."""
     seen = [params[position] for *_, params, _ in compiles]
+    if _from_the_clock(seen[0]):
+        raise NotCompilable(
+            f"Parameter {position} ({seen[0]!r}) is a date near today that no value gave: the build read the "
+            "clock, and kept SQL would keep that day. Pass the day or the time as a value."
+        )
     if all(value == seen[0] for value in seen):
         return ("constant", seen[0])
     flats = [flat for *_, flat in compiles]
@@ -259,6 +274,22 @@ def _step(position: int, compiles: list, connection) -> tuple:
             if moved is not None:
                 return ("value", index, moved, adapt)
     raise NotCompilable(f"Parameter {position} ({seen[0]!r}) is worked out from a value in a way not kept.")
+
+
+def _from_the_clock(value) -> bool:
+    """A date or time within two days of now (text too, as SQLite has them): what a build that read the clock
+    would have written, since no constant of a query is so near."""
+    if isinstance(value, str) and 10 <= len(value) <= 32 and value[:4].isdigit():
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return False
+    if isinstance(value, datetime):
+        now = datetime.now(value.tzinfo) if value.tzinfo else datetime.now(UTC).replace(tzinfo=None)
+        return abs(value - now) < timedelta(days=2)
+    if isinstance(value, date):
+        return abs(value - date.today()) < timedelta(days=2)
+    return False
 
 
 def _adapters(stand_in, connection) -> list:

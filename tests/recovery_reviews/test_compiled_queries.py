@@ -165,3 +165,32 @@ def test_the_stand_in_dates_move_apart_under_any_calendar_arithmetic_a_build_mig
             lambda d: d.replace(day=1) + relativedelta(months=1),
         ):
             assert len({(moved(d) - d).days for d in bases}) > 1
+
+
+def test_a_scope_that_reads_more_of_the_person_than_the_shape_holds_is_refused(two_teams, alice):
+    """SQL is kept by role and number of teams: a build that read anything else of the person (here whether they
+    are a superuser, asked with a default) could keep one person's SQL for another, so it is refused."""
+
+    def wider(user):
+        episodes = episodes_for_user(user)
+        return episodes if getattr(user, "is_superuser", False) else episodes.filter(exit_date__isnull=True)
+
+    with pytest.raises(NotCompilable, match="'is_superuser'"):
+        CompiledQuery(wider).run(user=alice)
+
+
+def test_a_build_that_reads_the_clock_is_refused_so_no_day_is_kept(two_teams, alice):
+    """A build that works out today itself, instead of taking it as a value, would write the day of compiling into
+    SQL kept for weeks: a date near now that no value gave is refused."""
+    from django.utils import timezone
+
+    on_the_day = CompiledQuery(
+        lambda user: episodes_for_user(user).filter(entry_date__lte=timezone.localdate())
+    )
+    with pytest.raises(NotCompilable, match="read the clock"):
+        on_the_day.run(user=alice)
+    at_the_time = CompiledQuery(
+        lambda user: episodes_for_user(user).filter(patient__created_at__lte=timezone.now())
+    )
+    with pytest.raises(NotCompilable, match="read the clock"):
+        at_the_time.run(user=alice)
