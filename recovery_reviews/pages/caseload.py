@@ -46,7 +46,7 @@ from patients.services.acknowledgement import safety_event_acknowledge
 from recovery_reviews import formatting
 from recovery_reviews.access import team_ids_for_user
 from recovery_reviews.audit import record_list_access
-from recovery_reviews.compiled_queries import CompiledQuery
+from recovery_reviews.compiled_queries import CompiledQuery, planned_for_their_values
 from recovery_reviews.forms import csrf_input
 from recovery_reviews.pages.caseload_cards import due_items_html, safety_events_html
 from recovery_reviews.pages.caseload_rows import rows_html
@@ -170,7 +170,15 @@ def _days(episode: TreatmentEpisode, today: date) -> None:
 
 
 def caseload(request):
-    """The keyworker's home: what needs doing first, then next reviews soonest first, filtered and searched."""
+    """The keyworker's home: what needs doing first, then next reviews soonest first, filtered and searched. A
+    search's queries are planned for the text searched, not prepared (compiled_queries.planned_for_their_values)."""
+    if request.GET.get("q", "").strip():
+        with planned_for_their_values():
+            return _caseload(request)
+    return _caseload(request)
+
+
+def _caseload(request):
     today = timezone.localdate()
     form = CaseloadFilterForm(request.GET, user=request.user)
     filters = form.cleaned_data if form.is_valid() else {"mine": form.mine_by_default}

@@ -553,7 +553,9 @@ def test_the_record_and_the_timeline_show_the_relapse_risk_and_the_discussion(cl
     # an ended episode's entries can hold no link at all: the list, which scrolls past 32rem, takes the focus
     # itself so that a keyboard can scroll it (axe: scrollable-region-focusable), and is named by its heading
     assert '<h2 class="h5" id="timeline-heading">Timeline</h2>' in timeline
-    assert '<ol class="list-unstyled timeline mb-0" tabindex="0" aria-labelledby="timeline-heading">' in timeline
+    assert (
+        '<ol class="list-unstyled timeline mb-0" tabindex="0" aria-labelledby="timeline-heading">' in timeline
+    )
     entry = re.search(r'<li class="timeline-entry kind-episode flag-warning">(.*?)</li>', timeline, re.S)
     assert entry, "the exit is flagged on the timeline"
     assert "Left treatment" in entry.group(1)

@@ -7,6 +7,7 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from patients.access import episodes_for_user
 from patients.models import TreatmentEpisode
@@ -194,3 +195,26 @@ def test_a_build_that_reads_the_clock_is_refused_so_no_day_is_kept(two_teams, al
     )
     with pytest.raises(NotCompilable, match="read the clock"):
         at_the_time.run(user=alice)
+
+
+def _prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.postgres
+def test_a_search_is_planned_for_its_text_and_other_queries_are_prepared(client, two_teams, alice):
+    """On PostgreSQL a query sent twice on a connection is prepared (DATABASE_PREPARE_THRESHOLD), but the
+    caseload's search is planned for the text searched each time: a generic plan, made for any text, was three
+    times slower."""
+    assert connection.settings_dict["OPTIONS"]["prepare_threshold"] == 2
+    client.force_login(alice)
+    for _ in range(3):
+        assert client.get(reverse("patients:caseload"), {"q": "smi"}).status_code == 200
+    searched = [sql for sql in _prepared_statements() if "LIKE" in sql.upper()]
+    assert searched == []
+    assert connection.connection.prepare_threshold == 2  # given back after the search
+    for _ in range(3):
+        client.get(reverse("patients:caseload"))
+    assert any("patients_treatmentepisode" in sql for sql in _prepared_statements())
