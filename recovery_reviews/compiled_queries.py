@@ -104,18 +104,26 @@ def _slot(value) -> _Slot:
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
             raise TypeError("A compiled query's lists are lists of ids.")
         return _Slot("ints", (len(value),))
-    if getattr(value, "is_authenticated", False) and hasattr(value, "role"):
-        from recovery_reviews.access import team_ids_for_user
-
-        return _Slot("scope", (value.role, value.team_id is None, len(team_ids_for_user(value))))
     raise TypeError(f"A compiled query cannot take {type(value).__name__} as a value: pass it as shape.")
 
 
 _TEXT_STAND_IN = "\x1fcompiled query stand-in {series} {n}\x1f"
 
 
+def _read(value) -> tuple[_Slot, list]:
+    """A run's value: its slot, and the parameters it may become (_flat's order). A person's teams are read once."""
+    if getattr(value, "is_authenticated", False) and hasattr(value, "role"):
+        from recovery_reviews.access import team_ids_for_user
+
+        teams = team_ids_for_user(value)
+        slot = _Slot("scope", (value.role, value.team_id is None, len(teams)))
+        return slot, [value.pk, *([] if value.team_id is None else [value.team_id]), *teams]
+    slot = _slot(value)
+    return slot, _flat(slot, value)
+
+
 def _flat(slot: _Slot, value) -> list:
-    """The value as the parameters it may become, in a fixed order."""
+    """The value as the parameters it may become, in a fixed order (a stand-in person's as _read reads a person)."""
     if slot.kind in ("int", "str", "date", "datetime"):
         return [value]
     if slot.kind == "ints":
@@ -184,7 +192,8 @@ class CompiledQuery:
         SQL and values under COMPILED_QUERIES_CHECK (so that a caller's own query and the compiled one cannot drift
         apart); called only then."""
         shape = shape or {}
-        slots = {name: _slot(value) for name, value in values.items()}
+        read = {name: _read(value) for name, value in values.items()}
+        slots = {name: slot for name, (slot, _) in read.items()}
         key = (tuple(sorted(shape.items())), tuple(slots.items()))
         compiled = self._kept.get(key)
         if compiled is None:
@@ -201,7 +210,7 @@ class CompiledQuery:
             rows = []
             params = None
         else:
-            flat = [item for name, slot in slots.items() for item in _flat(slot, values[name])]
+            flat = [item for _, items in read.values() for item in items]
             params = tuple(_param(step, flat) for step in compiled.recipe)
             rows = _rows(compiled, params)
         if getattr(settings, "COMPILED_QUERIES_CHECK", False):

@@ -307,19 +307,15 @@ def _nothing_owed_reason(episode: TreatmentEpisode, today: date) -> str:
         return ""
 
 
-def _on_episode(build) -> CompiledQuery:
-    """A query of one episode's records, by the episode's id: compiled once (recovery_reviews/compiled_queries.py),
-    as every patient page reads the same dozen."""
-    return CompiledQuery(build)
-
-
-_TOPS = _on_episode(
+# The queries of one episode's records, by the episode's id, compiled once (recovery_reviews/compiled_queries.py):
+# every patient page reads the same dozen.
+_TOPS = CompiledQuery(
     lambda episode: with_people(
         TopAssessment.with_errors.filter(episode_id=episode).order_by("assessed_on", "pk"),
         "entered_in_error_by",
     )
 )
-_TESTS = _on_episode(
+_TESTS = CompiledQuery(
     lambda episode: with_people(
         DrugTest.with_errors.filter(episode_id=episode)
         .order_by("-taken_on", "-pk")
@@ -327,7 +323,7 @@ _TESTS = _on_episode(
         "entered_in_error_by",
     )
 )
-_REPORTS = _on_episode(
+_REPORTS = CompiledQuery(
     lambda episode: with_people(
         PharmacyReport.with_errors.filter(episode_id=episode)
         .order_by("-period_end", "-pk")
@@ -354,33 +350,33 @@ _CORRECTIONS = CompiledQuery(
         "corrected_by",
     )
 )
-_INTERVENTIONS = _on_episode(
+_INTERVENTIONS = CompiledQuery(
     lambda episode: Intervention.objects.filter(episode_id=episode).order_by("-started_on", "-pk")
 )
-_DISPENSING = _on_episode(
+_DISPENSING = CompiledQuery(
     lambda episode: with_people(
         DispensingArrangement.objects.filter(episode_id=episode), "recorded_by"
     ).order_by("-effective_from", "-recorded_at")
 )
-_CIRCUMSTANCES = _on_episode(
+_CIRCUMSTANCES = CompiledQuery(
     lambda episode: EpisodeCircumstance.objects.filter(episode_id=episode).order_by("-started_on", "-pk")
 )
-_APPOINTMENTS = _on_episode(
+_APPOINTMENTS = CompiledQuery(
     lambda episode: with_people(Appointment.objects.filter(episode_id=episode), "keyworker").order_by(
         "-starts_at"
     )[:200]
 )
-_REVIEWS = _on_episode(
+_REVIEWS = CompiledQuery(
     lambda episode: (
         with_people(StrategicReview.objects.filter(episode_id=episode), "lead")
         .prefetch_related("findings")
         .order_by("-held_on", "-pk")
     )
 )
-_CHECK_UPS = _on_episode(
+_CHECK_UPS = CompiledQuery(
     lambda episode: RecoveryCheckUp.objects.filter(episode_id=episode).order_by("sequence", "held_on", "pk")
 )
-_ELEMENT_CHECK_UPS = _on_episode(
+_ELEMENT_CHECK_UPS = CompiledQuery(
     lambda episode: with_people(ElementCheckUp.objects.filter(episode_id=episode), "held_by")
 )
 
